@@ -1,0 +1,12 @@
+//! staydown finds re-uploads of video works that were already taken down.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod decode;
+pub mod error;
+pub mod fingerprint;
+pub mod hash;
+pub mod index;
+
+pub use error::{Error, Result};
+pub use hash::{Hash256, distance};
