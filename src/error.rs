@@ -42,7 +42,9 @@ pub enum Error {
         limit: u64,
     },
     /// ffmpeg could not be started.
-    #[error("ffmpeg not found ({program}): install it (apt-get install ffmpeg) or set STAYDOWN_FFMPEG to its path")]
+    #[error(
+        "ffmpeg not found ({program}): install it (apt-get install ffmpeg) or set STAYDOWN_FFMPEG to its path"
+    )]
     FfmpegMissing {
         /// The program name or path that was tried.
         program: String,

@@ -8,5 +8,8 @@ pub mod fingerprint;
 pub mod hash;
 pub mod index;
 
+pub use decode::Frame;
 pub use error::{Error, Result};
+pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
+pub use index::{Hit, MemoryIndex, Search, WorkMeta};

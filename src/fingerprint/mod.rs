@@ -13,6 +13,10 @@ pub struct FrameHash {
     pub hash: Hash256,
     /// PDQ quality, 0..=100.
     pub quality: u8,
+    /// The hash of the horizontally mirrored frame, when the fingerprinter was asked for it
+    /// (queries carry it so mirrored re-uploads are found; banked works do not need it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<Hash256>,
 }
 
 /// A video's frame hashes in time order, with the source's metadata.

@@ -1,12 +1,109 @@
 //! Removed works and their fingerprints on disk, and search within a Hamming radius.
 
+use serde::{Deserialize, Serialize};
+
+use crate::hash::Hash256;
+
 /// One indexed frame found within the search radius of a query hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Hit {
-    /// Ordinal of the work within the snapshot that answered (resolve with the snapshot).
+    /// Ordinal of the work within the snapshot that answered (resolve with [`Search::work`]).
     pub work: u32,
     /// Presentation time of the indexed frame in the work, in milliseconds.
     pub ref_pts_ms: u64,
     /// Hamming distance between the query and the indexed frame, in bits.
     pub distance: u32,
+}
+
+/// The takedown metadata of a banned work.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkMeta {
+    /// Unique id of the work.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Rights holder who sent the notice.
+    pub rightsholder: String,
+    /// Reference of the takedown notice.
+    pub notice: String,
+    /// When the work was banned, seconds since the Unix epoch.
+    pub added_unix_s: i64,
+    /// Free-text note.
+    pub note: Option<String>,
+    /// Path of the source video when it was banned (used for evidence thumbnails).
+    pub source: Option<String>,
+    /// Duration of the work in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Something that answers "which indexed frames are within `radius_bits` of this hash".
+///
+/// The matcher only needs this trait, so an index kept elsewhere (a database, a remote
+/// service) can stand in for the on-disk [`crate::index`].
+pub trait Search: Sync {
+    /// Appends to `out` every indexed frame whose distance to `hash` is `<= radius_bits`.
+    fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>);
+    /// The metadata of work ordinal `work`, as used in [`Hit::work`].
+    fn work(&self, work: u32) -> Option<&WorkMeta>;
+    /// Number of works this searcher answers for (ordinals are `0..work_count()`).
+    fn work_count(&self) -> u32;
+}
+
+/// An in-memory, brute-force [`Search`]: the reference the indexed search is tested
+/// against, and a simple searcher for small sets.
+///
+/// *Performance*: `search` scans every frame, O(n) per query, 48 bytes per frame.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryIndex {
+    works: Vec<WorkMeta>,
+    frames: Vec<(Hash256, u32, u64)>,
+}
+
+impl MemoryIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a work with its frames `(pts_ms, hash)` and returns its ordinal.
+    pub fn add(&mut self, meta: WorkMeta, frames: impl IntoIterator<Item = (u64, Hash256)>) -> u32 {
+        let ord = self.works.len() as u32;
+        self.works.push(meta);
+        self.frames
+            .extend(frames.into_iter().map(|(pts, h)| (h, ord, pts)));
+        ord
+    }
+
+    /// Number of indexed frames.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// True when no frame is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+}
+
+impl Search for MemoryIndex {
+    fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        for (h, work, pts) in &self.frames {
+            let d = h.distance(hash);
+            if d <= radius_bits {
+                out.push(Hit {
+                    work: *work,
+                    ref_pts_ms: *pts,
+                    distance: d,
+                });
+            }
+        }
+    }
+
+    fn work(&self, work: u32) -> Option<&WorkMeta> {
+        self.works.get(work as usize)
+    }
+
+    fn work_count(&self) -> u32 {
+        self.works.len() as u32
+    }
 }
