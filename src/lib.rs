@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;
