@@ -566,8 +566,8 @@ pub fn baseline_matches<S: Search + ?Sized>(
     out
 }
 
-/// Bans `references` into an in-memory index (work id = file stem) and returns it with the
-/// number of banked frames.
+/// Bans `references` into an in-memory index (work id = file stem, ordinals in order) and
+/// returns it with the number of banked frames. (The binary bans into an on-disk index.)
 ///
 /// # Errors
 /// When a reference cannot be hashed.
@@ -600,22 +600,33 @@ pub fn bank(hasher: &dyn EvalHasher, references: &[PathBuf]) -> Result<(MemoryIn
     Ok((index, frames))
 }
 
-/// Runs the benchmark: bans `references`, makes every transformed copy of every reference and
-/// distractor under `cfg.work_dir`, and checks each with the matcher and the baseline.
+/// A banked reference: its video and its work ordinal in the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The reference video.
+    pub path: PathBuf,
+    /// Its work ordinal in the index searched.
+    pub work: u32,
+}
+
+/// Runs the benchmark against `index`, where `references` were banked: makes every
+/// transformed copy of every reference and distractor under `cfg.work_dir` and checks each
+/// with the matcher and the baseline. `banked_frames` is only reported.
 ///
 /// A copy that cannot be made or hashed is counted in [`Row::errors`] with a note, not fatal.
 ///
 /// # Errors
-/// When a reference cannot be hashed or probed.
-pub fn run(
+/// When the work directory cannot be created or a video cannot be probed.
+pub fn run<S: Search + ?Sized>(
     hasher: &dyn EvalHasher,
-    references: &[PathBuf],
+    index: &S,
+    references: &[Reference],
     distractors: &[PathBuf],
+    banked_frames: usize,
     cfg: &EvalConfig,
 ) -> Result<EvalReport> {
     std::fs::create_dir_all(&cfg.work_dir).map_err(|e| Error::io(&cfg.work_dir, e))?;
-    let (index, banked_frames) = bank(hasher, references)?;
-    let matcher = Matcher::new(&index)
+    let matcher = Matcher::new(index)
         .with_options(cfg.options)
         .with_policy(cfg.policy);
     let mut report = EvalReport {
@@ -633,7 +644,12 @@ pub fn run(
             .push("no font found: captions drawn as drawbox bars instead of text".into());
     }
     let mut durations = Vec::new();
-    for p in references.iter().chain(distractors) {
+    let inputs: Vec<(&Path, Option<u32>)> = references
+        .iter()
+        .map(|r| (r.path.as_path(), Some(r.work)))
+        .chain(distractors.iter().map(|p| (p.as_path(), None)))
+        .collect();
+    for (p, _) in &inputs {
         durations.push(probe_duration(&cfg.ffmpeg, p)?);
     }
     for tr in &cfg.transforms {
@@ -643,8 +659,8 @@ pub fn run(
             target_recall: tr.target_recall,
             ..Default::default()
         };
-        for (k, input) in references.iter().chain(distractors).enumerate() {
-            let is_ref = k < references.len();
+        for (k, &(input, own)) in inputs.iter().enumerate() {
+            let is_ref = own.is_some();
             let out = cfg.work_dir.join(format!("{k:03}-{}.mp4", tr.name));
             let checked =
                 make_copy(cfg, tr, input, durations[k], &out).and_then(|()| hasher.query(&out));
@@ -663,14 +679,13 @@ pub fn run(
             let _ = std::fs::remove_file(&out);
             let refs: Vec<&Fingerprint> = variants.iter().collect();
             let verdict = matcher.match_variants(&refs);
-            let own = is_ref.then_some(k as u32);
             let flagged: Vec<u32> = verdict
                 .matches
                 .iter()
                 .filter(|m| m.decision == Decision::Match)
                 .map(|m| m.work)
                 .collect();
-            let base = baseline_matches(&index, &variants[0], cfg.baseline_percent);
+            let base = baseline_matches(index, &variants[0], cfg.baseline_percent);
             if is_ref {
                 row.copies += 1;
             } else {
