@@ -7,6 +7,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;
+pub mod scan;
 
 pub use decode::Frame;
 pub use error::{Error, Result};
