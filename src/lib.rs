@@ -7,6 +7,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;
+pub mod matcher;
 pub mod scan;
 
 pub use decode::Frame;
@@ -14,3 +15,4 @@ pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
 pub use index::{Hit, MemoryIndex, Search, WorkMeta};
+pub use matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};
