@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod hash;
 pub mod index;
 pub mod matcher;
+pub mod report;
 pub mod scan;
 
 pub use decode::Frame;
