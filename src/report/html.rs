@@ -162,9 +162,9 @@ impl HtmlReport {
     }
 
     fn render_entry(&self, h: &mut String, e: &Entry) {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<section class=\"file\"><h2><span class=\"tag {}\">{}</span> {}</h2>\n",
+            "<section class=\"file\"><h2><span class=\"tag {}\">{}</span> {}</h2>",
             e.word,
             e.word.to_uppercase(),
             esc(&e.path)
