@@ -12,4 +12,5 @@ pub use decode::Frame;
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
+pub use hash::{Pdq, PdqOutput};
 pub use index::{Hit, MemoryIndex, Search, WorkMeta};
