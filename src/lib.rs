@@ -15,5 +15,6 @@ pub use decode::Frame;
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
+pub use hash::{Pdq, PdqOutput};
 pub use index::{Hit, MemoryIndex, Search, WorkMeta};
 pub use matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};
