@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use staydown::matcher::Matcher;
+use staydown::report::{self, Outcome};
 use staydown::{Fingerprint, FrameHash, Hash256, MemoryIndex, WorkMeta};
 
 /// Distinct, reproducible hashes: hash `i` differs from every other in about 128 bits.
@@ -104,4 +105,11 @@ fn compilation_verdict_json() {
     let json = serde_json::to_string_pretty(&verdict).unwrap() + "\n";
     golden("compilation.json", &json);
     assert_eq!(verdict.matches.len(), 3);
+    // What `staydown check --json` prints for it: the DESIGN.md object with evidence pairs.
+    let outcome = Outcome::Verdict {
+        duration_ms: upload.duration_ms,
+        verdict,
+    };
+    let line = report::json_line(Path::new("upload.mp4"), &outcome, true) + "\n";
+    golden("compilation.check.jsonl", &line);
 }
