@@ -174,6 +174,7 @@ impl Index {
             audit: Vec::new(),
             compact: false,
             fail: None,
+            abort_at_fail: false,
         };
         w.remove_unreferenced()?;
         Ok(w)
@@ -239,6 +240,7 @@ pub struct IndexWriter {
     audit: Vec<AuditEntry>,
     compact: bool,
     fail: Option<FailPoint>,
+    abort_at_fail: bool,
 }
 
 /// What [`IndexWriter::add_work`] indexed.
@@ -264,8 +266,18 @@ impl IndexWriter {
         self.fail = point;
     }
 
+    /// Makes the fail point abort the process (no destructors run, like `kill -9`)
+    /// instead of returning an error (tests run this in a child process).
+    #[doc(hidden)]
+    pub fn set_abort_at_fail_point(&mut self, abort: bool) {
+        self.abort_at_fail = abort;
+    }
+
     fn fail_at(&self, point: FailPoint) -> Result<()> {
         if self.fail == Some(point) {
+            if self.abort_at_fail {
+                std::process::abort();
+            }
             return Err(Error::InjectedFailure {
                 point: format!("{point:?}"),
             });
