@@ -7,8 +7,9 @@ pub mod error;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;
+pub mod synth;
 
-pub use decode::Frame;
+pub use decode::{DecodeOptions, Frame, FrameSource, Limits, SourceInfo};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
