@@ -457,9 +457,9 @@ impl Video {
     pub fn write_y4m(&self, mut out: impl Write) -> Result<()> {
         let io_err = |e| Error::io("<writer>", e);
         let mut go = || -> io::Result<()> {
-            write!(
+            writeln!(
                 out,
-                "YUV4MPEG2 W{} H{} F{}:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n",
+                "YUV4MPEG2 W{} H{} F{}:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL",
                 self.width, self.height, self.fps
             )?;
             let chroma =
@@ -558,7 +558,7 @@ impl Generator {
         let (w, h) = (p.width as f32, p.height as f32);
         let big = w.max(h);
         let unit = w / 320.0;
-        let mut rng = SplitMix(mix(p.seed ^ 0x5EED_0F_5CE7E5));
+        let mut rng = SplitMix(mix(p.seed ^ 0x5EED_0F5C_E7E5));
         let mut scenes = Vec::new();
         let mut start = 0u64;
         while start < frames.max(1) {

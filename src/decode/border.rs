@@ -160,7 +160,11 @@ mod tests {
     #[test]
     fn dark_frames_and_dark_content_are_not_cropped() {
         let black = frame(20, 20, |_, _| 0);
-        assert!(BorderDetector::default().detect(&[black.clone()]).is_none());
+        assert!(
+            BorderDetector::default()
+                .detect(std::slice::from_ref(&black))
+                .is_none()
+        );
         // A small bright spot in a dark frame is content, not a frame inside bars.
         let spot = frame(20, 20, |x, y| if x == 10 && y == 10 { 200 } else { 5 });
         assert!(BorderDetector::default().detect(&[black, spot]).is_none());

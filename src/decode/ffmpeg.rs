@@ -30,7 +30,7 @@ use super::{DecodeOptions, Frame, Limits, SourceInfo};
 use crate::error::{Error, Result};
 
 /// Lines of stderr kept for error messages.
-const TAIL_LINES: usize = 12;
+const TAIL_LINES: usize = 8;
 /// Longest stderr line kept (longer lines are cut).
 const MAX_LINE: usize = 1000;
 
@@ -352,8 +352,13 @@ impl StderrParser {
         if let Some(frame) = self.showinfo(line) {
             return Some(frame);
         }
-        if line.contains("] color_range:") || line.contains("] config ") {
-            return None; // showinfo's second line per frame and its setup lines
+        if line.contains("] color_range:")
+            || line.contains("] config ")
+            || line.starts_with("-vsync is deprecated")
+        {
+            // showinfo's second line per frame and its setup lines; newer ffmpegs' note on
+            // `-vsync` (kept for ffmpeg 4, which lacks `-fps_mode`).
+            return None;
         }
         let trimmed = line.trim_start();
         if trimmed.starts_with("Input #") {

@@ -106,27 +106,34 @@ impl ImageFrames {
         ))
     }
 
-    fn reader(&self, path: &Path) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>> {
+    /// A reader for `path`; with `limited`, one that refuses to allocate past the limits.
+    fn reader(
+        &self,
+        path: &Path,
+        limited: bool,
+    ) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>> {
         let mut reader = image::ImageReader::open(path)
             .map_err(|e| Error::io(path, e))?
             .with_guessed_format()
             .map_err(|e| Error::io(path, e))?;
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(self.limits.max_width);
-        limits.max_image_height = Some(self.limits.max_height);
-        limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(8));
-        reader.limits(limits);
+        if limited {
+            let mut limits = image::Limits::default();
+            limits.max_image_width = Some(self.limits.max_width);
+            limits.max_image_height = Some(self.limits.max_height);
+            limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(8));
+            reader.limits(limits);
+        }
         Ok(reader)
     }
 
     fn decode(&mut self, path: &Path) -> Result<Frame> {
         // The header alone first, so a huge image is refused with the limit it breaks.
         let (w, h) = self
-            .reader(path)?
+            .reader(path, false)?
             .into_dimensions()
             .map_err(|e| Error::format(path, format!("cannot read image: {e}")))?;
         self.limits.check_size(path, u64::from(w), u64::from(h))?;
-        let reader = self.reader(path)?;
+        let reader = self.reader(path, true)?;
         let img = reader
             .decode()
             .map_err(|e| Error::format(path, format!("cannot decode image: {e}")))?;

@@ -361,7 +361,7 @@ pub(crate) fn scale_area(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], dw: u32, 
 
 enum Inner {
     Y4m(Box<y4m::Y4mFrames>),
-    Images(images::ImageFrames),
+    Images(Box<images::ImageFrames>),
     Ffmpeg(Box<ffmpeg::FfmpegFrames>),
     Done,
 }
@@ -503,7 +503,7 @@ impl FrameSource {
         Ok(FrameSource {
             path: dir.to_path_buf(),
             info: frames.info(),
-            inner: Inner::Images(frames),
+            inner: Inner::Images(Box::new(frames)),
             limits: opts.limits,
             frames: 0,
         })

@@ -41,7 +41,7 @@ pub(crate) struct Y4mFrames {
 
 enum Line {
     Eof,
-    Line(Vec<u8>),
+    Full(Vec<u8>),
     /// The stream ended before the newline.
     Partial(Vec<u8>),
     TooLong,
@@ -67,7 +67,7 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Line> {
         if let Some(nl) = available[..take].iter().position(|&b| b == b'\n') {
             line.extend_from_slice(&available[..nl]);
             reader.consume(nl + 1);
-            return Ok(Line::Line(line));
+            return Ok(Line::Full(line));
         }
         line.extend_from_slice(&available[..take]);
         reader.consume(take);
@@ -121,7 +121,7 @@ impl Y4mFrames {
         let bad = |reason: String| Error::format(path, reason);
         let header = match read_line(&mut reader).map_err(|e| Error::io(path, e))? {
             Line::Eof => return Err(bad("empty input, no Y4M header".into())),
-            Line::Line(l) => l,
+            Line::Full(l) => l,
             Line::Partial(l) if !l.starts_with(super::Y4M_MAGIC) => {
                 return Err(bad("not a Y4M stream (no YUV4MPEG2 signature)".into()));
             }
@@ -265,7 +265,7 @@ impl Y4mFrames {
             let line = read_line(&mut self.reader).map_err(|e| Error::io(&self.path, e))?;
             let header = match line {
                 Line::Eof => return Ok(None),
-                Line::Line(l) => l,
+                Line::Full(l) => l,
                 Line::Partial(l) => {
                     return Err(self.truncated("header", 6, l.len() as u64));
                 }
