@@ -1,4 +1,12 @@
 //! A video's sequence of frame hashes with timestamps and source metadata.
+//!
+//! A [`Fingerprint`] is the ordered list of `(pts_ms, hash, quality)` of a video's sampled
+//! frames plus the source's duration, size and frame rate. Frames whose PDQ quality is below a
+//! threshold ([`DEFAULT_MIN_QUALITY`], as vPDQ) are kept, so the timeline stays complete, but
+//! are marked by [`FrameHash::is_good`] and never count as evidence. vPDQ's text format is read
+//! and written by [`Fingerprint::read_vpdq`] and [`Fingerprint::to_vpdq`] (see [`vpdq`]).
+
+pub mod vpdq;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,4 +40,47 @@ pub struct Fingerprint {
     pub height: u32,
     /// Frame rate of the source in frames per second (0 when unknown).
     pub fps: f64,
+}
+
+/// PDQ quality below which a frame is marked low quality (flat, black, fades): 50, the
+/// threshold vPDQ uses.
+pub const DEFAULT_MIN_QUALITY: u8 = 50;
+
+impl FrameHash {
+    /// Whether the frame's quality is at least `min_quality` (inclusive): only such frames
+    /// count as evidence.
+    #[inline]
+    pub fn is_good(&self, min_quality: u8) -> bool {
+        self.quality >= min_quality
+    }
+}
+
+impl Fingerprint {
+    /// The frames whose quality is at least `min_quality`.
+    pub fn good_frames(&self, min_quality: u8) -> impl Iterator<Item = &FrameHash> + '_ {
+        self.frames.iter().filter(move |f| f.is_good(min_quality))
+    }
+
+    /// Number of frames whose quality is at least `min_quality`.
+    pub fn good_count(&self, min_quality: u8) -> usize {
+        self.good_frames(min_quality).count()
+    }
+
+    /// The duration when known, else the time of the last frame plus the median interval
+    /// between frames (0 for an empty fingerprint).
+    pub fn duration_or_estimate_ms(&self) -> u64 {
+        if self.duration_ms > 0 {
+            return self.duration_ms;
+        }
+        let Some(last) = self.frames.last() else {
+            return 0;
+        };
+        let mut gaps: Vec<u64> = self
+            .frames
+            .windows(2)
+            .map(|w| w[1].pts_ms.saturating_sub(w[0].pts_ms))
+            .collect();
+        gaps.sort_unstable();
+        last.pts_ms + gaps.get(gaps.len() / 2).copied().unwrap_or(0)
+    }
 }
