@@ -108,6 +108,12 @@ pub enum Error {
     /// A caller passed an argument outside its valid range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A failure injected by a test between two steps of an index commit.
+    #[error("injected failure at {point}")]
+    InjectedFailure {
+        /// The step.
+        point: String,
+    },
     /// The operation was interrupted (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
