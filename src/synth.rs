@@ -647,6 +647,12 @@ impl Generator {
                 *o = v.clamp(0.0, 255.0) as u8;
             }
         }
+        // Edges are soft over `ramp` pixels and stripes are a triangle wave, as a camera's
+        // optics would render them: hard-edged fine detail aliases when frames are rescaled,
+        // which real footage rarely does.
+        let unit = (self.width.max(self.height) as f32 / 320.0).max(0.25);
+        let ramp = 1.5 * unit;
+        let period = 18.0 * unit;
         for s in &scene.shapes {
             let cx = bounce(s.x0 + s.vx * t, self.width as f32);
             let cy = bounce(s.y0 + s.vy * t, self.height as f32);
@@ -654,27 +660,34 @@ impl Generator {
                 ShapeKind::Rect => (s.r, s.r * s.aspect),
                 _ => (s.r, s.r),
             };
-            let x_lo = (cx - rx).floor().max(0.0) as usize;
-            let x_hi = ((cx + rx).ceil() as usize).min(w);
-            let y_lo = (cy - ry).floor().max(0.0) as usize;
-            let y_hi = ((cy + ry).ceil() as usize).min(h);
+            let x_lo = (cx - rx - ramp).floor().max(0.0) as usize;
+            let x_hi = ((cx + rx + ramp).ceil().max(0.0) as usize).min(w);
+            let y_lo = (cy - ry - ramp).floor().max(0.0) as usize;
+            let y_hi = ((cy + ry + ramp).ceil().max(0.0) as usize).min(h);
             for y in y_lo..y_hi {
                 let dy = y as f32 + 0.5 - cy;
                 let row = &mut out[y * w..(y + 1) * w];
                 for (x, o) in row.iter_mut().enumerate().take(x_hi).skip(x_lo) {
                     let dx = x as f32 + 0.5 - cx;
-                    let inside = match s.kind {
-                        ShapeKind::Disc => dx * dx + dy * dy <= s.r * s.r,
-                        ShapeKind::Rect => true,
+                    // Signed distance to the edge (negative inside).
+                    let d = match s.kind {
+                        ShapeKind::Disc => (dx * dx + dy * dy).sqrt() - s.r,
+                        ShapeKind::Rect => (dx.abs() - rx).max(dy.abs() - ry),
                         ShapeKind::Ring => {
-                            let d2 = dx * dx + dy * dy;
-                            d2 <= s.r * s.r && d2 >= 0.36 * s.r * s.r
+                            let r = (dx * dx + dy * dy).sqrt();
+                            (r - s.r).max(0.6 * s.r - r)
                         }
                     };
-                    if inside {
-                        let stripe = s.stripes && (((dx + dy) / 6.0).floor() as i64) & 1 == 1;
-                        let v = if stripe { 255.0 - s.luma } else { s.luma };
-                        *o = v as u8;
+                    let alpha = (0.5 - d / ramp).clamp(0.0, 1.0);
+                    if alpha > 0.0 {
+                        let v = if s.stripes {
+                            let u = (dx + dy) / period;
+                            let tri = 4.0 * (u - (u + 0.5).floor()).abs() - 1.0;
+                            (s.luma + 60.0 * tri).clamp(0.0, 255.0)
+                        } else {
+                            s.luma
+                        };
+                        *o = (f32::from(*o) * (1.0 - alpha) + v * alpha + 0.5) as u8;
                     }
                 }
             }
