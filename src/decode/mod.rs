@@ -359,6 +359,17 @@ pub(crate) fn scale_area(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], dw: u32, 
     scale::AreaScaler::new(sw, sh, dw, dh).scale(src, dst, scale::Range::Full);
 }
 
+/// Bilinear resampling of a plane (used to bring a cropped, downscaled frame back to the
+/// scale of an uncropped one).
+pub(crate) fn resample_bilinear(frame: &Frame, width: u32, height: u32) -> Frame {
+    Frame {
+        pts_ms: frame.pts_ms,
+        width,
+        height,
+        luma: scale::bilinear(&frame.luma, frame.width, frame.height, width, height),
+    }
+}
+
 enum Inner {
     Y4m(Box<y4m::Y4mFrames>),
     Images(Box<images::ImageFrames>),

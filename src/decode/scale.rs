@@ -147,6 +147,34 @@ impl AreaScaler {
     }
 }
 
+/// Bilinear resampling of `src` (`sw × sh`) to `dw × dh` (meant for upscaling; sample
+/// centres aligned, edges clamped).
+pub(crate) fn bilinear(src: &[u8], sw: u32, sh: u32, dw: u32, dh: u32) -> Vec<u8> {
+    let axis = |n_src: u32, n_dst: u32| -> Vec<(usize, usize, f32)> {
+        (0..n_dst)
+            .map(|i| {
+                let s = ((i as f32 + 0.5) * n_src as f32 / n_dst as f32 - 0.5)
+                    .clamp(0.0, (n_src - 1) as f32);
+                let i0 = s.floor() as usize;
+                (i0, (i0 + 1).min(n_src as usize - 1), s - i0 as f32)
+            })
+            .collect()
+    };
+    let xs = axis(sw, dw);
+    let ys = axis(sh, dh);
+    let sw = sw as usize;
+    let mut out = Vec::with_capacity(dw as usize * dh as usize);
+    for &(y0, y1, ty) in &ys {
+        let (r0, r1) = (&src[y0 * sw..(y0 + 1) * sw], &src[y1 * sw..(y1 + 1) * sw]);
+        for &(x0, x1, tx) in &xs {
+            let top = f32::from(r0[x0]) * (1.0 - tx) + f32::from(r0[x1]) * tx;
+            let bottom = f32::from(r1[x0]) * (1.0 - tx) + f32::from(r1[x1]) * tx;
+            out.push((top * (1.0 - ty) + bottom * ty + 0.5) as u8);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +208,13 @@ mod tests {
         let t = Range::Limited.table();
         assert_eq!((t[16], t[235], t[128], t[255]), (0, 255, 130, 255));
         assert_eq!(Range::Full.table()[77], 77);
+    }
+
+    #[test]
+    fn bilinear_identity_and_interpolation() {
+        let src = [0u8, 100, 200, 50];
+        assert_eq!(bilinear(&src, 2, 2, 2, 2), src);
+        let up = bilinear(&[0, 200], 2, 1, 4, 1);
+        assert_eq!(up, [0, 50, 150, 200]);
     }
 }
