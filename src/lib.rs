@@ -11,8 +11,9 @@ pub mod index;
 pub mod matcher;
 pub mod report;
 pub mod scan;
+pub mod synth;
 
-pub use decode::Frame;
+pub use decode::{DecodeOptions, Frame, FrameSource, Limits, SourceInfo};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
