@@ -4,12 +4,18 @@
 
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;
+pub mod matcher;
+pub mod report;
+pub mod scan;
 
 pub use decode::Frame;
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
+pub use hash::{Pdq, PdqOutput};
 pub use index::{Hit, MemoryIndex, Search, WorkMeta};
+pub use matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};

@@ -16,6 +16,40 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod dct;
+mod file;
+mod jarosz;
+mod pdq;
+
+pub use file::hash_image_file;
+pub use pdq::{Pdq, PdqOutput};
+
+/// Internals exposed for `benches/hash.rs` only; not part of the stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    /// The reference-exact 16×64 matrix-product DCT: `a` is 64×64, `t` 16×64 scratch,
+    /// `out` 16×16.
+    pub fn dct_matrix(a: &[f32], t: &mut [f32], out: &mut [f32]) {
+        super::dct::dct64_to_16(a, t, out)
+    }
+
+    /// The same coefficients through `rustfft` (not bit-exact).
+    pub struct FftDct(super::dct::FftDct);
+
+    impl FftDct {
+        /// Plans the FFT.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            FftDct(super::dct::FftDct::new())
+        }
+
+        /// `out` (16×16) from `a` (64×64).
+        pub fn dct(&mut self, a: &[f32], out: &mut [f32]) {
+            self.0.dct64_to_16(a, out)
+        }
+    }
+}
+
 /// A 256-bit PDQ hash. See the module docs for the bit order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct Hash256(pub [u64; 4]);
