@@ -1,5 +1,8 @@
 //! The command-line interface: argument parsing and output only; every decision is the library's.
 
+pub mod check;
+pub mod eval;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -16,9 +19,16 @@ pub struct Cli {
 enum Command {
     // Each subcommand lives in its own file (cli/<name>.rs) with an `Args` struct and
     // `run(args) -> anyhow::Result<ExitCode>`.
+    /// Check one upload against the index, with the full evidence.
+    Check(check::Args),
+    /// Run the accuracy benchmark: ban references, check transformed copies, print the table.
+    Eval(eval::Args),
 }
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
+    }
 }
