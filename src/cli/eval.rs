@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "LIST",
-        default_value = "0.85",
+        default_value = "0.95,0.9,0.85",
         value_delimiter = ','
     )]
     pub bank_crops: Vec<String>,
@@ -76,6 +76,8 @@ pub struct CliHasher {
     pub query: DecodeOptions,
     /// Also hash mirrors of query frames.
     pub mirror: bool,
+    /// Also hash picture-in-picture regions of query frames.
+    pub pip: bool,
 }
 
 /// The centre crop keeping `keep` of each dimension.
@@ -122,11 +124,7 @@ impl EvalHasher for CliHasher {
     }
 
     fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let fpr = Fingerprinter {
-            with_mirror: self.mirror,
-            ..Fingerprinter::new()
-        };
-        Ok(vec![fpr.fingerprint_path(path, &self.query)?])
+        super::check::fingerprint_upload(path, &self.query, self.mirror, self.pip)
     }
 }
 
@@ -243,6 +241,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bank_crops,
         query: args.policy.decode()?,
         mirror: options.mirrored,
+        pip: args.policy.pip,
     };
     hasher.reference.validate()?;
 

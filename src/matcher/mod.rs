@@ -46,7 +46,9 @@ use align::{Anchor, ChainParams};
 /// How the matcher searches and aligns (the decision thresholds are in [`Policy`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MatchOptions {
-    /// Search radius per frame hash, bits (inclusive). PDQ's recommended match threshold is 31.
+    /// Search radius per frame hash, bits (inclusive). Default 40, above PDQ's per-image
+    /// threshold of 31: alignment in time, not the radius, keeps coincidences out, and 40
+    /// is what burned-in captions and logos need (see `src/eval.rs`).
     pub radius_bits: u32,
     /// Query frames with a PDQ quality below this are never searched nor counted (inclusive
     /// lower bound; vPDQ uses 50).
@@ -72,7 +74,7 @@ pub struct MatchOptions {
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
-            radius_bits: 31,
+            radius_bits: 40,
             min_quality: 50,
             mirrored: true,
             min_speed: 0.8,

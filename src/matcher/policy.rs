@@ -60,12 +60,12 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            match_min_frames: 6.0,
-            match_min_ms: 6_000,
+            match_min_frames: 5.0,
+            match_min_ms: 4_000,
             match_min_score: 0.25,
             review_min_frames: 3.0,
             review_min_ms: 2_000,
-            max_mean_distance: 28.0,
+            max_mean_distance: 36.0,
         }
     }
 }
@@ -103,13 +103,13 @@ mod tests {
     #[test]
     fn thresholds_are_inclusive_and_ordered() {
         let p = Policy::default();
-        assert_eq!(p.decide(6.0, 6_000, 10.0, 0.25), Decision::Match);
-        assert_eq!(p.decide(5.9, 6_000, 10.0, 0.9), Decision::Review);
-        assert_eq!(p.decide(20.0, 5_999, 10.0, 0.9), Decision::Review);
+        assert_eq!(p.decide(5.0, 4_000, 10.0, 0.25), Decision::Match);
+        assert_eq!(p.decide(4.9, 6_000, 10.0, 0.9), Decision::Review);
+        assert_eq!(p.decide(20.0, 3_999, 10.0, 0.9), Decision::Review);
         assert_eq!(p.decide(20.0, 20_000, 10.0, 0.2), Decision::Review);
         assert_eq!(p.decide(3.0, 2_000, 10.0, 0.9), Decision::Review);
         assert_eq!(p.decide(2.9, 20_000, 10.0, 0.9), Decision::Clean);
-        assert_eq!(p.decide(50.0, 50_000, 28.5, 0.9), Decision::Clean);
+        assert_eq!(p.decide(50.0, 50_000, 36.5, 0.9), Decision::Clean);
     }
 
     #[test]
