@@ -4,7 +4,7 @@
 //! Frame hashes alone do not decide: unrelated videos share black frames, title cards and stock
 //! shots. The matcher searches every good query frame (and its mirror) in the index, then keeps
 //! only hits that line up in time, `ref_t ≈ speed · query_t + offset` with `speed` in
-//! `min_speed..=max_speed` (see [`align`] for the chaining). Each such run is a [`Match`] with
+//! `min_speed..=max_speed` (see `align.rs` for the chaining). Each such run is a [`Match`] with
 //! its time ranges on both sides and the matched frame pairs as evidence; the [`Policy`] turns
 //! the runs into a [`Verdict`].
 //!
