@@ -5,7 +5,8 @@
 //! 5 frames a second among random others). The index answers from a table of precomputed
 //! hits, so this times the matcher's own work (hit bookkeeping, chaining, scoring) alone.
 //! `matcher/check/1000000`: the same upload against the same 10^6 frame hashes banked in a
-//! real on-disk index ([`staydown::index::Snapshot`], multi-index hashing), searches included.
+//! real on-disk index ([`staydown::index::Snapshot`], multi-index hashing), searches included,
+//! at the default radius (40 bits); `matcher/check-r31/1000000` the same at 31 bits.
 //!
 //! One core: both run inside a rayon pool of one thread.
 
@@ -130,12 +131,13 @@ fn bench(c: &mut Criterion) {
     for (meta, frames) in &works {
         index.add(meta.clone(), frames.iter().copied());
     }
-    let pre = Precomputed::new(&index, &upload, 31);
+    let radius = staydown::MatchOptions::default().radius_bits;
+    let pre = Precomputed::new(&index, &upload, radius);
     let matcher = Matcher::new(&pre);
     let v = matcher.match_fingerprint(&upload);
     assert_eq!(v.verdict, staydown::Decision::Match);
     let mut group = c.benchmark_group("matcher");
-    group.sample_size(20);
+    group.sample_size(10);
     group.throughput(Throughput::Elements(upload.frames.len() as u64));
     group.bench_function(format!("align/{n}"), |b| {
         b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
@@ -167,6 +169,14 @@ fn bench(c: &mut Criterion) {
     assert_eq!(v.verdict, staydown::Decision::Match);
     group.bench_function(format!("check/{n}"), |b| {
         b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
+    });
+    // PDQ's usual radius, for comparison with the default of 40.
+    let r31 = matcher.with_options(staydown::MatchOptions {
+        radius_bits: 31,
+        ..Default::default()
+    });
+    group.bench_function(format!("check-r31/{n}"), |b| {
+        b.iter(|| pool.install(|| black_box(r31.match_fingerprint(black_box(&upload)))))
     });
     group.finish();
 }
