@@ -241,11 +241,35 @@ pub struct Row {
     pub errors: u32,
 }
 
+/// What happened to one copy (for `--verbose` and the JSON output).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CopyResult {
+    /// Transformation name.
+    pub transform: String,
+    /// The video the copy was made from.
+    pub input: String,
+    /// Whether the input is a banked reference (else a distractor).
+    pub reference: bool,
+    /// The matcher's verdict.
+    pub verdict: String,
+    /// Ids of the works flagged `match`.
+    pub flagged: Vec<String>,
+    /// The strongest segment: work id, matched frames, weighted frames, query seconds,
+    /// mean distance, score.
+    pub best: Option<(String, u32, f64, f64, f64, f64)>,
+    /// Good frames of the copy searched.
+    pub good_frames: usize,
+    /// Ids of the works the baseline matched.
+    pub baseline: Vec<String>,
+}
+
 /// The benchmark's result.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct EvalReport {
     /// One row per transformation.
     pub rows: Vec<Row>,
+    /// One entry per copy checked.
+    pub copies: Vec<CopyResult>,
     /// Number of references banked.
     pub references: usize,
     /// Number of distractors.
@@ -715,6 +739,35 @@ pub fn run<S: Search + ?Sized>(
             if verdict.verdict == Decision::Review {
                 row.review += 1;
             }
+            let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
+            let best = matcher
+                .segments(&refs)
+                .into_iter()
+                .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
+                .map(|m| {
+                    (
+                        m.meta.id.clone(),
+                        m.matched_frames,
+                        m.weighted_frames,
+                        (m.query_end_ms - m.query_start_ms) as f64 / 1000.0,
+                        m.mean_distance,
+                        m.score,
+                    )
+                });
+            report.copies.push(CopyResult {
+                transform: tr.name.to_string(),
+                input: input.display().to_string(),
+                reference: is_ref,
+                verdict: verdict.verdict.to_string(),
+                flagged: flagged.iter().map(|&w| id(w)).collect(),
+                best,
+                good_frames: variants[0]
+                    .frames
+                    .iter()
+                    .filter(|f| f.quality >= cfg.options.min_quality)
+                    .count(),
+                baseline: base.iter().map(|&w| id(w)).collect(),
+            });
         }
         if row.copies > 0 {
             row.recall = row.matched as f64 / row.copies as f64;

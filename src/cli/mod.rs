@@ -1,10 +1,15 @@
 //! The command-line interface: argument parsing and output only; every decision is the library's.
+//!
+//! Each subcommand lives in its own file (`cli/<name>.rs`) with an `Args` struct and
+//! `run(args) -> anyhow::Result<ExitCode>`.
+
+pub mod check;
+pub mod eval;
+mod hash;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-mod hash;
 
 /// staydown: find re-uploads of taken-down video works, with evidence.
 #[derive(Parser, Debug)]
@@ -16,15 +21,19 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    // Each subcommand lives in its own file (cli/<name>.rs) with an `Args` struct and
-    // `run(args) -> anyhow::Result<ExitCode>`.
     /// Print the PDQ hash of an image, or the vPDQ hash list of a video.
     Hash(hash::Args),
+    /// Check one upload against the index, with the full evidence.
+    Check(check::Args),
+    /// Run the accuracy benchmark: ban references, check transformed copies, print the table.
+    Eval(eval::Args),
 }
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Hash(args) => hash::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
