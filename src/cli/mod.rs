@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod index;
+
 /// staydown: find re-uploads of taken-down video works, with evidence.
 #[derive(Parser, Debug)]
 #[command(name = "staydown", version, about, long_about = None)]
@@ -16,9 +18,13 @@ pub struct Cli {
 enum Command {
     // Each subcommand lives in its own file (cli/<name>.rs) with an `Args` struct and
     // `run(args) -> anyhow::Result<ExitCode>`.
+    /// Inspect and maintain the index of removed works (stats, list, log, verify, compact, remove).
+    Index(index::Args),
 }
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Index(args) => index::run(args),
+    }
 }
