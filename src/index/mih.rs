@@ -104,7 +104,7 @@ pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize) -> f64 {
 /// probing the tables or scanning, whichever [`probe_cost`] says is cheaper.
 pub(crate) fn search(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let t = thresholds(r);
-    if probe_cost(&t, seg.len()) >= seg.len() as f64 {
+    if probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
         scan(seg, q, r, emit);
     } else {
         probe(seg, q, r, &t, emit);
