@@ -4,7 +4,10 @@
 //! is a noisy copy of one banked work, against 10^6 banked frame hashes (the work banked at
 //! 5 frames a second among random others). The index answers from a table of precomputed
 //! hits, so this times the matcher's own work (hit bookkeeping, chaining, scoring) alone.
-//! One core: run inside a rayon pool of one thread.
+//! `matcher/check/1000000`: the same upload against the same 10^6 frame hashes banked in a
+//! real on-disk index ([`staydown::index::Snapshot`], multi-index hashing), searches included.
+//!
+//! One core: both run inside a rayon pool of one thread.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -34,11 +37,13 @@ impl Rng {
     }
 }
 
+type Works = Vec<(WorkMeta, Vec<(u64, Hash256)>)>;
+
 /// The banked work (10 min at 5 fps, drifting within shots), 10^6 frames in all, and an
 /// upload that is a noisy 1 fps copy with mirrors.
-pub fn setup(total: usize) -> (MemoryIndex, Fingerprint) {
+pub fn setup(total: usize) -> (Works, Fingerprint) {
     let mut rng = Rng(42);
-    let mut index = MemoryIndex::new();
+    let mut works: Works = Vec::new();
     let mut work = Vec::new();
     let mut h = rng.hash();
     for k in 0..3000u64 {
@@ -49,25 +54,18 @@ pub fn setup(total: usize) -> (MemoryIndex, Fingerprint) {
         };
         work.push((k * 200, h));
     }
-    index.add(
-        WorkMeta {
-            id: "target".into(),
-            ..Default::default()
-        },
-        work.iter().copied(),
-    );
-    let per_work = 3000;
+    let meta = |id: String| WorkMeta {
+        id,
+        ..Default::default()
+    };
+    works.push((meta("target".into()), work.clone()));
+    let mut banked = work.len();
     let mut i = 0;
-    while index.len() < total {
-        let n = per_work.min(total - index.len());
+    while banked < total {
+        let n = 3000.min(total - banked);
         let frames: Vec<(u64, Hash256)> = (0..n as u64).map(|k| (k * 200, rng.hash())).collect();
-        index.add(
-            WorkMeta {
-                id: format!("other{i}"),
-                ..Default::default()
-            },
-            frames,
-        );
+        works.push((meta(format!("other{i}")), frames));
+        banked += n;
         i += 1;
     }
     let frames = (0..600u64)
@@ -83,7 +81,7 @@ pub fn setup(total: usize) -> (MemoryIndex, Fingerprint) {
         duration_ms: 600_000,
         ..Default::default()
     };
-    (index, upload)
+    (works, upload)
 }
 
 /// Answers searches from a table filled beforehand by brute force.
@@ -127,7 +125,11 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("a one-thread pool");
     let n = 1_000_000;
-    let (index, upload) = setup(n);
+    let (works, upload) = setup(n);
+    let mut index = MemoryIndex::new();
+    for (meta, frames) in &works {
+        index.add(meta.clone(), frames.iter().copied());
+    }
     let pre = Precomputed::new(&index, &upload, 31);
     let matcher = Matcher::new(&pre);
     let v = matcher.match_fingerprint(&upload);
@@ -136,6 +138,34 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.throughput(Throughput::Elements(upload.frames.len() as u64));
     group.bench_function(format!("align/{n}"), |b| {
+        b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
+    });
+
+    // The same frames in an on-disk index.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut disk = staydown::index::Index::create(dir.path()).expect("an index");
+    let mut writer = disk.writer().expect("the writer");
+    for (meta, frames) in &works {
+        let frames = frames
+            .iter()
+            .map(|&(pts_ms, hash)| FrameHash {
+                pts_ms,
+                hash,
+                quality: 90,
+                mirror: None,
+            })
+            .collect();
+        let fp = Fingerprint {
+            frames,
+            ..Default::default()
+        };
+        writer.add_work(meta.clone(), &fp).expect("banked");
+    }
+    let snapshot = writer.commit().expect("committed");
+    let matcher = Matcher::new(&snapshot);
+    let v = pool.install(|| matcher.match_fingerprint(&upload));
+    assert_eq!(v.verdict, staydown::Decision::Match);
+    group.bench_function(format!("check/{n}"), |b| {
         b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
     });
     group.finish();

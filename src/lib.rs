@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod decode;
 pub mod error;
 pub mod eval;
@@ -11,8 +12,9 @@ pub mod index;
 pub mod matcher;
 pub mod report;
 pub mod scan;
+pub mod synth;
 
-pub use decode::Frame;
+pub use decode::{DecodeOptions, Frame, FrameSource, Limits, SourceInfo};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
