@@ -146,3 +146,128 @@ fn a_second_writer_is_told_who_holds_the_lock() {
     assert!(text(&o).contains("index is locked by pid="), "{}", text(&o));
     drop(w);
 }
+
+fn write_y4m(path: &Path, seed: u64) {
+    let f = std::fs::File::create(path).unwrap();
+    staydown::synth::SynthVideo::new(seed)
+        .size(160, 120)
+        .fps(10)
+        .duration_ms(4000)
+        .video()
+        .write_y4m(std::io::BufWriter::new(f))
+        .unwrap();
+}
+
+#[test]
+fn ban_a_directory_with_a_manifest_then_replace_export_import() {
+    let d = tempfile::tempdir().unwrap();
+    let videos = d.path().join("videos");
+    std::fs::create_dir(&videos).unwrap();
+    write_y4m(&videos.join("one.y4m"), 1);
+    write_y4m(&videos.join("two.y4m"), 2);
+    std::fs::write(
+        d.path().join("works.csv"),
+        "id,path,title,rightsholder,notice\nw-1,videos/one.y4m,\"One, the film\",Studio A,N-1\n",
+    )
+    .unwrap();
+    let index = d.path().join("idx");
+    let idx = index.to_str().unwrap();
+    let manifest = d.path().join("works.csv");
+    let o = staydown(&[
+        "ban",
+        videos.to_str().unwrap(),
+        "--index",
+        idx,
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&staydown(&["index", "list", "--index", idx]));
+    assert!(t.contains("w-1\tOne, the film\tStudio A\tN-1\t"), "{t}");
+    assert!(t.contains("\ntwo\ttwo\t\t\t"), "{t}");
+
+    // Re-banning an id is an error unless --replace.
+    let one = videos.join("one.y4m");
+    let o = staydown(&[
+        "ban",
+        one.to_str().unwrap(),
+        "--work",
+        "two",
+        "--index",
+        idx,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("already banned; use --replace"),
+        "{}",
+        text(&o)
+    );
+    let o = staydown(&[
+        "ban",
+        one.to_str().unwrap(),
+        "--work",
+        "two",
+        "--index",
+        idx,
+        "--replace",
+        "--fps",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let log = text(&staydown(&["index", "log", "--index", idx]));
+    assert!(
+        log.contains("remove\ttwo\t") && log.contains("replaced"),
+        "{log}"
+    );
+
+    // Export as vPDQ, import under a new id: the same indexed frames.
+    let o = staydown(&["index", "export", "w-1", "--vpdq", "--index", idx]);
+    assert!(o.status.success(), "{}", text(&o));
+    let exported = String::from_utf8(o.stdout).unwrap();
+    assert!(exported.lines().count() > 0);
+    let file = d.path().join("w1.vpdq");
+    std::fs::write(&file, &exported).unwrap();
+    let o = staydown(&[
+        "index",
+        "import",
+        "--vpdq",
+        file.to_str().unwrap(),
+        "--work",
+        "shared",
+        "--index",
+        idx,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = staydown(&["index", "export", "shared", "--vpdq", "--index", idx]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), exported);
+    let o = staydown(&["index", "verify", "--index", idx]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn ban_a_real_video_through_ffmpeg() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let video = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/video/bbb-180p.webm");
+    let idx = d.path().join("idx");
+    let o = staydown(&[
+        "ban",
+        video,
+        "--index",
+        idx.to_str().unwrap(),
+        "--title",
+        "Big Buck Bunny",
+        "--notice",
+        "N-42",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    // 5.28 s at 4 fps: about 21 frames sampled.
+    assert!(text(&o).contains("banned bbb-180p: 2"), "{}", text(&o));
+    let snap = Index::open(&idx).unwrap().snapshot();
+    let w = snap.find("bbb-180p").unwrap();
+    assert_eq!(snap.works()[w as usize].title, "Big Buck Bunny");
+    assert!(!snap.work_frames(w).is_empty());
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args as ClapArgs, Subcommand};
 use staydown::index::{AuditAction, Index};
+use staydown::{Fingerprint, FrameHash, WorkMeta};
 
 /// Arguments of `staydown index`.
 #[derive(ClapArgs, Debug)]
@@ -41,6 +42,47 @@ enum Action {
         /// Why (counter-notice upheld, mistaken ban, ...).
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        dir: IndexDir,
+    },
+    /// Bans a work from a shared vPDQ hash list (no video needed).
+    Import {
+        /// The vPDQ file (`frameNumber,quality,hash,seconds` lines).
+        #[arg(long, value_name = "FILE")]
+        vpdq: PathBuf,
+        /// Id of the work.
+        #[arg(long, value_name = "ID")]
+        work: String,
+        /// Title (default: the id).
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+        /// Rights holder who sent the notice.
+        #[arg(long, value_name = "R", default_value = "")]
+        rightsholder: String,
+        /// Reference of the takedown notice.
+        #[arg(long, value_name = "REF", default_value = "")]
+        notice: String,
+        /// Free-text note kept with the work.
+        #[arg(long, value_name = "N")]
+        note: Option<String>,
+        /// Replace a work already banned under the same id.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        dir: IndexDir,
+    },
+    /// Writes a work's indexed frame hashes as vPDQ text (to share without the video).
+    /// Collapsed runs appear as their first frame; frames below the quality threshold
+    /// were never indexed and are absent.
+    Export {
+        /// Id of the work.
+        id: String,
+        /// vPDQ text (the only format so far).
+        #[arg(long, required = true)]
+        vpdq: bool,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         dir: IndexDir,
     },
@@ -171,6 +213,78 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             w.remove_work(&id, &reason)?;
             w.commit()?;
             writeln!(out, "removed {id}: {reason}")?;
+        }
+        Action::Import {
+            vpdq,
+            work,
+            title,
+            rightsholder,
+            notice,
+            note,
+            replace,
+            dir,
+        } => {
+            let fp = Fingerprint::read_vpdq_file(&vpdq)
+                .with_context(|| format!("reading {}", vpdq.display()))?;
+            let mut index = Index::open_or_create(&dir.index)
+                .with_context(|| format!("opening index {}", dir.index.display()))?;
+            let mut w = index.writer()?;
+            let meta = WorkMeta {
+                title: title.unwrap_or_else(|| work.clone()),
+                id: work.clone(),
+                rightsholder,
+                notice,
+                note,
+                source: Some(format!("vpdq:{}", vpdq.display())),
+                duration_ms: fp.duration_or_estimate_ms(),
+                ..WorkMeta::default()
+            };
+            let st = super::ban::add(&mut w, meta, &fp, replace)?;
+            w.commit()?;
+            writeln!(
+                out,
+                "imported {work}: {} frames, {} indexed ({} below quality) from {}",
+                st.frames,
+                st.indexed,
+                st.low_quality,
+                vpdq.display()
+            )?;
+        }
+        Action::Export {
+            id,
+            vpdq: _,
+            output,
+            dir,
+        } => {
+            let snap = open(&dir.index)?.snapshot();
+            let w = snap
+                .find(&id)
+                .ok_or_else(|| staydown::Error::NoSuchWork { id: id.clone() })?;
+            let meta = &snap.works()[w as usize];
+            let fp = Fingerprint {
+                frames: snap
+                    .work_frames(w)
+                    .iter()
+                    .map(|f| FrameHash {
+                        pts_ms: f.pts_ms as u64,
+                        hash: f.hash,
+                        quality: f.quality,
+                        mirror: None,
+                    })
+                    .collect(),
+                duration_ms: meta.duration_ms,
+                ..Fingerprint::default()
+            };
+            match output {
+                Some(p) => {
+                    let mut f = std::fs::File::create(&p)
+                        .with_context(|| format!("creating {}", p.display()))?;
+                    fp.write_vpdq(&mut f)?;
+                    f.sync_all()
+                        .with_context(|| format!("writing {}", p.display()))?;
+                }
+                None => fp.write_vpdq(&mut out)?,
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

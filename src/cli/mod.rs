@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod ban;
 mod index;
 
 /// staydown: find re-uploads of taken-down video works, with evidence.
@@ -18,6 +19,8 @@ pub struct Cli {
 enum Command {
     // Each subcommand lives in its own file (cli/<name>.rs) with an `Args` struct and
     // `run(args) -> anyhow::Result<ExitCode>`.
+    /// Fingerprint videos and add them to the index of removed works.
+    Ban(ban::Args),
     /// Inspect and maintain the index of removed works (stats, list, log, verify, compact, remove).
     Index(index::Args),
 }
@@ -25,6 +28,7 @@ enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Ban(args) => ban::run(args),
         Command::Index(args) => index::run(args),
     }
 }
