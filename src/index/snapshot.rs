@@ -110,7 +110,7 @@ impl Snapshot {
                     Load::Map => unsafe { Segment::map(&path)? },
                 }),
             };
-            if seg.len() as u64 != e.frames
+            if seg.frames() as u64 != e.frames
                 || seg.works.len() != e.works as usize
                 || seg.bytes().len() as u64 != e.bytes
                 || seg.stored_crc() != e.crc32
