@@ -85,7 +85,7 @@ fn bench_e2e(c: &mut Criterion) {
             let n = FrameSource::open(&clip, &opts)
                 .expect("open")
                 .map(|f| f.expect("frame").luma.len())
-                .count();
+                .sum::<usize>();
             black_box(n)
         })
     });
