@@ -2,8 +2,10 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod fingerprint;
 pub mod hash;
 pub mod index;

@@ -41,6 +41,8 @@ use crate::hash::Hash256;
 use super::format::{DIR_BITS, TABLES, substring, u16_at, u24_at, u32_at};
 use super::segment::Segment;
 
+const _: () = assert!(DIR_BITS == 16, "masks() enumerates 16-bit prefixes");
+
 /// Per-table thresholds for radius `r` (`-1` = table not probed).
 pub(crate) fn thresholds(r: u32) -> [i32; TABLES] {
     let total = r as i64 + 1;
@@ -132,6 +134,8 @@ pub(crate) fn probe(
     let n = l.n as u32;
     let shift = 32 - DIR_BITS;
     let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
+    let masks = masks();
+    let mut buckets: Vec<(u32, u32, u32)> = Vec::new();
     for (i, tl) in l.tables.iter().enumerate() {
         let ti = t[i];
         if ti < 0 {
@@ -139,6 +143,21 @@ pub(crate) fn probe(
         }
         let qp = qsub[i] >> shift;
         let qs = qsub[i] as u16;
+        // Pass 1: the non-empty buckets of every prefix within `ti` flips. The directory
+        // reads are independent, so the processor overlaps their cache misses.
+        buckets.clear();
+        let max_k = (ti as u32).min(DIR_BITS);
+        for k in 0..=max_k {
+            let allow = (ti - k as i32) as u32;
+            for &mask in &masks.0[masks.1[k as usize]..masks.1[k as usize + 1]] {
+                let p = (qp ^ mask as u32) as usize;
+                let lo = u32_at(b, tl.dir + 4 * p);
+                let hi = u32_at(b, tl.dir + 4 * p + 4);
+                if lo < hi {
+                    buckets.push((lo, hi, allow));
+                }
+            }
+        }
         let mut check = |j: usize| {
             let id = u24_at(b, tl.ids + 3 * j);
             if id >= n {
@@ -157,42 +176,89 @@ pub(crate) fn probe(
             }
             emit(id, d);
         };
-        let max_k = (ti as u32).min(DIR_BITS);
-        for k in 0..=max_k {
-            let allow = (ti - k as i32) as u32;
-            for_each_mask(DIR_BITS, k, |mask| {
-                let p = (qp ^ mask) as usize;
-                let lo = u32_at(b, tl.dir + 4 * p) as usize;
-                let hi = u32_at(b, tl.dir + 4 * p + 4) as usize;
-                if lo >= hi {
-                    return;
+        // Pass 2: the entries of each bucket whose suffix is close enough. Each bucket is
+        // a cache (and TLB) miss; the branches on what it holds mispredict and would
+        // serialise those misses, so the first line of the bucket `AHEAD` places on is
+        // touched early by a load nothing branches on, and is in cache by its turn.
+        const AHEAD: usize = 8;
+        let suffix = |j: usize| u16_at(b, tl.suffix + 2 * j);
+        let start = |&(lo, hi, allow): &(u32, u32, u32)| {
+            let (lo, hi) = (lo as usize, hi as usize);
+            if allow == 0 {
+                // Suffixes in a bucket are sorted and near uniform: guess by interpolation.
+                lo + ((qs as usize * (hi - lo)) >> 16)
+            } else {
+                lo
+            }
+        };
+        let mut touched = 0u16;
+        for (bi, bucket) in buckets.iter().enumerate() {
+            if let Some(ahead) = buckets.get(bi + AHEAD) {
+                touched ^= suffix(start(ahead));
+            }
+            let &(lo, hi, allow) = bucket;
+            let (lo, hi) = (lo as usize, hi as usize);
+            if allow == 0 {
+                // Walk from the guess to the start of the run equal to `qs`.
+                let mut j = start(bucket);
+                while j > lo && suffix(j - 1) >= qs {
+                    j -= 1;
                 }
-                if allow == 0 {
-                    // Entries are sorted by suffix within a bucket: find the equal run.
-                    let (mut a, mut z) = (lo, hi);
-                    while a < z {
-                        let mid = (a + z) / 2;
-                        if u16_at(b, tl.suffix + 2 * mid) < qs {
-                            a = mid + 1;
-                        } else {
-                            z = mid;
+                while j < hi && suffix(j) < qs {
+                    j += 1;
+                }
+                while j < hi && suffix(j) == qs {
+                    check(j);
+                    j += 1;
+                }
+            } else {
+                // `popcount(x) <= allow`, as "clearing the lowest set bit `allow` times
+                // leaves zero": cheaper than a popcount where the target lacks one.
+                match allow {
+                    1 => {
+                        for j in lo..hi {
+                            let x = suffix(j) ^ qs;
+                            if x & x.wrapping_sub(1) == 0 {
+                                check(j);
+                            }
                         }
                     }
-                    let mut j = a;
-                    while j < hi && u16_at(b, tl.suffix + 2 * j) == qs {
-                        check(j);
-                        j += 1;
+                    2 => {
+                        for j in lo..hi {
+                            let mut x = suffix(j) ^ qs;
+                            x &= x.wrapping_sub(1);
+                            if x & x.wrapping_sub(1) == 0 {
+                                check(j);
+                            }
+                        }
                     }
-                } else {
-                    for j in lo..hi {
-                        if (u16_at(b, tl.suffix + 2 * j) ^ qs).count_ones() <= allow {
-                            check(j);
+                    _ => {
+                        for j in lo..hi {
+                            if (suffix(j) ^ qs).count_ones() <= allow {
+                                check(j);
+                            }
                         }
                     }
                 }
-            });
+            }
         }
+        std::hint::black_box(touched);
     }
+}
+
+/// All 16-bit masks ordered by number of ones, and where each count starts.
+fn masks() -> &'static (Vec<u16>, [usize; 18]) {
+    static MASKS: std::sync::OnceLock<(Vec<u16>, [usize; 18])> = std::sync::OnceLock::new();
+    MASKS.get_or_init(|| {
+        let mut v: Vec<u16> = Vec::with_capacity(1 << 16);
+        let mut starts = [0usize; 18];
+        for k in 0..=16u32 {
+            starts[k as usize] = v.len();
+            for_each_mask(16, k, |m| v.push(m as u16));
+        }
+        starts[17] = v.len();
+        (v, starts)
+    })
 }
 
 /// Calls `f` with every `bits`-bit mask of exactly `k` ones (Gosper's hack).

@@ -154,9 +154,29 @@ impl std::fmt::Debug for Segment {
 impl Segment {
     /// Reads the segment at `path` into memory and checks its structure (not every CRC:
     /// see [`Segment::verify`]).
+    ///
+    /// The bytes go to an anonymous mapping advised to use huge pages where the system
+    /// allows (Linux transparent huge pages): a search's random reads then miss the TLB
+    /// far less often. Falls back to a plain `Vec`.
     pub(crate) fn read(path: &Path) -> Result<Segment> {
         let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+        if len > 0 {
+            if let Ok(mut m) = memmap2::MmapMut::map_anon(len) {
+                #[cfg(target_os = "linux")]
+                let _ = m.advise(memmap2::Advice::HugePage);
+                f.read_exact(&mut m).map_err(|e| Error::io(path, e))?;
+                let mut probe = [0u8; 1];
+                // A file that grew since `metadata` would be read short: refuse it as
+                // the structural checks would.
+                if f.read(&mut probe).map_err(|e| Error::io(path, e))? == 0 {
+                    let m = m.make_read_only().map_err(|e| Error::io(path, e))?;
+                    return Segment::from_backing(path, Backing::Map(m));
+                }
+            }
+        }
         let mut v = Vec::new();
+        f = File::open(path).map_err(|e| Error::io(path, e))?;
         f.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
         Segment::from_backing(path, Backing::Heap(v))
     }

@@ -384,7 +384,7 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
                     query_hash: *qh,
                     q_ms: f.pts_ms,
                     r_lo_ms: h.ref_pts_ms,
-                    r_hi_ms: h.ref_pts_ms,
+                    r_hi_ms: h.ref_end_ms.max(h.ref_pts_ms),
                     distance: h.distance,
                     weight,
                 });
