@@ -5,9 +5,11 @@
 
 mod ban;
 pub mod check;
+mod demo;
 pub mod eval;
 mod hash;
 mod index;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,10 @@ enum Command {
     Ban(ban::Args),
     /// Inspect and maintain the index: stats, list, log, verify, compact, remove, import, export.
     Index(index::Args),
+    /// Scan files and directories of uploads: a verdict with evidence for each video.
+    Scan(scan::Args),
+    /// Run the main job on generated videos (no ffmpeg, no files needed): ban, scan, report.
+    Demo(demo::Args),
     /// Check one upload against the index, with the full evidence.
     Check(check::Args),
     /// Run the accuracy benchmark: ban references, check transformed copies, print the table.
@@ -41,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hash(args) => hash::run(args),
         Command::Ban(args) => ban::run(args),
         Command::Index(args) => index::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
     }
