@@ -35,14 +35,20 @@
 //!
 //! # Measured (`benches/index.rs`, radius 31, clustered data, one thread)
 //!
-//! On the shared 2-core build machine (load ≈ 9, so absolute times are inflated) with the
-//! default `x86-64` target (no `popcnt` instruction: `count_ones` is a few instructions
-//! for both methods), per query: at `n = 10^6` probing 1.0 ms vs scanning 14 ms (14×);
-//! at `n = 10^7` 3.5 ms vs 139 ms (40×), 79.4 bytes per hash on disk and mapped, opening
-//! (mapped) 19 ms. Below the 100× aimed for: a query visits about 5,600 buckets, each a
-//! cache and TLB miss; a profile shows the time spent waiting on those loads. Segments read
-//! with [`Index::open`](super::Index::open) sit in transparent huge pages, which cut a
-//! query at `10^7` from about 3.4 to 2.4 ms in a separate run.
+//! On the shared 2-core build machine (load 7–9, so absolute times are inflated and vary
+//! between runs) with the default `x86-64` target (no `popcnt` instruction: `count_ones`
+//! is a few instructions for both methods), per query:
+//!
+//! | n | probe | scan | ratio | run |
+//! |---|-------|------|-------|-----|
+//! | 10^6 | 1.0 ms | 14 ms | 14× | segments mapped |
+//! | 10^7 | 3.5 ms | 139 ms | 40× | segments mapped |
+//! | 10^6 | 1.2 ms | 8.6 ms | 7× | segments read (huge pages) |
+//! | 10^7 | 3.0 ms | 75 ms | 25× | segments read (huge pages) |
+//!
+//! 79.4 bytes per hash on disk and in memory at 10^7; opening takes 13 ms mapped, 190 ms
+//! read. Below the 100× aimed for: a query visits about 5,600 buckets, each a cache and
+//! TLB miss, and a profile shows the time spent waiting on those loads.
 //!
 //! When the ball is so large (big radius, small segment) that probing would cost more
 //! than reading every hash, [`search`] scans the segment instead; both are exact.

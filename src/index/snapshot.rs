@@ -318,3 +318,12 @@ impl Search for Snapshot {
         self.inner.works.len() as u32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snapshot_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<super::Snapshot>();
+    }
+}
