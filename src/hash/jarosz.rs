@@ -127,16 +127,24 @@ fn box_rows_block<const B: usize>(
         ri += 1;
         oi += 1;
     }
-    let d = n as f32;
+    // Slide phase: store the raw sums (the dependency chains stay short), then divide the
+    // whole span in one vectorisable loop per row; each value is still `sum / n` exactly.
+    let slide_start = oi;
     for _ in 0..p.slide {
         for b in 0..B {
             sum[b] += input[b * cols + ri];
             sum[b] -= input[b * cols + li];
-            out[b * cols + oi] = sum[b] / d;
+            out[b * cols + oi] = sum[b];
         }
         li += 1;
         ri += 1;
         oi += 1;
+    }
+    let d = n as f32;
+    for b in 0..B {
+        for o in &mut out[b * cols + slide_start..b * cols + oi] {
+            *o /= d;
+        }
     }
     for _ in 0..p.shrink {
         n -= 1;
