@@ -54,14 +54,8 @@ pub struct PdqOutput {
 /// ```
 #[derive(Default)]
 pub struct Pdq {
-    /// Full-size luma, then the output of each column pass.
-    buf1: Vec<f32>,
-    /// Full-size output of each row pass.
-    buf2: Vec<f32>,
-    /// Column sums for the column passes.
-    sums: Vec<f32>,
-    /// The 64 decimated columns of the last row pass (rows × 64).
-    gathered: Vec<f32>,
+    /// The streaming blur-and-decimate with its row buffers.
+    downsampler: jarosz::Downsampler,
     /// The 64×64 downsample.
     b64: Vec<f32>,
     /// D · A, 16×64.
@@ -251,6 +245,24 @@ pub(crate) fn luma_from_gray(gray: &[u8], out: &mut [f32]) {
     }
 }
 
+/// Input pixels of a checked size.
+#[derive(Clone, Copy)]
+enum Pixels<'a> {
+    Gray(&'a [u8]),
+    Rgb(&'a [u8]),
+}
+
+impl Pixels<'_> {
+    /// Luma of rows `r0..r0 + n` of an image `width` wide into `out` (`n × width`).
+    fn luma_rows(self, r0: usize, n: usize, width: usize, out: &mut [f32]) {
+        let out = &mut out[..n * width];
+        match self {
+            Pixels::Gray(g) => luma_from_gray(&g[r0 * width..(r0 + n) * width], out),
+            Pixels::Rgb(c) => luma_from_rgb(&c[3 * r0 * width..3 * (r0 + n) * width], out),
+        }
+    }
+}
+
 /// Checks dimensions against the slice length; returns the pixel count.
 fn check_dims(len: usize, width: usize, height: usize, channels: usize) -> Result<usize> {
     if width == 0 || height == 0 {
@@ -289,10 +301,8 @@ impl Pdq {
     /// # Errors
     /// [`Error::InvalidArgument`] if a dimension is 0 or `gray.len() != width * height`.
     pub fn hash_gray(&mut self, gray: &[u8], width: usize, height: usize) -> Result<PdqOutput> {
-        let n = check_dims(gray.len(), width, height, 1)?;
-        grow(&mut self.buf1, n);
-        luma_from_gray(gray, &mut self.buf1[..n]);
-        Ok(self.hash_luma(width, height))
+        check_dims(gray.len(), width, height, 1)?;
+        Ok(self.hash_pixels(Pixels::Gray(gray), width, height))
     }
 
     /// Hashes interleaved RGB8 (`width * height * 3` bytes), converting to luminance as the
@@ -301,10 +311,8 @@ impl Pdq {
     /// # Errors
     /// [`Error::InvalidArgument`] if a dimension is 0 or `rgb.len() != width * height * 3`.
     pub fn hash_rgb(&mut self, rgb: &[u8], width: usize, height: usize) -> Result<PdqOutput> {
-        let n = check_dims(rgb.len(), width, height, 3)?;
-        grow(&mut self.buf1, n);
-        luma_from_rgb(rgb, &mut self.buf1[..n]);
-        Ok(self.hash_luma(width, height))
+        check_dims(rgb.len(), width, height, 3)?;
+        Ok(self.hash_pixels(Pixels::Rgb(rgb), width, height))
     }
 
     /// Like [`Pdq::hash_gray`], plus the hash of the horizontally mirrored frame (left and
@@ -368,8 +376,8 @@ impl Pdq {
         Ok(all)
     }
 
-    /// Hashes the luma already in `buf1[..width * height]`.
-    fn hash_luma(&mut self, width: usize, height: usize) -> PdqOutput {
+    /// Hashes pixels whose dimensions were checked.
+    fn hash_pixels(&mut self, px: Pixels<'_>, width: usize, height: usize) -> PdqOutput {
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
             self.b16 = Coeffs::default();
             return PdqOutput {
@@ -377,7 +385,14 @@ impl Pdq {
                 quality: 0,
             };
         }
-        self.downsample(width, height);
+        grow(&mut self.b64, N64 * N64);
+        if width == N64 && height == N64 {
+            // The reference skips the filter when the input is already 64×64.
+            px.luma_rows(0, N64, width, &mut self.b64);
+        } else {
+            let fill = |r0, n, buf: &mut [f32]| px.luma_rows(r0, n, width, buf);
+            self.downsampler.run(height, width, fill, &mut self.b64);
+        }
         let quality = quality_metric(&self.b64);
         grow(&mut self.t16x64, N16 * N64);
         dct::dct64_to_16(&self.b64, &mut self.t16x64, &mut self.b16.0);
@@ -385,37 +400,6 @@ impl Pdq {
             hash: bits_from_dct(&self.b16.0),
             quality,
         }
-    }
-
-    /// `buf1` (height × width luma) to `b64`. Clobbers `buf1` and `buf2`.
-    fn downsample(&mut self, width: usize, height: usize) {
-        let n = width * height;
-        grow(&mut self.b64, N64 * N64);
-        if width == N64 && height == N64 {
-            // The reference skips the filter when the input is already 64×64.
-            self.b64[..n].copy_from_slice(&self.buf1[..n]);
-            return;
-        }
-        grow(&mut self.buf2, n);
-        grow(&mut self.sums, width.max(N64));
-        grow(&mut self.gathered, height * N64);
-        let wr = jarosz::window_size(width, N64);
-        let wc = jarosz::window_size(height, N64);
-        let (b1, b2) = (&mut self.buf1[..n], &mut self.buf2[..n]);
-        // Pass 1: rows then columns, back into buf1.
-        jarosz::box_rows(b1, b2, height, width, wr);
-        jarosz::box_cols(b2, b1, height, width, wc, &mut self.sums);
-        // Pass 2: rows, then columns only where decimation samples.
-        jarosz::box_rows(b1, b2, height, width, wr);
-        jarosz::box_cols_decimate(
-            b2,
-            height,
-            width,
-            wc,
-            &mut self.gathered,
-            &mut self.sums,
-            &mut self.b64,
-        );
     }
 
     /// The 64×64 downsample of the last hashed image (row-major), for tests and tools.
@@ -594,11 +578,11 @@ mod tests {
         let gray: Vec<u8> = (0..200 * 150).map(|p| (p * 31 % 253) as u8).collect();
         let mut p = Pdq::new();
         let a = p.hash_gray(&gray, 200, 150).unwrap();
-        let ptr = p.buf1.as_ptr();
+        let ptr = p.b64.as_ptr();
         let b = p.hash_gray(&gray, 200, 150).unwrap();
         let c = p.hash_gray(&gray[..100 * 150], 100, 150).unwrap();
         assert_eq!(a, b);
         assert_ne!(a.hash, c.hash);
-        assert_eq!(ptr, p.buf1.as_ptr());
+        assert_eq!(ptr, p.b64.as_ptr());
     }
 }
