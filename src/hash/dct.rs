@@ -15,10 +15,10 @@
 //! An FFT route ([`FftDct`], `rustfft`: one 64-point complex FFT per row and per kept column
 //! via Makhoul's even/odd reordering, then twiddles) is kept for the benchmark and a
 //! closeness test. Measured (`cargo bench --bench hash -- hash/dct`, thread CPU time on the
-//! shared 2-core build machine, 2026-11-28): matrix product 6.9 µs, rustfft 6.7 µs per 64×64
-//! block, i.e. equal within noise (before tiling the matrix product took 8.9 µs). The FFT
-//! does four times the work it keeps (all 64 frequencies per transform, only 16 used), which
-//! cancels its O(n log n) advantage at n = 64. Speed being equal, exactness decides: with the
+//! shared 2-core build machine, 2026-11-28, two runs): matrix product 6.9 and 5.2 µs, rustfft
+//! 6.7 and 5.8 µs per 64×64 block, i.e. equal within noise (before tiling the matrix product
+//! took 8.9 µs against 6.3 µs). The FFT does four times the work it keeps (all 64
+//! frequencies per transform, only 16 used), which cancels its O(n log n) advantage at n = 64. Speed being equal, exactness decides: with the
 //! FFT coefficients, 8 of the 32 hashable golden images hash differently, by up to 128 bits
 //! (relative coefficient error only 2·10⁻⁴, but gradients, stripes and flat images have many
 //! coefficients tied at the median up to rounding), while every natural frame agreed. So the

@@ -14,8 +14,9 @@
 //!
 //! # Speed
 //! Thread CPU time per frame on the shared 2-core build machine (`cargo bench --bench hash`,
-//! gray input): 64×64 about 22 µs (≈45 000 frames/s per core), 256×256 about 0.29 ms
-//! (≈3 400/s), 1280×720 about 3.1 ms (≈330/s). Nothing is allocated per frame once the
+//! gray input, load average ≈ 10, so runs vary by about 25 %): 64×64 16–22 µs (45 000–60 000
+//! frames/s per core), 256×256 0.22–0.29 ms (3 400–4 600/s), 1280×720 2.7–3.1 ms (320–370/s);
+//! the last run gave 16.5 µs, 0.219 ms and 2.71 ms. Nothing is allocated per frame once the
 //! hasher has seen a frame of that size.
 //!
 //! # Fast path for video
