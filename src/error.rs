@@ -12,8 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An I/O operation on a file failed.
-    #[error("{}: {source}", .path.display())]
+    /// An I/O operation on a file failed (the cause is the error's `source`, which `{:#}`
+    /// in anyhow, or walking [`std::error::Error::source`], prints after the path).
+    #[error("{}", .path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -108,6 +109,12 @@ pub enum Error {
     /// A caller passed an argument outside its valid range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A failure injected by a test between two steps of an index commit.
+    #[error("injected failure at {point}")]
+    InjectedFailure {
+        /// The step.
+        point: String,
+    },
     /// The operation was interrupted (Ctrl-C).
     #[error("interrupted")]
     Interrupted,

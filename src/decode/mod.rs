@@ -1,4 +1,45 @@
 //! Turning a file or stream into timestamped grayscale frames at a sampling rate.
+//!
+//! A [`FrameSource`] yields [`Frame`]s: 8-bit full-range luma planes with their presentation
+//! time in milliseconds of video time. Three kinds of input are read:
+//!
+//! - **any file ffmpeg reads** (mp4, mkv, webm, avi, mov, flv, ts…), through an `ffmpeg`
+//!   subprocess ([`FrameSource::ffmpeg`]). ffmpeg samples (`fps` filter), scales (`area`) and
+//!   converts to gray, then writes raw planes to a pipe; a `showinfo` filter at the end of the
+//!   chain reports each frame's timestamp and size on stderr, so timestamps are the video's own
+//!   (variable frame rate and non-zero start times included), never frame counts;
+//! - **Y4M** (yuv4mpegpipe), parsed natively ([`FrameSource::y4m_file`], [`FrameSource::stdin`]),
+//!   so `ffmpeg -i x.mkv -f yuv4mpegpipe - | staydown hash -` works and tests run without ffmpeg;
+//! - **a directory of numbered image frames** (png, jpeg) at a stated frame rate
+//!   ([`FrameSource::images`]).
+//!
+//! # Sampling and scaling are the same on every path
+//! The native paths reproduce what ffmpeg's `fps` filter does (rounding `round=near`): with
+//! output rate `r`, frame `i` of a constant-rate input at `t_i` seconds lands in output slot
+//! `s_i = round(t_i · r)`; slot `n` shows the last frame whose slot is `≤ n` and is stamped
+//! `n / r` seconds; the stream ends at slot `round(t_end · r)` (exclusive), `t_end` being the
+//! end of the last frame. Frames are downscaled to at most [`DecodeOptions::max_width`] pixels
+//! wide by area averaging (ffmpeg's `area` scaler), height `round(h · w' / w)`. Limited-range
+//! ("TV", 16..235) luma is expanded to full range as ffmpeg's gray conversion does, so the same
+//! video decoded by either path gives frames within a grey level or two of each other.
+//!
+//! # Limits
+//! Dimensions are checked against [`Limits`] *before* any plane is allocated, so an absurd
+//! header (`W99999999 H99999999`) is an error, not an allocation of gigabytes.
+
+mod border;
+mod ffmpeg;
+mod images;
+mod scale;
+mod y4m;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use border::{BorderDetector, Crop};
+
+use crate::error::{Error, Result};
 
 /// One decoded frame: an 8-bit luma plane (row-major, `width * height` bytes) and its
 /// presentation time in milliseconds of video time.
@@ -12,4 +53,674 @@ pub struct Frame {
     pub height: u32,
     /// Luma samples, row-major, `width * height` bytes (full range 0..=255).
     pub luma: Vec<u8>,
+}
+
+impl Frame {
+    /// The sample at column `x`, row `y`.
+    ///
+    /// # Panics
+    /// Panics if `(x, y)` is outside the plane.
+    #[inline]
+    pub fn at(&self, x: u32, y: u32) -> u8 {
+        self.luma[y as usize * self.width as usize + x as usize]
+    }
+
+    /// A copy of the rectangle `crop` removes nothing of (see [`Crop`]); the frame itself when
+    /// the crop is empty.
+    pub fn cropped(&self, crop: &Crop) -> Frame {
+        if crop.is_none() {
+            return self.clone();
+        }
+        let (w, h) = crop.size_of(self.width, self.height);
+        let mut luma = Vec::with_capacity(w as usize * h as usize);
+        for y in crop.top..crop.top + h {
+            let start = y as usize * self.width as usize + crop.left as usize;
+            luma.extend_from_slice(&self.luma[start..start + w as usize]);
+        }
+        Frame {
+            pts_ms: self.pts_ms,
+            width: w,
+            height: h,
+            luma,
+        }
+    }
+}
+
+/// Upper bounds on what a decoder will allocate, checked before allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted frame width in pixels (inclusive).
+    pub max_width: u32,
+    /// Largest accepted frame height in pixels (inclusive).
+    pub max_height: u32,
+    /// Largest accepted `width × height` of one frame (inclusive).
+    pub max_pixels: u64,
+    /// Largest number of frames a source yields (inclusive); more is an error.
+    pub max_frames: u64,
+}
+
+impl Default for Limits {
+    /// 16384 × 16384 pixels at most, 2^26 pixels (a 64 MiB plane) and 10 million frames.
+    fn default() -> Self {
+        Limits {
+            max_width: 16384,
+            max_height: 16384,
+            max_pixels: 1 << 26,
+            max_frames: 10_000_000,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks a frame size against the limits.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] naming `path` when a dimension or the pixel count is too large,
+    /// [`Error::Format`] when a dimension is zero.
+    pub fn check_size(&self, path: &Path, width: u64, height: u64) -> Result<()> {
+        if width == 0 || height == 0 {
+            return Err(Error::format(
+                path,
+                format!("invalid frame size {width}x{height}"),
+            ));
+        }
+        let limit = |what, found, limit| Error::Limit {
+            path: path.to_path_buf(),
+            what,
+            found,
+            limit,
+        };
+        if width > u64::from(self.max_width) {
+            return Err(limit("frame width", width, u64::from(self.max_width)));
+        }
+        if height > u64::from(self.max_height) {
+            return Err(limit("frame height", height, u64::from(self.max_height)));
+        }
+        let pixels = width * height;
+        if pixels > self.max_pixels {
+            return Err(limit("frame pixel count", pixels, self.max_pixels));
+        }
+        Ok(())
+    }
+
+    fn check_frames(&self, path: &Path, frames: u64) -> Result<()> {
+        if frames > self.max_frames {
+            return Err(Error::Limit {
+                path: path.to_path_buf(),
+                what: "frame count",
+                found: frames,
+                limit: self.max_frames,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// How frames are sampled and scaled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodeOptions {
+    /// Frames per second of video time to keep (`None`: every frame). Default `Some(1.0)`,
+    /// the rate vPDQ uses.
+    pub fps: Option<f64>,
+    /// Downscale frames wider than this, keeping the aspect ratio (area averaging); `None`
+    /// keeps full resolution. Default `Some(256)`: PDQ reduces every frame to 64×64 anyway,
+    /// so full-resolution frames never need to cross the pipe.
+    pub max_width: Option<u32>,
+    /// Frame rate of an image sequence (a directory of numbered frames). Default 25.
+    pub image_fps: f64,
+    /// Allocation limits, checked before allocating.
+    pub limits: Limits,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            fps: Some(1.0),
+            max_width: Some(256),
+            image_fps: 25.0,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Every frame at full resolution (for reference-exact hashing or tests).
+    pub fn every_frame() -> Self {
+        DecodeOptions {
+            fps: None,
+            max_width: None,
+            ..DecodeOptions::default()
+        }
+    }
+
+    /// Checks the options themselves.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a non-positive or non-finite rate or a zero width.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(fps) = self.fps {
+            if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "sampling rate {fps} fps is not in (0, 1000]"
+                )));
+            }
+        }
+        if self.max_width == Some(0) {
+            return Err(Error::InvalidArgument("max width 0".into()));
+        }
+        if !(self.image_fps.is_finite() && self.image_fps > 0.0 && self.image_fps <= 1000.0) {
+            return Err(Error::InvalidArgument(format!(
+                "image sequence rate {} fps is not in (0, 1000]",
+                self.image_fps
+            )));
+        }
+        Ok(())
+    }
+
+    /// The sampling rate as the rational ffmpeg and the native decoders both use.
+    pub(crate) fn fps_rational(&self) -> Option<Rational> {
+        self.fps.map(Rational::approximate)
+    }
+}
+
+/// What is known about a source: its frames' size before scaling, its frame rate and duration.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceInfo {
+    /// Width of the source frames in pixels (before scaling and cropping).
+    pub width: u32,
+    /// Height of the source frames in pixels (before scaling and cropping).
+    pub height: u32,
+    /// Nominal frame rate in frames per second (0 when unknown).
+    pub fps: f64,
+    /// Duration in milliseconds, when known (for a stream, once it has been read to the end).
+    pub duration_ms: Option<u64>,
+}
+
+/// A positive rational number (frame rates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rational {
+    pub num: u64,
+    pub den: u64,
+}
+
+impl Rational {
+    /// The closest fraction with a denominator of at most 1001·1000 (continued fractions);
+    /// exact for integers, `n/1001` rates and decimals with three places.
+    pub fn approximate(x: f64) -> Rational {
+        const MAX_DEN: u64 = 1_001_000;
+        let (mut h0, mut h1, mut k0, mut k1) = (0u64, 1u64, 1u64, 0u64);
+        let mut v = x;
+        for _ in 0..64 {
+            let a = v.floor();
+            if a > 1e12 {
+                break;
+            }
+            let a = a as u64;
+            let h2 = a.saturating_mul(h1).saturating_add(h0);
+            let k2 = a.saturating_mul(k1).saturating_add(k0);
+            if k2 > MAX_DEN {
+                break;
+            }
+            (h0, h1, k0, k1) = (h1, h2, k1, k2);
+            let frac = v - a as f64;
+            if frac < 1e-12 || (h1 as f64 / k1 as f64 - x).abs() < 1e-12 * x {
+                break;
+            }
+            v = 1.0 / frac;
+        }
+        if h1 == 0 || k1 == 0 {
+            return Rational { num: 1, den: 1 };
+        }
+        Rational { num: h1, den: k1 }
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+}
+
+/// `round(a · b / c)` with ties away from zero, as ffmpeg's `av_rescale` (128-bit, no overflow).
+pub(crate) fn rescale_round(a: u64, b: u64, c: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    let c = u128::from(c.max(1));
+    ((p + c / 2) / c).min(u128::from(u64::MAX)) as u64
+}
+
+/// ffmpeg's `fps` filter for constant-rate inputs: which output slots frame `i` fills.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sampler {
+    /// Input frame rate.
+    input: Rational,
+    /// Output rate, `None` for every frame.
+    output: Option<Rational>,
+}
+
+impl Sampler {
+    pub fn new(input: Rational, output: Option<Rational>) -> Self {
+        Sampler { input, output }
+    }
+
+    /// Output slot of input frame `i`: `round(i / input · output)`.
+    fn slot(&self, i: u64, out: Rational) -> u64 {
+        rescale_round(i, self.input.den * out.num, self.input.num * out.den)
+    }
+
+    /// The output slots `[first, end)` input frame `i` fills (empty when dropped) and the
+    /// presentation time of slot `n` is `pts_ms(n)`.
+    pub fn slots(&self, i: u64) -> (u64, u64) {
+        match self.output {
+            None => (i, i + 1),
+            Some(out) => (self.slot(i, out), self.slot(i + 1, out)),
+        }
+    }
+
+    /// Presentation time in milliseconds of output slot `n`.
+    pub fn pts_ms(&self, n: u64) -> u64 {
+        match self.output {
+            None => rescale_round(n, 1000 * self.input.den, self.input.num),
+            Some(out) => rescale_round(n, 1000 * out.den, out.num),
+        }
+    }
+}
+
+/// Output size for a source of `width × height` under `max_width`: at most `max_width` wide,
+/// height `round(height · w' / width)` (at least 1), as ffmpeg's `scale=w='min(iw,W)':h=-1`.
+pub fn scaled_size(width: u32, height: u32, max_width: Option<u32>) -> (u32, u32) {
+    match max_width {
+        Some(mw) if width > mw => {
+            let h = rescale_round(u64::from(mw), u64::from(height), u64::from(width)).max(1);
+            (mw, h as u32)
+        }
+        _ => (width, height),
+    }
+}
+
+/// Downscales a full-range luma plane to at most `max_width` pixels wide by area averaging,
+/// as the native decoders do (see the module docs). Returns the frame unchanged when it is
+/// already narrow enough.
+pub fn downscale(frame: Frame, max_width: Option<u32>) -> Frame {
+    let (w, h) = scaled_size(frame.width, frame.height, max_width);
+    if (w, h) == (frame.width, frame.height) {
+        return frame;
+    }
+    let mut scaler = scale::AreaScaler::new(frame.width, frame.height, w, h);
+    let mut out = vec![0u8; w as usize * h as usize];
+    scaler.scale(&frame.luma, &mut out, scale::Range::Full);
+    Frame {
+        pts_ms: frame.pts_ms,
+        width: w,
+        height: h,
+        luma: out,
+    }
+}
+
+/// Area-scales a full-range plane `src` (`sw × sh`) into `dst` (`dw × dh`).
+pub(crate) fn scale_area(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], dw: u32, dh: u32) {
+    scale::AreaScaler::new(sw, sh, dw, dh).scale(src, dst, scale::Range::Full);
+}
+
+/// Bilinear resampling of a plane (used to bring a cropped, downscaled frame back to the
+/// scale of an uncropped one).
+pub(crate) fn resample_bilinear(frame: &Frame, width: u32, height: u32) -> Frame {
+    Frame {
+        pts_ms: frame.pts_ms,
+        width,
+        height,
+        luma: scale::bilinear(&frame.luma, frame.width, frame.height, width, height),
+    }
+}
+
+enum Inner {
+    Y4m(Box<y4m::Y4mFrames>),
+    Images(Box<images::ImageFrames>),
+    Ffmpeg(Box<ffmpeg::FfmpegFrames>),
+    Done,
+}
+
+/// A stream of timestamped grayscale frames from a video file, a Y4M stream or an image
+/// sequence.
+///
+/// It is an `Iterator<Item = Result<Frame>>` that ends after the first error; frames come in
+/// presentation order.
+///
+/// ```
+/// use staydown::decode::{DecodeOptions, FrameSource};
+/// use staydown::synth::SynthVideo;
+///
+/// let video = SynthVideo::new(7).size(160, 120).duration_ms(3000);
+/// let mut y4m = Vec::new();
+/// video.write_y4m(&mut y4m)?;
+/// let source = FrameSource::y4m_reader(std::io::Cursor::new(y4m), "synthetic.y4m", &DecodeOptions::default())?;
+/// let times: Vec<u64> = source.map(|f| f.map(|f| f.pts_ms)).collect::<Result<_, _>>()?;
+/// assert_eq!(times, [0, 1000, 2000]);
+/// # Ok::<(), staydown::Error>(())
+/// ```
+pub struct FrameSource {
+    path: PathBuf,
+    info: SourceInfo,
+    inner: Inner,
+    limits: Limits,
+    frames: u64,
+}
+
+impl std::fmt::Debug for FrameSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.inner {
+            Inner::Y4m(_) => "y4m",
+            Inner::Images(_) => "images",
+            Inner::Ffmpeg(_) => "ffmpeg",
+            Inner::Done => "done",
+        };
+        f.debug_struct("FrameSource")
+            .field("path", &self.path)
+            .field("kind", &kind)
+            .field("info", &self.info)
+            .field("frames", &self.frames)
+            .finish()
+    }
+}
+
+const Y4M_MAGIC: &[u8] = b"YUV4MPEG2";
+
+impl FrameSource {
+    /// Opens `path`, choosing the decoder: `-` is a Y4M stream on standard input; a directory
+    /// is an image sequence; a `.y4m` file or one starting with the Y4M magic is parsed
+    /// natively; anything else goes to ffmpeg.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the path cannot be read, [`Error::Format`] for an empty file or a bad
+    /// header, [`Error::FfmpegMissing`] or [`Error::Ffmpeg`] on the ffmpeg path, and the errors
+    /// of each constructor.
+    pub fn open(path: impl AsRef<Path>, opts: &DecodeOptions) -> Result<FrameSource> {
+        let path = path.as_ref();
+        if path.as_os_str() == "-" {
+            return FrameSource::stdin(opts);
+        }
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            return FrameSource::images(path, opts.image_fps, opts);
+        }
+        if meta.len() == 0 {
+            return Err(Error::format(path, "empty file (0 bytes), not a video"));
+        }
+        let ext_y4m = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
+        if ext_y4m || starts_with_y4m_magic(path)? {
+            return FrameSource::y4m_file(path, opts);
+        }
+        FrameSource::ffmpeg(path, opts)
+    }
+
+    /// Reads a Y4M file natively.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if it cannot be opened; [`Error::Format`] for a bad header;
+    /// [`Error::Limit`] for dimensions beyond the limits.
+    pub fn y4m_file(path: impl AsRef<Path>, opts: &DecodeOptions) -> Result<FrameSource> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        let frames = y4m::Y4mFrames::new(Box::new(file), path, opts, size)?;
+        Ok(FrameSource::from_y4m(path, frames, opts))
+    }
+
+    /// Reads a Y4M stream on standard input (named `-` in errors).
+    ///
+    /// # Errors
+    /// As [`FrameSource::y4m_file`].
+    pub fn stdin(opts: &DecodeOptions) -> Result<FrameSource> {
+        FrameSource::y4m_reader(std::io::stdin(), "-", opts)
+    }
+
+    /// Reads a Y4M stream from any reader; `name` is used in errors.
+    ///
+    /// # Errors
+    /// As [`FrameSource::y4m_file`].
+    pub fn y4m_reader(
+        reader: impl Read + Send + 'static,
+        name: impl AsRef<Path>,
+        opts: &DecodeOptions,
+    ) -> Result<FrameSource> {
+        let path = name.as_ref();
+        let frames = y4m::Y4mFrames::new(Box::new(reader), path, opts, None)?;
+        Ok(FrameSource::from_y4m(path, frames, opts))
+    }
+
+    fn from_y4m(path: &Path, frames: y4m::Y4mFrames, opts: &DecodeOptions) -> FrameSource {
+        FrameSource {
+            path: path.to_path_buf(),
+            info: frames.info(),
+            inner: Inner::Y4m(Box::new(frames)),
+            limits: opts.limits,
+            frames: 0,
+        }
+    }
+
+    /// Reads a directory of numbered image frames (png, jpeg) at `frame_rate` frames per
+    /// second. Files are ordered by the last number in their name (`frame2.png` before
+    /// `frame10.png`); files without a number or with another extension are ignored.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the directory cannot be listed; [`Error::Format`] if it holds no
+    /// frames; [`Error::InvalidArgument`] for a bad rate.
+    pub fn images(
+        dir: impl AsRef<Path>,
+        frame_rate: f64,
+        opts: &DecodeOptions,
+    ) -> Result<FrameSource> {
+        let dir = dir.as_ref();
+        let frames = images::ImageFrames::new(dir, frame_rate, opts)?;
+        Ok(FrameSource {
+            path: dir.to_path_buf(),
+            info: frames.info(),
+            inner: Inner::Images(Box::new(frames)),
+            limits: opts.limits,
+            frames: 0,
+        })
+    }
+
+    /// Decodes any file ffmpeg reads, through an `ffmpeg` subprocess (`STAYDOWN_FFMPEG`, else
+    /// `ffmpeg` on `PATH`). The child is killed and reaped when the source is dropped.
+    ///
+    /// # Errors
+    /// [`Error::FfmpegMissing`] if ffmpeg cannot be started; [`Error::Ffmpeg`] with ffmpeg's
+    /// last stderr lines if it cannot read the file.
+    pub fn ffmpeg(path: impl AsRef<Path>, opts: &DecodeOptions) -> Result<FrameSource> {
+        let path = path.as_ref();
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(Error::io(path, e));
+        }
+        let frames = ffmpeg::FfmpegFrames::spawn(path, opts)?;
+        Ok(FrameSource {
+            path: path.to_path_buf(),
+            info: frames.info(),
+            inner: Inner::Ffmpeg(Box::new(frames)),
+            limits: opts.limits,
+            frames: 0,
+        })
+    }
+
+    /// The file (or `-`, or the directory) being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What is known about the source; the duration of a stream becomes known at its end.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// The next frame, `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// Truncated or corrupt input, limits, ffmpeg failures; after an error the source is done.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>> {
+        let result = match &mut self.inner {
+            Inner::Y4m(f) => f.next_frame(),
+            Inner::Images(f) => f.next_frame(),
+            Inner::Ffmpeg(f) => f.next_frame(),
+            Inner::Done => return Ok(None),
+        };
+        match result {
+            Ok(Some(frame)) => {
+                self.frames += 1;
+                if let Err(e) = self.limits.check_frames(&self.path, self.frames) {
+                    self.inner = Inner::Done;
+                    return Err(e);
+                }
+                Ok(Some(frame))
+            }
+            Ok(None) => {
+                let end = match &self.inner {
+                    Inner::Y4m(f) => f.duration_ms(),
+                    Inner::Images(f) => f.duration_ms(),
+                    Inner::Ffmpeg(f) => f.duration_ms(),
+                    Inner::Done => None,
+                };
+                if self.info.duration_ms.is_none() {
+                    self.info.duration_ms = end;
+                }
+                self.inner = Inner::Done;
+                Ok(None)
+            }
+            Err(e) => {
+                self.inner = Inner::Done;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Iterator for FrameSource {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        self.next_frame().transpose()
+    }
+}
+
+fn starts_with_y4m_magic(path: &Path) -> Result<bool> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = [0u8; 9];
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    Ok(&buf[..got] == Y4M_MAGIC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<FrameSource>();
+        send::<Frame>();
+    }
+
+    #[test]
+    fn rational_approximation() {
+        assert_eq!(Rational::approximate(1.0), Rational { num: 1, den: 1 });
+        assert_eq!(Rational::approximate(0.5), Rational { num: 1, den: 2 });
+        assert_eq!(
+            Rational::approximate(30000.0 / 1001.0),
+            Rational {
+                num: 30000,
+                den: 1001
+            }
+        );
+        assert_eq!(
+            Rational::approximate(2.997),
+            Rational {
+                num: 2997,
+                den: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn sampler_matches_ffmpeg_fps_filter() {
+        // 25 fps input, 1 fps output: slot n shows the last frame with round(i/25) <= n,
+        // i.e. frame 12 (0.48 s) for slot 0, then 37, 62, ...; ffmpeg gives 5 frames for a
+        // 132-frame clip (checked against ffmpeg 5.1 on fixtures/video/bbb-720p.mp4).
+        let s = Sampler::new(
+            Rational { num: 25, den: 1 },
+            Some(Rational { num: 1, den: 1 }),
+        );
+        let shown: Vec<u64> = (0..132)
+            .filter(|&i| {
+                let (a, b) = s.slots(i);
+                b > a
+            })
+            .collect();
+        assert_eq!(shown, [12, 37, 62, 87, 112]);
+        assert_eq!(s.pts_ms(3), 3000);
+        let every = Sampler::new(
+            Rational {
+                num: 30000,
+                den: 1001,
+            },
+            None,
+        );
+        assert_eq!(every.slots(7), (7, 8));
+        assert_eq!(every.pts_ms(30), 1001);
+    }
+
+    #[test]
+    fn scaled_size_rounds_like_ffmpeg() {
+        assert_eq!(scaled_size(1280, 720, Some(256)), (256, 144));
+        assert_eq!(scaled_size(320, 241, Some(256)), (256, 193));
+        assert_eq!(scaled_size(200, 100, Some(256)), (200, 100));
+        assert_eq!(scaled_size(1280, 720, None), (1280, 720));
+        assert_eq!(scaled_size(10000, 1, Some(256)), (256, 1));
+    }
+
+    #[test]
+    fn limits_reject_before_allocating() {
+        let l = Limits::default();
+        let p = Path::new("x.y4m");
+        assert!(matches!(
+            l.check_size(p, 99_999_999, 2),
+            Err(Error::Limit {
+                what: "frame width",
+                ..
+            })
+        ));
+        assert!(matches!(
+            l.check_size(p, 16384, 16384),
+            Err(Error::Limit {
+                what: "frame pixel count",
+                ..
+            })
+        ));
+        assert!(matches!(l.check_size(p, 0, 5), Err(Error::Format { .. })));
+        assert!(l.check_size(p, 1920, 1080).is_ok());
+    }
+
+    #[test]
+    fn crop_copies_the_inside() {
+        let f = Frame {
+            pts_ms: 5,
+            width: 4,
+            height: 3,
+            luma: (0..12).collect(),
+        };
+        let c = Crop {
+            left: 1,
+            top: 1,
+            right: 1,
+            bottom: 0,
+        };
+        let g = f.cropped(&c);
+        assert_eq!((g.width, g.height, g.pts_ms), (2, 2, 5));
+        assert_eq!(g.luma, [5, 6, 9, 10]);
+    }
 }

@@ -1,8 +1,46 @@
 //! Removed works and their fingerprints on disk, and search within a Hamming radius.
+//!
+//! An index is a directory ([`format`] has every byte): immutable segment files, a
+//! manifest replaced atomically (its rename is the commit), an audit log, and a lock
+//! for the one writer. [`Index`] opens it, [`Snapshot`] searches one generation of it
+//! (exactly, by multi-index hashing: see [`mih`]), [`IndexWriter`] changes it.
+//!
+//! ```
+//! use staydown::index::{Index, WorkMeta};
+//! use staydown::{Fingerprint, FrameHash, Hash256};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut index = Index::create(dir.path())?;
+//! let frame = |pts_ms, w| FrameHash { pts_ms, hash: Hash256([w; 4]), quality: 90, mirror: None };
+//! let fp = Fingerprint { frames: vec![frame(0, 0x0f0f), frame(250, 0xf0f0_f0f0)], ..Fingerprint::default() };
+//! let mut writer = index.writer()?;
+//! writer.add_work(WorkMeta { id: "w1".into(), ..WorkMeta::default() }, &fp)?;
+//! let snapshot = writer.commit()?;
+//! let hits = snapshot.search_batch(&[Hash256([0x0f0e, 0x0f0f, 0x0f0f, 0x0f0f])], 31);
+//! assert_eq!(hits[0].len(), 1);
+//! assert_eq!((hits[0][0].ref_pts_ms, hits[0][0].distance), (0, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash256;
+
+pub mod audit;
+pub mod format;
+mod lock;
+pub mod manifest;
+pub mod mih;
+mod segment;
+mod snapshot;
+mod store;
+
+pub use audit::{AuditAction, AuditEntry};
+pub use segment::IndexedFrame;
+pub use snapshot::{Snapshot, Stats};
+#[doc(hidden)]
+pub use store::FailPoint;
+pub use store::{AddStats, Index, IndexWriter, WriterOptions};
 
 /// One indexed frame found within the search radius of a query hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,6 +49,10 @@ pub struct Hit {
     pub work: u32,
     /// Presentation time of the indexed frame in the work, in milliseconds.
     pub ref_pts_ms: u64,
+    /// End of the time span this indexed frame stands for, in milliseconds: consecutive
+    /// near-identical frames of a work (a static shot) are stored once, as their first
+    /// frame covering `ref_pts_ms ..= ref_end_ms`. Equal to `ref_pts_ms` otherwise.
+    pub ref_end_ms: u64,
     /// Hamming distance between the query and the indexed frame, in bits.
     pub distance: u32,
 }
@@ -93,6 +135,7 @@ impl Search for MemoryIndex {
                 out.push(Hit {
                     work: *work,
                     ref_pts_ms: *pts,
+                    ref_end_ms: *pts,
                     distance: d,
                 });
             }

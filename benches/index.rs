@@ -1,0 +1,234 @@
+//! Index search: multi-index hashing against the brute-force scan of the same segment.
+//!
+//! Ids: `index_query/mih/{n}` and `index_query/brute/{n}` (radius 31, one iteration = the
+//! same 32 queries, one thread), `index_open/mapped/{n}`. Data: works made of shots, each
+//! either a cluster (a random centre and near copies 5–20 bits away, like consecutive
+//! frames) or uniform hashes, from a seeded RNG. Queries: 16 near copies (0–20 bits) of
+//! indexed hashes and 16 uniform hashes that match nothing. Before timing, every query's
+//! MIH hits are asserted equal to the brute-force hits. Bytes per hash (on disk, in
+//! memory) and the open time are printed as `index_size/...` lines.
+//!
+//! `STAYDOWN_BENCH_MAX_N=1000000` skips the larger sizes.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use staydown::index::{Index, WriterOptions};
+use staydown::{Fingerprint, FrameHash, Hash256, Hit, WorkMeta};
+
+const RADIUS: u32 = 31;
+const SIZES: [usize; 3] = [100_000, 1_000_000, 10_000_000];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn hash(&mut self) -> Hash256 {
+        Hash256([self.next(), self.next(), self.next(), self.next()])
+    }
+    /// `h` with `k` distinct bits flipped.
+    fn near(&mut self, h: &Hash256, k: u32) -> Hash256 {
+        let mut out = *h;
+        let mut flipped = 0;
+        while flipped < k {
+            let b = self.below(256) as usize;
+            let before = out;
+            out.0[b / 64] ^= 1 << (b % 64);
+            if out.0[b / 64] & (1 << (b % 64)) != before.0[b / 64] & (1 << (b % 64))
+                && out.distance(h) == flipped + 1
+            {
+                flipped += 1;
+            } else {
+                out = before;
+            }
+        }
+        out
+    }
+}
+
+/// `n` hashes in works of 1000 frames: shots of 8–64 frames, half clusters, half uniform.
+fn data(n: usize, rng: &mut Rng) -> Vec<Vec<Hash256>> {
+    let mut works = Vec::new();
+    let mut total = 0;
+    while total < n {
+        let len = 1000.min(n - total);
+        let mut w = Vec::with_capacity(len);
+        while w.len() < len {
+            let shot = (8 + rng.below(57) as usize).min(len - w.len());
+            if rng.below(2) == 0 {
+                let centre = rng.hash();
+                for _ in 0..shot {
+                    let k = 5 + rng.below(16) as u32;
+                    w.push(rng.near(&centre, k));
+                }
+            } else {
+                for _ in 0..shot {
+                    w.push(rng.hash());
+                }
+            }
+        }
+        total += len;
+        works.push(w);
+    }
+    works
+}
+
+fn build(dir: &std::path::Path, works: &[Vec<Hash256>]) {
+    let mut index = Index::create(dir).unwrap();
+    let mut w = index.writer().unwrap();
+    w.set_options(WriterOptions {
+        min_quality: 0,
+        collapse_max_distance_bits: None,
+    });
+    for (i, hashes) in works.iter().enumerate() {
+        let fp = Fingerprint {
+            frames: hashes
+                .iter()
+                .enumerate()
+                .map(|(k, h)| FrameHash {
+                    pts_ms: k as u64 * 250,
+                    hash: *h,
+                    quality: 100,
+                    mirror: None,
+                })
+                .collect(),
+            ..Fingerprint::default()
+        };
+        let meta = WorkMeta {
+            id: format!("work-{i:06}"),
+            title: format!("Work {i}"),
+            rightsholder: "Bench Rights".into(),
+            notice: format!("N-{i}"),
+            added_unix_s: 1_700_000_000,
+            ..WorkMeta::default()
+        };
+        w.add_work(meta, &fp).unwrap();
+    }
+    w.commit().unwrap();
+}
+
+fn sorted(mut v: Vec<Hit>) -> Vec<Hit> {
+    v.sort();
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let max_n: usize = std::env::var("STAYDOWN_BENCH_MAX_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
+    for n in SIZES.into_iter().filter(|&n| n <= max_n) {
+        let mut rng = Rng(0x5eed_0000 + n as u64);
+        let works = data(n, &mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let t = Instant::now();
+        build(dir.path(), &works);
+        eprintln!("index_build/{n}: {:.1} s", t.elapsed().as_secs_f64());
+        let all: Vec<Hash256> = works.iter().flatten().copied().collect();
+        drop(works);
+        let mut queries = Vec::new();
+        for _ in 0..16 {
+            let h = all[rng.below(all.len() as u64) as usize];
+            let k = rng.below(21) as u32;
+            queries.push(rng.near(&h, k));
+        }
+        for _ in 0..16 {
+            queries.push(rng.hash());
+        }
+        drop(all);
+
+        let t = Instant::now();
+        // SAFETY: the bench's temp directory is written only by this process, before.
+        #[allow(unsafe_code)]
+        let index = unsafe { Index::open_mapped(dir.path()) }.unwrap();
+        let open_s = t.elapsed().as_secs_f64();
+        let snap = index.snapshot();
+        let disk: u64 = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        let mapped = snap.stats().segment_bytes;
+        let meta_heap: usize = snap
+            .works()
+            .iter()
+            .map(|m| {
+                std::mem::size_of::<WorkMeta>()
+                    + m.id.len()
+                    + m.title.len()
+                    + m.rightsholder.len()
+                    + m.notice.len()
+            })
+            .sum();
+        eprintln!(
+            "index_size/{n}: disk {:.2} B/hash ({disk} B), memory {:.2} B/hash (mapped {mapped} B + metadata {meta_heap} B), open {:.1} ms",
+            disk as f64 / n as f64,
+            (mapped as f64 + meta_heap as f64) / n as f64,
+            open_s * 1e3
+        );
+
+        let mut found = 0;
+        for q in &queries {
+            let mut a = Vec::new();
+            snap.search_into(q, RADIUS, &mut a);
+            let mut b = Vec::new();
+            snap.search_brute(q, RADIUS, &mut b);
+            found += b.len();
+            assert_eq!(sorted(a), sorted(b), "mih differs from brute force");
+        }
+        eprintln!(
+            "index_query/{n}: {found} hits for {} queries, mih == brute",
+            queries.len()
+        );
+
+        let mut group = c.benchmark_group("index_query");
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(queries.len() as u64));
+        group.bench_function(format!("mih/{n}"), |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                for q in &queries {
+                    out.clear();
+                    snap.search_into(black_box(q), RADIUS, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+        group.bench_function(format!("brute/{n}"), |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                for q in &queries {
+                    out.clear();
+                    snap.search_brute(black_box(q), RADIUS, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+        group.finish();
+        if n == *SIZES.last().unwrap() {
+            let mut og = c.benchmark_group("index_open");
+            og.sample_size(10);
+            og.bench_function(format!("mapped/{n}"), |b| {
+                b.iter(|| {
+                    // SAFETY: as above.
+                    #[allow(unsafe_code)]
+                    let i = unsafe { Index::open_mapped(dir.path()) }.unwrap();
+                    black_box(i.snapshot().generation())
+                })
+            });
+            og.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,175 @@
+//! Matcher benchmarks.
+//!
+//! `matcher/align/1000000`: a 10-minute upload (600 frame hashes, each with its mirror) that
+//! is a noisy copy of one banked work, against 10^6 banked frame hashes (the work banked at
+//! 5 frames a second among random others). The index answers from a table of precomputed
+//! hits, so this times the matcher's own work (hit bookkeeping, chaining, scoring) alone.
+//! `matcher/check/1000000`: the same upload against the same 10^6 frame hashes banked in a
+//! real on-disk index ([`staydown::index::Snapshot`], multi-index hashing), searches included.
+//!
+//! One core: both run inside a rayon pool of one thread.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use staydown::{Fingerprint, FrameHash, Hash256, Hit, Matcher, MemoryIndex, Search, WorkMeta};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn hash(&mut self) -> Hash256 {
+        Hash256([self.next(), self.next(), self.next(), self.next()])
+    }
+    fn flip(&mut self, h: Hash256, bits: u32) -> Hash256 {
+        let mut out = h;
+        for _ in 0..bits {
+            let k = (self.next() % 256) as usize;
+            out.0[k / 64] ^= 1 << (k % 64);
+        }
+        out
+    }
+}
+
+type Works = Vec<(WorkMeta, Vec<(u64, Hash256)>)>;
+
+/// The banked work (10 min at 5 fps, drifting within shots), 10^6 frames in all, and an
+/// upload that is a noisy 1 fps copy with mirrors.
+pub fn setup(total: usize) -> (Works, Fingerprint) {
+    let mut rng = Rng(42);
+    let mut works: Works = Vec::new();
+    let mut work = Vec::new();
+    let mut h = rng.hash();
+    for k in 0..3000u64 {
+        h = if k % 30 == 0 {
+            rng.hash()
+        } else {
+            rng.flip(h, 3)
+        };
+        work.push((k * 200, h));
+    }
+    let meta = |id: String| WorkMeta {
+        id,
+        ..Default::default()
+    };
+    works.push((meta("target".into()), work.clone()));
+    let mut banked = work.len();
+    let mut i = 0;
+    while banked < total {
+        let n = 3000.min(total - banked);
+        let frames: Vec<(u64, Hash256)> = (0..n as u64).map(|k| (k * 200, rng.hash())).collect();
+        works.push((meta(format!("other{i}")), frames));
+        banked += n;
+        i += 1;
+    }
+    let frames = (0..600u64)
+        .map(|s| FrameHash {
+            pts_ms: s * 1000 + 370,
+            hash: rng.flip(work[(s * 5 + 2) as usize].1, 12),
+            quality: 90,
+            mirror: Some(rng.hash()),
+        })
+        .collect();
+    let upload = Fingerprint {
+        frames,
+        duration_ms: 600_000,
+        ..Default::default()
+    };
+    (works, upload)
+}
+
+/// Answers searches from a table filled beforehand by brute force.
+struct Precomputed<'a> {
+    inner: &'a MemoryIndex,
+    table: HashMap<(Hash256, u32), Vec<Hit>>,
+}
+
+impl<'a> Precomputed<'a> {
+    fn new(inner: &'a MemoryIndex, upload: &Fingerprint, radius: u32) -> Self {
+        let mut table = HashMap::new();
+        for f in &upload.frames {
+            for h in std::iter::once(f.hash).chain(f.mirror) {
+                let mut out = Vec::new();
+                inner.search(&h, radius, &mut out);
+                table.insert((h, radius), out);
+            }
+        }
+        Precomputed { inner, table }
+    }
+}
+
+impl Search for Precomputed<'_> {
+    fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        match self.table.get(&(*hash, radius_bits)) {
+            Some(hits) => out.extend_from_slice(hits),
+            None => self.inner.search(hash, radius_bits, out),
+        }
+    }
+    fn work(&self, work: u32) -> Option<&WorkMeta> {
+        self.inner.work(work)
+    }
+    fn work_count(&self) -> u32 {
+        self.inner.work_count()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    let n = 1_000_000;
+    let (works, upload) = setup(n);
+    let mut index = MemoryIndex::new();
+    for (meta, frames) in &works {
+        index.add(meta.clone(), frames.iter().copied());
+    }
+    let pre = Precomputed::new(&index, &upload, 31);
+    let matcher = Matcher::new(&pre);
+    let v = matcher.match_fingerprint(&upload);
+    assert_eq!(v.verdict, staydown::Decision::Match);
+    let mut group = c.benchmark_group("matcher");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(upload.frames.len() as u64));
+    group.bench_function(format!("align/{n}"), |b| {
+        b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
+    });
+
+    // The same frames in an on-disk index.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut disk = staydown::index::Index::create(dir.path()).expect("an index");
+    let mut writer = disk.writer().expect("the writer");
+    for (meta, frames) in &works {
+        let frames = frames
+            .iter()
+            .map(|&(pts_ms, hash)| FrameHash {
+                pts_ms,
+                hash,
+                quality: 90,
+                mirror: None,
+            })
+            .collect();
+        let fp = Fingerprint {
+            frames,
+            ..Default::default()
+        };
+        writer.add_work(meta.clone(), &fp).expect("banked");
+    }
+    let snapshot = writer.commit().expect("committed");
+    let matcher = Matcher::new(&snapshot);
+    let v = pool.install(|| matcher.match_fingerprint(&upload));
+    assert_eq!(v.verdict, staydown::Decision::Match);
+    group.bench_function(format!("check/{n}"), |b| {
+        b.iter(|| pool.install(|| black_box(matcher.match_fingerprint(black_box(&upload)))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

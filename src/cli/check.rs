@@ -1,0 +1,182 @@
+//! `staydown check <VIDEO> --index <DIR>`: one upload, the verdict and its full evidence.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use staydown::decode::DecodeOptions;
+use staydown::fingerprint::Fingerprinter;
+use staydown::index::Index;
+use staydown::matcher::{Decision, MatchOptions, Matcher, Policy};
+use staydown::report::{self, Outcome};
+
+/// Matching options and policy thresholds shared by `check`, `scan` and `eval`; each flag
+/// left out keeps the library default (see `staydown::matcher`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PolicyArgs {
+    /// Frames sampled per second of the upload.
+    #[arg(long, value_name = "FPS", default_value_t = 1.0)]
+    pub fps: f64,
+    /// Search radius per frame hash, bits (inclusive) [default 31].
+    #[arg(long, value_name = "BITS")]
+    pub radius: Option<u32>,
+    /// Frames of lower PDQ quality are never evidence [default 50].
+    #[arg(long, value_name = "Q")]
+    pub min_quality: Option<u8>,
+    /// Slowest accepted speed of a copy [default 0.8].
+    #[arg(long, value_name = "X")]
+    pub min_speed: Option<f64>,
+    /// Fastest accepted speed of a copy [default 1.25].
+    #[arg(long, value_name = "X")]
+    pub max_speed: Option<f64>,
+    /// Longest unmatched gap inside a segment, seconds [default 10].
+    #[arg(long, value_name = "S")]
+    pub max_gap: Option<f64>,
+    /// Do not search mirrored frames.
+    #[arg(long)]
+    pub no_mirror: bool,
+    /// `match` needs at least this many (weighted) frames in a segment.
+    #[arg(long, value_name = "N")]
+    pub match_frames: Option<f64>,
+    /// `match` needs a segment at least this long, seconds.
+    #[arg(long, value_name = "S")]
+    pub match_seconds: Option<f64>,
+    /// `match` needs at least this score (0..1).
+    #[arg(long, value_name = "X")]
+    pub match_score: Option<f64>,
+    /// `review` needs at least this many (weighted) frames in a segment.
+    #[arg(long, value_name = "N")]
+    pub review_frames: Option<f64>,
+    /// `review` needs a segment at least this long, seconds.
+    #[arg(long, value_name = "S")]
+    pub review_seconds: Option<f64>,
+    /// Segments with a higher mean distance are ignored, bits.
+    #[arg(long, value_name = "BITS")]
+    pub max_mean_distance: Option<f64>,
+}
+
+fn ms(seconds: f64) -> anyhow::Result<u64> {
+    anyhow::ensure!(
+        seconds.is_finite() && seconds >= 0.0,
+        "a duration must be a non-negative number of seconds, not {seconds}"
+    );
+    Ok((seconds * 1000.0).round() as u64)
+}
+
+impl PolicyArgs {
+    /// The matcher options these flags give.
+    pub fn options(&self) -> anyhow::Result<MatchOptions> {
+        let mut o = MatchOptions::default();
+        if let Some(x) = self.radius {
+            anyhow::ensure!(x <= 256, "--radius {x} is more than the 256 bits of a hash");
+            o.radius_bits = x;
+        }
+        if let Some(x) = self.min_quality {
+            o.min_quality = x;
+        }
+        if let Some(x) = self.min_speed {
+            o.min_speed = x;
+        }
+        if let Some(x) = self.max_speed {
+            o.max_speed = x;
+        }
+        anyhow::ensure!(
+            o.min_speed > 0.0 && o.min_speed <= o.max_speed,
+            "speed range {}..{} is empty or not positive",
+            o.min_speed,
+            o.max_speed
+        );
+        if let Some(x) = self.max_gap {
+            o.max_gap_ms = ms(x)?;
+        }
+        o.mirrored = !self.no_mirror;
+        Ok(o)
+    }
+
+    /// The policy these flags give.
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        let mut p = Policy::default();
+        if let Some(x) = self.match_frames {
+            p.match_min_frames = x;
+        }
+        if let Some(x) = self.match_seconds {
+            p.match_min_ms = ms(x)?;
+        }
+        if let Some(x) = self.match_score {
+            p.match_min_score = x;
+        }
+        if let Some(x) = self.review_frames {
+            p.review_min_frames = x;
+        }
+        if let Some(x) = self.review_seconds {
+            p.review_min_ms = ms(x)?;
+        }
+        if let Some(x) = self.max_mean_distance {
+            p.max_mean_distance = x;
+        }
+        Ok(p)
+    }
+
+    /// How uploads are decoded.
+    pub fn decode(&self) -> anyhow::Result<DecodeOptions> {
+        let d = DecodeOptions {
+            fps: Some(self.fps),
+            ..DecodeOptions::default()
+        };
+        d.validate()?;
+        Ok(d)
+    }
+}
+
+/// Checks one upload against the index.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The upload to check (any video ffmpeg reads, or Y4M).
+    pub video: PathBuf,
+    /// The index directory.
+    #[arg(long, value_name = "DIR")]
+    pub index: PathBuf,
+    /// Print the JSON object of DESIGN.md (with the matched frame pairs as `evidence`).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// Runs `check`: exit 0 clean or review, 1 match, 2 error.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let options = args.policy.options()?;
+    let policy = args.policy.policy()?;
+    let decode = args.policy.decode()?;
+    let index = Index::open(&args.index)
+        .with_context(|| format!("opening index {}", args.index.display()))?;
+    let snapshot = index.snapshot();
+    let fingerprinter = Fingerprinter {
+        with_mirror: options.mirrored,
+        ..Fingerprinter::new()
+    };
+    let fp = fingerprinter
+        .fingerprint_path(&args.video, &decode)
+        .with_context(|| format!("fingerprinting {}", args.video.display()))?;
+    let verdict = Matcher::new(&snapshot)
+        .with_options(options)
+        .with_policy(policy)
+        .match_fingerprint(&fp);
+    let flagged = verdict.verdict == Decision::Match;
+    let outcome = Outcome::Verdict {
+        duration_ms: fp.duration_or_estimate_ms(),
+        verdict,
+    };
+    let text = if args.json {
+        report::json_line(&args.video, &outcome, true) + "\n"
+    } else {
+        report::check_text(&args.video, &outcome)
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if flagged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,349 @@
+//! `staydown eval --refs DIR [--distractors DIR] [--json out.json]`: the accuracy benchmark.
+//!
+//! Bans every video of `--refs` into a temporary on-disk index, makes the transformed copies
+//! (`staydown::eval::transforms`) of every reference and distractor with ffmpeg, checks each,
+//! and prints one row per transformation for staydown and, beside it, for a vPDQ-style
+//! bag-of-frames baseline computed from the same hashes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
+use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
+use staydown::fingerprint::Fingerprinter;
+use staydown::index::{Index, WorkMeta};
+use staydown::synth::SynthVideo;
+use staydown::{Fingerprint, FrameHash, Result};
+
+use super::check::PolicyArgs;
+
+/// Runs the accuracy benchmark.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Directory of reference videos to ban (work id = file name without extension).
+    #[arg(long, value_name = "DIR", required_unless_present = "synthetic")]
+    pub refs: Option<PathBuf>,
+    /// Also ban this many generated synthetic videos (`staydown::synth`, seeds 1..=N).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub synthetic: u32,
+    /// Also use this many generated synthetic videos as distractors (seeds 1001..).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub synthetic_distractors: u32,
+    /// Length of each generated video, seconds.
+    #[arg(long, value_name = "S", default_value_t = 40)]
+    pub synthetic_seconds: u64,
+    /// Directory of distractor videos, never banned: any flag on their copies is false.
+    #[arg(long, value_name = "DIR")]
+    pub distractors: Option<PathBuf>,
+    /// Also write the table as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Frames banked per second of each reference.
+    #[arg(long, value_name = "FPS", default_value_t = 5.0)]
+    pub ref_fps: f64,
+    /// Also bank these centre crops of every reference frame (fractions of width and height
+    /// kept), for crops and zooms of the upload; `none` to bank the full frame only.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "0.85",
+        value_delimiter = ','
+    )]
+    pub bank_crops: Vec<String>,
+    /// Only run these transformations (comma-separated names).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Print one line per copy: verdict, strongest segment, baseline.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Keep the transformed copies in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The binary's hashing for the benchmark: references at `ref_fps` with extra centre crops,
+/// copies as `check` hashes uploads.
+pub struct CliHasher {
+    /// Decoding of references.
+    pub reference: DecodeOptions,
+    /// Centre crops banked besides the full frame (fraction kept).
+    pub bank_crops: Vec<f64>,
+    /// Decoding of copies.
+    pub query: DecodeOptions,
+    /// Also hash mirrors of query frames.
+    pub mirror: bool,
+}
+
+/// The centre crop keeping `keep` of each dimension.
+fn centre_crop(f: &Frame, keep: f64) -> Crop {
+    let cw = ((f.width as f64 * (1.0 - keep)) / 2.0).floor() as u32;
+    let ch = ((f.height as f64 * (1.0 - keep)) / 2.0).floor() as u32;
+    Crop {
+        left: cw,
+        right: cw,
+        top: ch,
+        bottom: ch,
+    }
+}
+
+fn decode_all(path: &Path, opts: &DecodeOptions) -> Result<(Vec<Frame>, u64)> {
+    let mut src = FrameSource::open(path, opts)?;
+    let mut frames = Vec::new();
+    while let Some(f) = src.next_frame()? {
+        frames.push(f);
+    }
+    let duration = src
+        .info()
+        .duration_ms
+        .unwrap_or_else(|| frames.last().map_or(0, |f| f.pts_ms));
+    Ok((frames, duration))
+}
+
+impl EvalHasher for CliHasher {
+    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
+        let (frames, duration_ms) = decode_all(path, &self.reference)?;
+        let fpr = Fingerprinter::new();
+        let mut out = vec![Fingerprint {
+            duration_ms,
+            ..fpr.fingerprint_frames(frames.iter().cloned())?
+        }];
+        for &keep in &self.bank_crops {
+            let cropped = frames.iter().map(|f| f.cropped(&centre_crop(f, keep)));
+            out.push(Fingerprint {
+                duration_ms,
+                ..fpr.fingerprint_frames(cropped)?
+            });
+        }
+        Ok(out)
+    }
+
+    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
+        let fpr = Fingerprinter {
+            with_mirror: self.mirror,
+            ..Fingerprinter::new()
+        };
+        Ok(vec![fpr.fingerprint_path(path, &self.query)?])
+    }
+}
+
+/// The variants of a reference as one time-ordered fingerprint (variants of a frame are
+/// consecutive entries at the same time), as the index takes one fingerprint per work.
+fn interleave(variants: &[Fingerprint]) -> Fingerprint {
+    let mut frames: Vec<(usize, FrameHash)> = variants
+        .iter()
+        .enumerate()
+        .flat_map(|(v, fp)| fp.frames.iter().map(move |f| (v, *f)))
+        .collect();
+    frames.sort_by_key(|(v, f)| (f.pts_ms, *v));
+    Fingerprint {
+        frames: frames.into_iter().map(|(_, f)| f).collect(),
+        ..variants[0].clone()
+    }
+}
+
+fn videos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let p = entry?.path();
+        let is_video = p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            staydown::scan::VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+        });
+        if p.is_file() && is_video {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Writes synthetic video `seed` (320×240, 25 fps) as H.264 at `dir/synth-<seed>.mp4`.
+fn synthetic(ffmpeg: &Path, dir: &Path, seed: u64, seconds: u64) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let out = dir.join(format!("synth-{seed}.mp4"));
+    let mut child = std::process::Command::new(ffmpeg)
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "yuv4mpegpipe",
+            "-i",
+            "-",
+        ])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+        ])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", ffmpeg.display()))?;
+    let stdin = child.stdin.take().context("ffmpeg's stdin")?;
+    SynthVideo::new(seed)
+        .size(320, 240)
+        .fps(25)
+        .duration_ms(seconds * 1000)
+        .write_y4m(std::io::BufWriter::new(stdin))?;
+    let status = child.wait()?;
+    anyhow::ensure!(status.success(), "ffmpeg failed writing {}", out.display());
+    Ok(out)
+}
+
+/// Runs `eval`: exit 0 when every row meets its target with no false flag, else 1.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let tmp = tempfile::tempdir().context("creating a temporary directory")?;
+    let ffmpeg = EvalConfig::new(tmp.path()).ffmpeg;
+    let mut refs = match &args.refs {
+        Some(d) => videos_in(d)?,
+        None => Vec::new(),
+    };
+    let mut distractors = match &args.distractors {
+        Some(d) => videos_in(d)?,
+        None => Vec::new(),
+    };
+    let synth_dir = tmp.path().join("synthetic");
+    for seed in 1..=u64::from(args.synthetic) {
+        refs.push(synthetic(
+            &ffmpeg,
+            &synth_dir,
+            seed,
+            args.synthetic_seconds,
+        )?);
+    }
+    for seed in 1001..=1000 + u64::from(args.synthetic_distractors) {
+        distractors.push(synthetic(
+            &ffmpeg,
+            &synth_dir,
+            seed,
+            args.synthetic_seconds,
+        )?);
+    }
+    anyhow::ensure!(!refs.is_empty(), "no reference videos");
+    let bank_crops: Vec<f64> = args
+        .bank_crops
+        .iter()
+        .filter(|s| s.as_str() != "none")
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| *x > 0.2 && *x < 1.0)
+                .with_context(|| format!("--bank-crops {s:?}: expected fractions in (0.2, 1)"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let options = args.policy.options()?;
+    let hasher = CliHasher {
+        reference: DecodeOptions {
+            fps: Some(args.ref_fps),
+            ..DecodeOptions::default()
+        },
+        bank_crops,
+        query: args.policy.decode()?,
+        mirror: options.mirrored,
+    };
+    hasher.reference.validate()?;
+
+    let index_dir = tmp.path().join("index");
+    let mut index = Index::create(&index_dir)?;
+    let mut writer = index.writer()?;
+    let mut banked = 0usize;
+    let mut ids = Vec::new();
+    for path in &refs {
+        let variants = hasher
+            .reference(path)
+            .with_context(|| format!("fingerprinting {}", path.display()))?;
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let fp = interleave(&variants);
+        let st = writer.add_work(
+            WorkMeta {
+                id: id.clone(),
+                title: path.display().to_string(),
+                source: Some(path.display().to_string()),
+                ..WorkMeta::default()
+            },
+            &fp,
+        )?;
+        banked += st.indexed;
+        ids.push(id);
+    }
+    let snapshot = writer.commit()?;
+    let references: Vec<Reference> = refs
+        .iter()
+        .zip(&ids)
+        .map(|(p, id)| {
+            let work = snapshot
+                .find(id)
+                .context("a banked work is in the snapshot")?;
+            Ok(Reference {
+                path: p.clone(),
+                work,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+
+    let work_dir = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| tmp.path().join("copies"));
+    let mut cfg = EvalConfig::new(work_dir);
+    cfg.options = options;
+    cfg.policy = args.policy.policy()?;
+    if !args.only.is_empty() {
+        cfg.transforms
+            .retain(|t| args.only.iter().any(|o| o == t.name));
+        anyhow::ensure!(!cfg.transforms.is_empty(), "--only names no transformation");
+    }
+    let report = eval::run(&hasher, &snapshot, &references, &distractors, banked, &cfg)?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} references ({} frame hashes banked, {} crops per frame), {} distractors; \
+         staydown | vPDQ-style baseline ({}% of frames within 31 bits)",
+        report.references,
+        report.banked_frames,
+        hasher.bank_crops.len(),
+        report.distractors,
+        report.baseline_percent
+    )?;
+    out.write_all(report.to_table().as_bytes())?;
+    if args.verbose {
+        for c in &report.copies {
+            let best = c.best.as_ref().map_or_else(
+                || "no segment".to_string(),
+                |(w, n, wf, secs, d, sc)| {
+                    format!("{w}: {n} frames ({wf:.1} weighted) over {secs:.1} s, {d:.1} bits, score {sc:.2}")
+                },
+            );
+            writeln!(
+                out,
+                "{:<14} {:<40} {:<6} of {:>3} good: {best}; baseline {:?}",
+                c.transform,
+                Path::new(&c.input)
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                c.verdict,
+                c.good_frames,
+                c.baseline
+            )?;
+        }
+    }
+    for n in &report.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)? + "\n";
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if report.failures().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

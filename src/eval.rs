@@ -1,0 +1,779 @@
+//! The accuracy benchmark behind `staydown eval`: ban reference videos, make transformed copies
+//! of them (and of distractors that are never banned) with ffmpeg, check every copy, and count
+//! per transformation how many copies are flagged `match` with the right work (recall), how
+//! many only reach `review`, and how many are flagged as a work they do not derive from (false
+//! flags). Beside it, from the same hashes, a bag-of-frames baseline in the manner of vPDQ
+//! (ThreatExchange `vpdq`): a copy matches a work when at least
+//! [`VPDQ_QUERY_MATCH_PERCENT`] of its good, deduplicated frames have a frame of the work
+//! within 31 bits, the defaults of ThreatExchange's `vpdq_util.py`
+//! (`VPDQ_QUERY_MATCH_THRESHOLD_PERCENT = 80.0`, `VPDQ_DISTANCE_THRESHOLD = 31`,
+//! `VPDQ_QUALITY_THRESHOLD = 50`, `VPDQ_INDEX_MATCH_THRESHOLD_PERCENT = 0.0`).
+//!
+//! Hashing is left to the caller ([`EvalHasher`]), so the benchmark measures whatever
+//! fingerprinting the binary uses; the library part here makes the copies, runs the matcher
+//! and the baseline, and builds the table.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
+use crate::hash::Hash256;
+use crate::index::{MemoryIndex, Search, WorkMeta};
+use crate::matcher::{Decision, MatchOptions, Matcher, Policy};
+
+/// vPDQ's default share of query frames that must match, percent.
+pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
+/// vPDQ's default frame distance threshold, bits (inclusive).
+pub const VPDQ_DISTANCE_BITS: u32 = 31;
+/// vPDQ's default minimum frame quality.
+pub const VPDQ_MIN_QUALITY: u8 = 50;
+
+/// Turns videos into fingerprints for the benchmark.
+pub trait EvalHasher {
+    /// The fingerprints banked for a reference: the first is the plain one; any others (for
+    /// instance centre crops of every frame) are banked as extra frames of the same work.
+    ///
+    /// # Errors
+    /// When the video cannot be decoded.
+    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>>;
+    /// The fingerprints of a copy: the first is the plain one (the baseline uses it alone);
+    /// any others are variants of the same frames, matched with
+    /// [`Matcher::match_variants`].
+    ///
+    /// # Errors
+    /// When the video cannot be decoded.
+    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>>;
+}
+
+/// What a transformation does to a video.
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    /// A plain `-vf` filter chain, re-encoded at crf 23.
+    Filter(String),
+    /// Re-encode at crf 38.
+    Crf38,
+    /// 30 → 15 frames a second.
+    Fps15,
+    /// Faster by the factor.
+    Speed(f64),
+    /// The middle half only.
+    Middle50,
+    /// 10 seconds (or the middle third, if shorter) from 30% in.
+    Clip10,
+    /// The 10 s clip between 15 s of other footage before and after.
+    ClipInOther,
+    /// Half size over other footage.
+    Pip,
+    /// Three seconds from the middle between 20 s of other footage on each side.
+    Quote3,
+    /// Caption text burned in (drawtext with a font, else drawbox bars).
+    Caption,
+    /// A logo overlay in a corner.
+    Logo,
+    /// Crop 10% + mirror + brightness + re-encode at crf 32.
+    Combination,
+}
+
+/// One transformation of the benchmark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transform {
+    /// Short name, as printed in the table.
+    pub name: &'static str,
+    /// Whether a copy should be flagged `match` (false for the hard cases, which must be
+    /// `review` or `clean`: a flag there counts as a false flag).
+    pub expect_match: bool,
+    /// Target recall (0 for hard cases).
+    pub target_recall: f64,
+    kind: Kind,
+}
+
+fn t(name: &'static str, target: f64, kind: Kind) -> Transform {
+    Transform {
+        name,
+        expect_match: true,
+        target_recall: target,
+        kind,
+    }
+}
+
+fn filt(f: &str) -> Kind {
+    Kind::Filter(f.to_string())
+}
+
+/// The full transformation set of the benchmark, hard cases last.
+pub fn transforms() -> Vec<Transform> {
+    vec![
+        t("identity", 0.95, filt("null")),
+        t("crf38", 0.95, Kind::Crf38),
+        t("scale320", 0.95, filt("scale=320:-2")),
+        t(
+            "crop10",
+            0.95,
+            filt("crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2"),
+        ),
+        t(
+            "crop15",
+            0.95,
+            filt("crop=trunc(iw*0.85/2)*2:trunc(ih*0.85/2)*2"),
+        ),
+        t(
+            "letterbox",
+            0.95,
+            filt("scale=iw:trunc(ih*0.75/2)*2,pad=iw:trunc(ih/0.75/2)*2:0:(oh-ih)/2:black"),
+        ),
+        t(
+            "pillarbox",
+            0.95,
+            filt("pad=trunc(iw*4/3/2)*2:ih:(ow-iw)/2:0:black"),
+        ),
+        t("mirror", 0.95, filt("hflip")),
+        t("brightness", 0.95, filt("eq=brightness=0.15")),
+        t("contrast", 0.95, filt("eq=contrast=1.5")),
+        t("gamma", 0.95, filt("eq=gamma=1.6")),
+        t("grayscale", 0.95, filt("hue=s=0")),
+        t("blur", 0.95, filt("gblur=sigma=3")),
+        t("noise", 0.95, filt("noise=alls=25:allf=t")),
+        t("caption", 0.95, Kind::Caption),
+        t("logo", 0.95, Kind::Logo),
+        t("fps15", 0.95, Kind::Fps15),
+        t("speed1.1", 0.95, Kind::Speed(1.1)),
+        t("middle50", 0.95, Kind::Middle50),
+        t("clip10", 0.95, Kind::Clip10),
+        t("clip10-in-40s", 0.95, Kind::ClipInOther),
+        t("pip-half", 0.8, Kind::Pip),
+        t("rotate5", 0.8, filt("rotate=5*PI/180")),
+        t("stretch", 0.95, filt("scale=trunc(iw*4/3/2)*2:ih,setsar=1")),
+        t("combo", 0.95, Kind::Combination),
+        Transform {
+            name: "quote3s",
+            expect_match: false,
+            target_recall: 0.0,
+            kind: Kind::Quote3,
+        },
+    ]
+}
+
+/// How the benchmark runs.
+#[derive(Clone, Debug)]
+pub struct EvalConfig {
+    /// The ffmpeg program.
+    pub ffmpeg: PathBuf,
+    /// Where the copies are written (a temporary directory, say).
+    pub work_dir: PathBuf,
+    /// Matcher options.
+    pub options: MatchOptions,
+    /// Decision policy.
+    pub policy: Policy,
+    /// The baseline's share of query frames that must match, percent.
+    pub baseline_percent: f64,
+    /// Transformations to run (see [`transforms`]).
+    pub transforms: Vec<Transform>,
+    /// A TrueType font for captions; `None` draws caption-like bars with `drawbox`.
+    pub font: Option<PathBuf>,
+}
+
+impl EvalConfig {
+    /// The full benchmark, writing copies under `work_dir`, with a font found by `fc-match`.
+    pub fn new(work_dir: impl Into<PathBuf>) -> Self {
+        EvalConfig {
+            ffmpeg: PathBuf::from(
+                std::env::var_os("STAYDOWN_FFMPEG").unwrap_or_else(|| "ffmpeg".into()),
+            ),
+            work_dir: work_dir.into(),
+            options: MatchOptions::default(),
+            policy: Policy::default(),
+            baseline_percent: VPDQ_QUERY_MATCH_PERCENT,
+            transforms: transforms(),
+            font: find_font(),
+        }
+    }
+}
+
+/// A font file for caption text: `fc-match` for DejaVu Sans, else the usual Debian path.
+pub fn find_font() -> Option<PathBuf> {
+    let out = Command::new("fc-match")
+        .args(["-f", "%{file}", "DejaVu Sans"])
+        .output()
+        .ok();
+    let from_fc = out
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string()))
+        .filter(|p| p.is_file());
+    from_fc.or_else(|| {
+        let p = PathBuf::from("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+        p.is_file().then_some(p)
+    })
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Row {
+    /// Transformation name.
+    pub transform: String,
+    /// Whether copies should be `match`.
+    pub expect_match: bool,
+    /// Target recall.
+    pub target_recall: f64,
+    /// Copies of references checked.
+    pub copies: u32,
+    /// Copies flagged `match` with the right work.
+    pub matched: u32,
+    /// `matched / copies`.
+    pub recall: f64,
+    /// Copies whose verdict was `review`.
+    pub review: u32,
+    /// Copies of distractors checked.
+    pub distractor_copies: u32,
+    /// Copies flagged as a work they do not derive from, distractor copies flagged at all,
+    /// and (hard cases) any copy flagged `match`.
+    pub false_flags: u32,
+    /// Baseline: copies matched with the right work.
+    pub baseline_matched: u32,
+    /// Baseline recall.
+    pub baseline_recall: f64,
+    /// Baseline false flags, counted as above.
+    pub baseline_false_flags: u32,
+    /// Copies that could not be made or checked (with the reason in [`EvalReport::notes`]).
+    pub errors: u32,
+}
+
+/// What happened to one copy (for `--verbose` and the JSON output).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CopyResult {
+    /// Transformation name.
+    pub transform: String,
+    /// The video the copy was made from.
+    pub input: String,
+    /// Whether the input is a banked reference (else a distractor).
+    pub reference: bool,
+    /// The matcher's verdict.
+    pub verdict: String,
+    /// Ids of the works flagged `match`.
+    pub flagged: Vec<String>,
+    /// The strongest segment: work id, matched frames, weighted frames, query seconds,
+    /// mean distance, score.
+    pub best: Option<(String, u32, f64, f64, f64, f64)>,
+    /// Good frames of the copy searched.
+    pub good_frames: usize,
+    /// Ids of the works the baseline matched.
+    pub baseline: Vec<String>,
+}
+
+/// The benchmark's result.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// One row per transformation.
+    pub rows: Vec<Row>,
+    /// One entry per copy checked.
+    pub copies: Vec<CopyResult>,
+    /// Number of references banked.
+    pub references: usize,
+    /// Number of distractors.
+    pub distractors: usize,
+    /// Frame hashes banked (all reference variants).
+    pub banked_frames: usize,
+    /// The options and policy used.
+    pub options: MatchOptions,
+    /// The policy used.
+    pub policy: Policy,
+    /// The baseline threshold used, percent.
+    pub baseline_percent: f64,
+    /// Things the reader should know (caption fallback, failed copies).
+    pub notes: Vec<String>,
+}
+
+impl EvalReport {
+    /// The rows whose recall is below target or that have false flags.
+    pub fn failures(&self) -> Vec<&Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.false_flags > 0 || (r.expect_match && r.recall < r.target_recall))
+            .collect()
+    }
+
+    /// The table as text, one row per transformation, ours beside the baseline.
+    pub fn to_table(&self) -> String {
+        let mut s = format!(
+            "{:<14} {:>6} {:>7} {:>6} {:>6} | {:>8} {:>6}\n",
+            "transform", "copies", "recall", "review", "false", "vpdq-rec", "false"
+        );
+        for r in &self.rows {
+            let recall = if r.expect_match {
+                format!("{:.2}", r.recall)
+            } else {
+                "-".into()
+            };
+            let brecall = if r.expect_match {
+                format!("{:.2}", r.baseline_recall)
+            } else {
+                "-".into()
+            };
+            s.push_str(&format!(
+                "{:<14} {:>6} {:>7} {:>6} {:>6} | {:>8} {:>6}{}\n",
+                r.transform,
+                r.copies + r.distractor_copies,
+                recall,
+                r.review,
+                r.false_flags,
+                brecall,
+                r.baseline_false_flags,
+                if r.errors > 0 {
+                    format!("  ({} errors)", r.errors)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        s
+    }
+}
+
+/// Duration of a video in seconds, by ffprobe next to `ffmpeg`.
+///
+/// # Errors
+/// When ffprobe is missing or finds no duration.
+pub fn probe_duration(ffmpeg: &Path, path: &Path) -> Result<f64> {
+    let ffprobe = ffmpeg.with_file_name(
+        ffmpeg
+            .file_name()
+            .map(|n| n.to_string_lossy().replace("ffmpeg", "ffprobe"))
+            .unwrap_or_else(|| "ffprobe".into()),
+    );
+    let ffprobe = if ffmpeg.components().count() > 1 {
+        ffprobe
+    } else {
+        PathBuf::from("ffprobe")
+    };
+    let out = Command::new(&ffprobe)
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .map_err(|_| Error::FfmpegMissing {
+            program: ffprobe.display().to_string(),
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .ok_or_else(|| Error::format(path, format!("ffprobe found no duration ({})", text.trim())))
+}
+
+/// Runs ffmpeg with `args`, quietly, overwriting the output.
+fn ffmpeg(cfg: &EvalConfig, input: &Path, args: &[String]) -> Result<()> {
+    let out = Command::new(&cfg.ffmpeg)
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-nostdin"])
+        .args(args)
+        .output()
+        .map_err(|_| Error::FfmpegMissing {
+            program: cfg.ffmpeg.display().to_string(),
+        })?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(3).collect();
+        return Err(Error::Ffmpeg {
+            path: input.to_path_buf(),
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+        });
+    }
+    Ok(())
+}
+
+fn s(x: impl ToString) -> String {
+    x.to_string()
+}
+
+/// Other footage for embeddings: a cellular-automaton animation, unrelated to any work.
+fn filler_source(seconds: f64) -> String {
+    format!(
+        "life=s=320x180:r=30:mold=10:ratio=0.12:seed=7:life_color=#e0c040:death_color=#203080,format=yuv420p,trim=duration={seconds:.3}"
+    )
+}
+
+/// Makes the transformed copy of `input` (duration `dur` seconds) at `out`.
+///
+/// # Errors
+/// When ffmpeg fails or is missing.
+pub fn make_copy(
+    cfg: &EvalConfig,
+    tr: &Transform,
+    input: &Path,
+    dur: f64,
+    out: &Path,
+) -> Result<()> {
+    let inp = input.display().to_string();
+    let outp = out.display().to_string();
+    let enc = |crf: u32| -> Vec<String> {
+        vec![
+            s("-an"),
+            s("-c:v"),
+            s("libx264"),
+            s("-preset"),
+            s("veryfast"),
+            s("-crf"),
+            crf.to_string(),
+            s("-pix_fmt"),
+            s("yuv420p"),
+        ]
+    };
+    let simple = |vf: &str, crf: u32, pre: Vec<String>| -> Vec<String> {
+        let mut a = pre;
+        a.extend([s("-i"), inp.clone(), s("-vf"), s(vf)]);
+        a.extend(enc(crf));
+        a.push(outp.clone());
+        a
+    };
+    // Inputs of equal size for concatenation/overlay: scale everything to 320x180.
+    let norm = "scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p";
+    let args = match &tr.kind {
+        Kind::Filter(f) => simple(f, 23, vec![]),
+        Kind::Crf38 => simple("null", 38, vec![]),
+        Kind::Fps15 => simple("fps=15", 23, vec![]),
+        Kind::Speed(f) => simple(&format!("setpts=PTS/{f}"), 23, vec![]),
+        Kind::Middle50 => simple(
+            "null",
+            23,
+            vec![
+                s("-ss"),
+                format!("{:.3}", dur * 0.25),
+                s("-t"),
+                format!("{:.3}", dur * 0.5),
+            ],
+        ),
+        Kind::Clip10 => {
+            let len = if dur >= 20.0 { 10.0 } else { dur / 3.0 };
+            simple(
+                "null",
+                23,
+                vec![
+                    s("-ss"),
+                    format!("{:.3}", dur * 0.3),
+                    s("-t"),
+                    format!("{len:.3}"),
+                ],
+            )
+        }
+        Kind::ClipInOther | Kind::Quote3 => {
+            let (len, pad) = match tr.kind {
+                Kind::Quote3 => (3.0, 20.0),
+                _ if dur >= 20.0 => (10.0, 15.0),
+                _ => (dur / 3.0, 15.0),
+            };
+            let start = if matches!(tr.kind, Kind::Quote3) {
+                (dur / 2.0 - 1.5).max(0.0)
+            } else {
+                dur * 0.3
+            };
+            let fc = format!(
+                "[0:v]trim=start={start:.3}:duration={len:.3},setpts=PTS-STARTPTS,{norm}[c];\
+                 {f1},{norm}[a];{f2},{norm}[b];[a][c][b]concat=n=3:v=1:a=0[v]",
+                f1 = filler_source(pad),
+                f2 = filler_source(pad).replace("seed=7", "seed=11"),
+            );
+            let mut a = vec![
+                s("-i"),
+                inp.clone(),
+                s("-filter_complex"),
+                fc,
+                s("-map"),
+                s("[v]"),
+            ];
+            a.extend(enc(23));
+            a.push(outp.clone());
+            a
+        }
+        Kind::Pip => {
+            let fc = format!(
+                "{bg},scale=640:360,setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
+                 [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
+                bg = filler_source(dur + 1.0)
+            );
+            let mut a = vec![
+                s("-i"),
+                inp.clone(),
+                s("-filter_complex"),
+                fc,
+                s("-map"),
+                s("[v]"),
+            ];
+            a.extend(enc(23));
+            a.push(outp.clone());
+            a
+        }
+        Kind::Caption => {
+            let vf = match &cfg.font {
+                Some(font) => format!(
+                    "drawtext=fontfile='{}':text='Not my video lol - subscribe':fontsize=h/11:fontcolor=white:\
+                     box=1:boxcolor=black@0.6:boxborderw=6:x=(w-tw)/2:y=h-th-h/12",
+                    font.display()
+                ),
+                None => "drawbox=x=iw*0.1:y=ih*0.82:w=iw*0.8:h=ih*0.1:color=black@0.6:t=fill,\
+                         drawbox=x=iw*0.13:y=ih*0.85:w=iw*0.5:h=ih*0.04:color=white:t=fill"
+                    .to_string(),
+            };
+            simple(&vf, 23, vec![])
+        }
+        Kind::Logo => {
+            let fc = "smptebars=s=160x90:r=30,format=yuva420p,colorchannelmixer=aa=0.8[l];\
+                      [l][0:v]scale2ref=w=iw*0.2:h=ih*0.2[l2][m];[m][l2]overlay=x=W-w-W*0.03:y=H*0.04:shortest=1,format=yuv420p[v]"
+                .to_string();
+            let mut a = vec![
+                s("-i"),
+                inp.clone(),
+                s("-filter_complex"),
+                fc,
+                s("-map"),
+                s("[v]"),
+            ];
+            a.extend(enc(23));
+            a.push(outp.clone());
+            a
+        }
+        Kind::Combination => simple(
+            "crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,hflip,eq=brightness=0.1",
+            32,
+            vec![],
+        ),
+    };
+    ffmpeg(cfg, input, &args)
+}
+
+/// Baseline verdict in vPDQ's manner: the works that at least `percent`% of the copy's good,
+/// deduplicated frame hashes hit within [`VPDQ_DISTANCE_BITS`].
+pub fn baseline_matches<S: Search + ?Sized>(
+    index: &S,
+    query: &Fingerprint,
+    percent: f64,
+) -> Vec<u32> {
+    let mut hashes: Vec<Hash256> = query
+        .frames
+        .iter()
+        .filter(|f| f.quality >= VPDQ_MIN_QUALITY)
+        .map(|f| f.hash)
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    if hashes.is_empty() {
+        return Vec::new();
+    }
+    let mut count: HashMap<u32, usize> = HashMap::new();
+    let mut buf = Vec::new();
+    let mut works = Vec::new();
+    for h in &hashes {
+        buf.clear();
+        index.search(h, VPDQ_DISTANCE_BITS, &mut buf);
+        works.clear();
+        works.extend(buf.iter().map(|hit| hit.work));
+        works.sort_unstable();
+        works.dedup();
+        for w in &works {
+            *count.entry(*w).or_default() += 1;
+        }
+    }
+    let mut out: Vec<u32> = count
+        .into_iter()
+        .filter(|(_, c)| *c as f64 * 100.0 / hashes.len() as f64 >= percent)
+        .map(|(w, _)| w)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Bans `references` into an in-memory index (work id = file stem, ordinals in order) and
+/// returns it with the number of banked frames. (The binary bans into an on-disk index.)
+///
+/// # Errors
+/// When a reference cannot be hashed.
+pub fn bank(hasher: &dyn EvalHasher, references: &[PathBuf]) -> Result<(MemoryIndex, usize)> {
+    let mut index = MemoryIndex::new();
+    let mut frames = 0;
+    for path in references {
+        let fps = hasher.reference(path)?;
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let duration_ms = fps.first().map_or(0, |f| f.duration_ms);
+        let all: Vec<(u64, Hash256)> = fps
+            .iter()
+            .flat_map(|fp| fp.frames.iter().map(|f| (f.pts_ms, f.hash)))
+            .collect();
+        frames += all.len();
+        index.add(
+            WorkMeta {
+                id,
+                title: path.display().to_string(),
+                source: Some(path.display().to_string()),
+                duration_ms,
+                ..Default::default()
+            },
+            all,
+        );
+    }
+    Ok((index, frames))
+}
+
+/// A banked reference: its video and its work ordinal in the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The reference video.
+    pub path: PathBuf,
+    /// Its work ordinal in the index searched.
+    pub work: u32,
+}
+
+/// Runs the benchmark against `index`, where `references` were banked: makes every
+/// transformed copy of every reference and distractor under `cfg.work_dir` and checks each
+/// with the matcher and the baseline. `banked_frames` is only reported.
+///
+/// A copy that cannot be made or hashed is counted in [`Row::errors`] with a note, not fatal.
+///
+/// # Errors
+/// When the work directory cannot be created or a video cannot be probed.
+pub fn run<S: Search + ?Sized>(
+    hasher: &dyn EvalHasher,
+    index: &S,
+    references: &[Reference],
+    distractors: &[PathBuf],
+    banked_frames: usize,
+    cfg: &EvalConfig,
+) -> Result<EvalReport> {
+    std::fs::create_dir_all(&cfg.work_dir).map_err(|e| Error::io(&cfg.work_dir, e))?;
+    let matcher = Matcher::new(index)
+        .with_options(cfg.options)
+        .with_policy(cfg.policy);
+    let mut report = EvalReport {
+        references: references.len(),
+        distractors: distractors.len(),
+        banked_frames,
+        options: cfg.options,
+        policy: cfg.policy,
+        baseline_percent: cfg.baseline_percent,
+        ..Default::default()
+    };
+    if cfg.font.is_none() && cfg.transforms.iter().any(|t| t.kind == Kind::Caption) {
+        report
+            .notes
+            .push("no font found: captions drawn as drawbox bars instead of text".into());
+    }
+    let mut durations = Vec::new();
+    let inputs: Vec<(&Path, Option<u32>)> = references
+        .iter()
+        .map(|r| (r.path.as_path(), Some(r.work)))
+        .chain(distractors.iter().map(|p| (p.as_path(), None)))
+        .collect();
+    for (p, _) in &inputs {
+        durations.push(probe_duration(&cfg.ffmpeg, p)?);
+    }
+    for tr in &cfg.transforms {
+        let mut row = Row {
+            transform: tr.name.to_string(),
+            expect_match: tr.expect_match,
+            target_recall: tr.target_recall,
+            ..Default::default()
+        };
+        for (k, &(input, own)) in inputs.iter().enumerate() {
+            let is_ref = own.is_some();
+            let out = cfg.work_dir.join(format!("{k:03}-{}.mp4", tr.name));
+            let checked =
+                make_copy(cfg, tr, input, durations[k], &out).and_then(|()| hasher.query(&out));
+            let variants = match checked {
+                Ok(v) if !v.is_empty() => v,
+                Ok(_) => {
+                    row.errors += 1;
+                    continue;
+                }
+                Err(e) => {
+                    row.errors += 1;
+                    report.notes.push(format!("{}: {e}", tr.name));
+                    continue;
+                }
+            };
+            let _ = std::fs::remove_file(&out);
+            let refs: Vec<&Fingerprint> = variants.iter().collect();
+            let verdict = matcher.match_variants(&refs);
+            let flagged: Vec<u32> = verdict
+                .matches
+                .iter()
+                .filter(|m| m.decision == Decision::Match)
+                .map(|m| m.work)
+                .collect();
+            let base = baseline_matches(index, &variants[0], cfg.baseline_percent);
+            if is_ref {
+                row.copies += 1;
+            } else {
+                row.distractor_copies += 1;
+            }
+            if tr.expect_match {
+                if own.is_some_and(|w| flagged.contains(&w)) {
+                    row.matched += 1;
+                }
+                if own.is_some_and(|w| base.contains(&w)) {
+                    row.baseline_matched += 1;
+                }
+                if flagged.iter().any(|w| Some(*w) != own) {
+                    row.false_flags += 1;
+                }
+                if base.iter().any(|w| Some(*w) != own) {
+                    row.baseline_false_flags += 1;
+                }
+            } else {
+                if !flagged.is_empty() {
+                    row.false_flags += 1;
+                }
+                if !base.is_empty() {
+                    row.baseline_false_flags += 1;
+                }
+            }
+            if verdict.verdict == Decision::Review {
+                row.review += 1;
+            }
+            let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
+            let best = matcher
+                .segments(&refs)
+                .into_iter()
+                .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
+                .map(|m| {
+                    (
+                        m.meta.id.clone(),
+                        m.matched_frames,
+                        m.weighted_frames,
+                        (m.query_end_ms - m.query_start_ms) as f64 / 1000.0,
+                        m.mean_distance,
+                        m.score,
+                    )
+                });
+            report.copies.push(CopyResult {
+                transform: tr.name.to_string(),
+                input: input.display().to_string(),
+                reference: is_ref,
+                verdict: verdict.verdict.to_string(),
+                flagged: flagged.iter().map(|&w| id(w)).collect(),
+                best,
+                good_frames: variants[0]
+                    .frames
+                    .iter()
+                    .filter(|f| f.quality >= cfg.options.min_quality)
+                    .count(),
+                baseline: base.iter().map(|&w| id(w)).collect(),
+            });
+        }
+        if row.copies > 0 {
+            row.recall = row.matched as f64 / row.copies as f64;
+            row.baseline_recall = row.baseline_matched as f64 / row.copies as f64;
+        }
+        report.rows.push(row);
+    }
+    Ok(report)
+}

@@ -1,0 +1,371 @@
+//! Segment files: building one from works, opening one (into memory or mapped), and
+//! checking it. The byte layout is in [`super::format`].
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::hash::Hash256;
+
+use super::WorkMeta;
+use super::format::{
+    DIR_BITS, DIR_ENTRIES, FORMAT_VERSION, HEADER_LEN, Layout, MAX_SEGMENT_FRAMES,
+    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, hash_at, substring, u16_at,
+    u24_at, u32_at, u64_at,
+};
+
+/// One indexed entry: a frame hash of a work, or a run of near-identical consecutive
+/// frame hashes collapsed into its first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexedFrame {
+    /// The hash of the run's first frame.
+    pub hash: Hash256,
+    /// Presentation time of the run's first frame.
+    pub pts_ms: u32,
+    /// The run covers `pts_ms ..= pts_ms + span_ms`.
+    pub span_ms: u16,
+    /// PDQ quality of the run's first frame.
+    pub quality: u8,
+}
+
+/// Serialises works and their rows into the bytes of a segment file.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when the rows exceed [`MAX_SEGMENT_FRAMES`].
+pub(crate) fn build(works: &[(WorkMeta, Vec<IndexedFrame>)]) -> Result<Vec<u8>> {
+    let n: usize = works.iter().map(|(_, r)| r.len()).sum();
+    if n > MAX_SEGMENT_FRAMES {
+        return Err(Error::InvalidArgument(format!(
+            "a segment holds at most {MAX_SEGMENT_FRAMES} frames, got {n}"
+        )));
+    }
+    let metas: Vec<&WorkMeta> = works.iter().map(|(m, _)| m).collect();
+    let meta = postcard::to_allocvec(&metas)
+        .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
+    let l = Layout::new(n, works.len(), meta.len())
+        .ok_or_else(|| Error::InvalidArgument("segment too large".into()))?;
+    let mut b = vec![0u8; l.len];
+    b[0..8].copy_from_slice(&SEGMENT_MAGIC);
+    b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b[12..16].copy_from_slice(&(TABLES as u32).to_le_bytes());
+    b[16..20].copy_from_slice(&DIR_BITS.to_le_bytes());
+    b[20..24].copy_from_slice(&(works.len() as u32).to_le_bytes());
+    b[24..32].copy_from_slice(&(n as u64).to_le_bytes());
+    b[32..40].copy_from_slice(&(meta.len() as u64).to_le_bytes());
+
+    let mut hashes = Vec::with_capacity(n);
+    let mut i = 0usize;
+    let mut start = 0u32;
+    for (w, (_, rows)) in works.iter().enumerate() {
+        let o = l.work_start + 4 * w;
+        b[o..o + 4].copy_from_slice(&start.to_le_bytes());
+        start += rows.len() as u32;
+        for r in rows {
+            for (k, word) in r.hash.0.iter().enumerate() {
+                let o = l.hashes + 32 * i + 8 * k;
+                b[o..o + 8].copy_from_slice(&word.to_le_bytes());
+            }
+            b[l.pts + 4 * i..l.pts + 4 * i + 4].copy_from_slice(&r.pts_ms.to_le_bytes());
+            b[l.span + 2 * i..l.span + 2 * i + 2].copy_from_slice(&r.span_ms.to_le_bytes());
+            b[l.quality + i] = r.quality;
+            hashes.push(r.hash);
+            i += 1;
+        }
+    }
+    let o = l.work_start + 4 * works.len();
+    b[o..o + 4].copy_from_slice(&start.to_le_bytes());
+
+    let shift = 32 - DIR_BITS;
+    let mut entries: Vec<(u32, u32)> = Vec::with_capacity(n);
+    for (t, tl) in l.tables.iter().enumerate() {
+        entries.clear();
+        entries.extend(
+            hashes
+                .iter()
+                .enumerate()
+                .map(|(id, h)| (substring(h, t), id as u32)),
+        );
+        entries.sort_unstable();
+        let mut counts = vec![0u32; DIR_ENTRIES];
+        for (j, &(key, id)) in entries.iter().enumerate() {
+            counts[(key >> shift) as usize + 1] += 1;
+            let so = tl.suffix + 2 * j;
+            b[so..so + 2].copy_from_slice(&(key as u16).to_le_bytes());
+            let io = tl.ids + 3 * j;
+            b[io..io + 3].copy_from_slice(&id.to_le_bytes()[..3]);
+        }
+        let mut acc = 0u32;
+        for (p, c) in counts.iter().enumerate() {
+            acc += c;
+            let o = tl.dir + 4 * p;
+            b[o..o + 4].copy_from_slice(&acc.to_le_bytes());
+        }
+    }
+    b[l.meta..l.meta + meta.len()].copy_from_slice(&meta);
+    let head_crc = head_crc(&b, &l);
+    b[40..44].copy_from_slice(&head_crc.to_le_bytes());
+    let crc = crc32fast::hash(&b[..l.crc]);
+    b[l.crc..l.crc + 4].copy_from_slice(&crc.to_le_bytes());
+    b[l.crc + 4..l.crc + 8].copy_from_slice(&SEGMENT_TAIL);
+    Ok(b)
+}
+
+fn head_crc(b: &[u8], l: &Layout) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&b[..40]);
+    h.update(&b[l.meta..l.meta + l.meta_len]);
+    h.finalize()
+}
+
+enum Backing {
+    Heap(Vec<u8>),
+    Map(memmap2::Mmap),
+}
+
+impl Backing {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Backing::Heap(v) => v,
+            Backing::Map(m) => m,
+        }
+    }
+}
+
+/// An open segment: its bytes (in memory or mapped), layout and decoded metadata.
+pub(crate) struct Segment {
+    path: PathBuf,
+    data: Backing,
+    pub(crate) layout: Layout,
+    pub(crate) works: Vec<WorkMeta>,
+    pub(crate) work_start: Vec<u32>,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("path", &self.path)
+            .field("frames", &self.layout.n)
+            .field("works", &self.works.len())
+            .finish()
+    }
+}
+
+impl Segment {
+    /// Reads the segment at `path` into memory and checks its structure (not every CRC:
+    /// see [`Segment::verify`]).
+    ///
+    /// The bytes go to an anonymous mapping advised to use huge pages where the system
+    /// allows (Linux transparent huge pages): a search's random reads then miss the TLB
+    /// far less often. Falls back to a plain `Vec`.
+    pub(crate) fn read(path: &Path) -> Result<Segment> {
+        let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+        if len > 0 {
+            if let Ok(mut m) = memmap2::MmapMut::map_anon(len) {
+                #[cfg(target_os = "linux")]
+                let _ = m.advise(memmap2::Advice::HugePage);
+                f.read_exact(&mut m).map_err(|e| Error::io(path, e))?;
+                let mut probe = [0u8; 1];
+                // A file that grew since `metadata` would be read short: refuse it as
+                // the structural checks would.
+                if f.read(&mut probe).map_err(|e| Error::io(path, e))? == 0 {
+                    let m = m.make_read_only().map_err(|e| Error::io(path, e))?;
+                    return Segment::from_backing(path, Backing::Map(m));
+                }
+            }
+        }
+        let mut v = Vec::new();
+        f = File::open(path).map_err(|e| Error::io(path, e))?;
+        f.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
+        Segment::from_backing(path, Backing::Heap(v))
+    }
+
+    /// Maps the segment at `path` and checks its structure.
+    ///
+    /// # Safety
+    /// The file must not be modified or truncated while the segment lives (segments are
+    /// write-once; only a foreign process could do it). See [`memmap2::Mmap::map`].
+    #[allow(unsafe_code)]
+    pub(crate) unsafe fn map(path: &Path) -> Result<Segment> {
+        let f = File::open(path).map_err(|e| Error::io(path, e))?;
+        // SAFETY: the caller guarantees the file is not modified while mapped; staydown
+        // never writes a segment after its rename.
+        let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(path, e))?;
+        Segment::from_backing(path, Backing::Map(m))
+    }
+
+    fn from_backing(path: &Path, data: Backing) -> Result<Segment> {
+        let corrupt = |reason: String| Error::CorruptIndex {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let b = data.bytes();
+        if b.len() < HEADER_LEN + 8 {
+            return Err(corrupt(format!(
+                "truncated: {} bytes is shorter than a segment header",
+                b.len()
+            )));
+        }
+        if b[0..8] != SEGMENT_MAGIC {
+            return Err(corrupt("not a staydown segment (bad magic)".into()));
+        }
+        let version = u32_at(b, 8);
+        if !(OLDEST_SUPPORTED_FORMAT..=FORMAT_VERSION).contains(&version) {
+            return Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                found: version,
+                oldest: OLDEST_SUPPORTED_FORMAT,
+                current: FORMAT_VERSION,
+            });
+        }
+        if u32_at(b, 12) as usize != TABLES || u32_at(b, 16) != DIR_BITS {
+            return Err(corrupt("unexpected table parameters in header".into()));
+        }
+        let works = u32_at(b, 20) as usize;
+        let n = u64_at(b, 24);
+        let meta_len = u64_at(b, 32);
+        if n > MAX_SEGMENT_FRAMES as u64 || meta_len > b.len() as u64 {
+            return Err(corrupt("header counts out of range".into()));
+        }
+        let l = Layout::new(n as usize, works, meta_len as usize)
+            .ok_or_else(|| corrupt("header counts out of range".into()))?;
+        if l.len != b.len() {
+            return Err(corrupt(format!(
+                "length {} bytes, header implies {} (truncated or extended)",
+                b.len(),
+                l.len
+            )));
+        }
+        if b[l.len - 4..] != SEGMENT_TAIL {
+            return Err(corrupt("bad trailing magic (torn write)".into()));
+        }
+        if head_crc(b, &l) != u32_at(b, 40) {
+            return Err(corrupt("header or metadata checksum mismatch".into()));
+        }
+        let metas: Vec<WorkMeta> = postcard::from_bytes(&b[l.meta..l.meta + l.meta_len])
+            .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+        if metas.len() != works {
+            return Err(corrupt("work count differs from metadata".into()));
+        }
+        let work_start: Vec<u32> = (0..=works)
+            .map(|i| u32_at(b, l.work_start + 4 * i))
+            .collect();
+        if work_start[0] != 0
+            || work_start[works] as usize != l.n
+            || work_start.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(corrupt("work frame ranges are not monotonic".into()));
+        }
+        for (t, tl) in l.tables.iter().enumerate() {
+            let mut prev = 0u32;
+            for p in 0..DIR_ENTRIES {
+                let v = u32_at(b, tl.dir + 4 * p);
+                if v < prev || v as usize > l.n || (p == 0 && v != 0) {
+                    return Err(corrupt(format!("table {t} directory is not monotonic")));
+                }
+                prev = v;
+            }
+            if prev as usize != l.n {
+                return Err(corrupt(format!("table {t} directory does not end at n")));
+            }
+        }
+        Ok(Segment {
+            path: path.to_path_buf(),
+            layout: l,
+            works: metas,
+            work_start,
+            data,
+        })
+    }
+
+    /// The segment's bytes.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.data.bytes()
+    }
+
+    /// Number of indexed frames.
+    pub(crate) fn frames(&self) -> usize {
+        self.layout.n
+    }
+
+    /// The stored whole-file CRC-32 (checked by [`Segment::verify`]).
+    pub(crate) fn stored_crc(&self) -> u32 {
+        u32_at(self.bytes(), self.layout.crc)
+    }
+
+    /// Checks the whole-file CRC-32 and the table invariants (every entry sorted, every
+    /// id a frame, every frame once per table).
+    pub(crate) fn verify(&self) -> Result<()> {
+        let b = self.bytes();
+        let l = &self.layout;
+        let corrupt = |reason: String| Error::CorruptIndex {
+            path: self.path.clone(),
+            reason,
+        };
+        if crc32fast::hash(&b[..l.crc]) != self.stored_crc() {
+            return Err(corrupt("checksum mismatch (altered or torn)".into()));
+        }
+        let shift = 32 - DIR_BITS;
+        let mut seen = vec![0u8; l.n];
+        for (t, tl) in l.tables.iter().enumerate() {
+            let mut prev_key: Option<u32> = None;
+            for p in 0..DIR_ENTRIES - 1 {
+                let lo = u32_at(b, tl.dir + 4 * p) as usize;
+                let hi = u32_at(b, tl.dir + 4 * p + 4) as usize;
+                for j in lo..hi {
+                    let id = u24_at(b, tl.ids + 3 * j) as usize;
+                    if id >= l.n {
+                        return Err(corrupt(format!("table {t} names frame {id} of {}", l.n)));
+                    }
+                    let key = ((p as u32) << shift) | u16_at(b, tl.suffix + 2 * j) as u32;
+                    if substring(&self.hash(id as u32), t) != key {
+                        return Err(corrupt(format!("table {t} entry {j} has a wrong key")));
+                    }
+                    if prev_key.is_some_and(|k| k > key) {
+                        return Err(corrupt(format!("table {t} is not sorted")));
+                    }
+                    prev_key = Some(key);
+                    if seen[id] != t as u8 {
+                        return Err(corrupt(format!("table {t} lists frame {id} twice")));
+                    }
+                    seen[id] = t as u8 + 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hash of frame `id` (< `len()`).
+    #[inline]
+    pub(crate) fn hash(&self, id: u32) -> Hash256 {
+        hash_at(self.bytes(), self.layout.hashes + 32 * id as usize)
+    }
+
+    /// The row of frame `id` (< `len()`).
+    pub(crate) fn row(&self, id: u32) -> IndexedFrame {
+        let b = self.bytes();
+        let i = id as usize;
+        IndexedFrame {
+            hash: self.hash(id),
+            pts_ms: u32_at(b, self.layout.pts + 4 * i),
+            span_ms: u16_at(b, self.layout.span + 2 * i),
+            quality: b[self.layout.quality + i],
+        }
+    }
+
+    /// The local work ordinal owning frame `id`.
+    #[inline]
+    pub(crate) fn work_of(&self, id: u32) -> u32 {
+        // work_start is monotonic, starts at 0 and ends at n (checked at open).
+        (self.work_start.partition_point(|&s| s <= id) - 1) as u32
+    }
+
+    /// The rows of local work `w`.
+    pub(crate) fn work_rows(&self, w: usize) -> Vec<IndexedFrame> {
+        (self.work_start[w]..self.work_start[w + 1])
+            .map(|id| self.row(id))
+            .collect()
+    }
+}

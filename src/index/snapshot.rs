@@ -1,0 +1,320 @@
+//! A consistent, read-only view of one generation of the index.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::hash::Hash256;
+
+use super::audit::{self, AuditEntry};
+use super::format::{TABLES, segment_file};
+use super::manifest::Manifest;
+use super::segment::{IndexedFrame, Segment};
+use super::{Hit, Search, WorkMeta, mih};
+
+/// How segments are brought into memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Load {
+    /// Read into the heap.
+    Read,
+    /// Memory-mapped (the caller of `Index::open_mapped` vouched for the files).
+    Map,
+}
+
+pub(crate) struct Inner {
+    pub(crate) dir: PathBuf,
+    pub(crate) manifest: Manifest,
+    pub(crate) segments: Vec<Arc<Segment>>,
+    /// Global ordinal of each segment's first work.
+    pub(crate) bases: Vec<u32>,
+    pub(crate) works: Vec<WorkMeta>,
+    pub(crate) dead: Vec<bool>,
+}
+
+/// One generation of the index, shared cheaply (`Clone` is an `Arc` clone) and safe to
+/// search from many threads. Works removed in this generation never appear in hits.
+///
+/// *Performance*: a search probes 8 tables (see [`super::mih`]); at the default radius
+/// it reads a few thousand cache lines per segment, independent of the hashes that do
+/// not match. Memory is the size of the segment files (mapped or read), plus the
+/// decoded work metadata.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("dir", &self.inner.dir)
+            .field("generation", &self.inner.manifest.generation)
+            .field("segments", &self.inner.segments.len())
+            .finish()
+    }
+}
+
+/// Counts describing a snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Commit generation.
+    pub generation: u64,
+    /// Live segments.
+    pub segments: usize,
+    /// Works that answer searches.
+    pub live_works: usize,
+    /// Removed works still stored (purged by `compact`).
+    pub removed_works: usize,
+    /// Indexed frame hashes of live works.
+    pub live_frames: u64,
+    /// Indexed frame hashes stored, including removed works'.
+    pub stored_frames: u64,
+    /// Bytes of segment files.
+    pub segment_bytes: u64,
+}
+
+impl Snapshot {
+    /// Builds the snapshot of `manifest`, reusing already-open segments from `reuse`.
+    pub(crate) fn load(
+        dir: &Path,
+        manifest: Manifest,
+        load: Load,
+        reuse: Option<&Snapshot>,
+    ) -> Result<Snapshot> {
+        let mut old: HashMap<u64, Arc<Segment>> = HashMap::new();
+        if let Some(s) = reuse {
+            for (e, seg) in s.inner.manifest.segments.iter().zip(&s.inner.segments) {
+                old.insert(e.id, seg.clone());
+            }
+        }
+        let mut segments = Vec::new();
+        let mut bases = Vec::new();
+        let mut works = Vec::new();
+        for e in &manifest.segments {
+            let path = dir.join(&e.file);
+            if e.file != segment_file(e.id) {
+                return Err(Error::CorruptIndex {
+                    path: dir.join(super::format::MANIFEST_FILE),
+                    reason: format!("segment {} has an unexpected file name {:?}", e.id, e.file),
+                });
+            }
+            let seg = match old.get(&e.id) {
+                Some(s) => s.clone(),
+                None => Arc::new(match load {
+                    Load::Read => Segment::read(&path)?,
+                    #[allow(unsafe_code)]
+                    // SAFETY: `Load::Map` is only chosen by `Index::open_mapped`, whose
+                    // caller promises the files are not modified while mapped.
+                    Load::Map => unsafe { Segment::map(&path)? },
+                }),
+            };
+            if seg.frames() as u64 != e.frames
+                || seg.works.len() != e.works as usize
+                || seg.bytes().len() as u64 != e.bytes
+                || seg.stored_crc() != e.crc32
+            {
+                return Err(Error::CorruptIndex {
+                    path,
+                    reason: "does not match its manifest entry (frames, works, length or checksum)"
+                        .into(),
+                });
+            }
+            bases.push(works.len() as u32);
+            works.extend(seg.works.iter().cloned());
+            segments.push(seg);
+        }
+        let mut dead = vec![false; works.len()];
+        for t in &manifest.tombstones {
+            let i = manifest.segments.iter().position(|s| s.id == t.segment);
+            match i {
+                Some(i) if t.work < manifest.segments[i].works => {
+                    dead[(bases[i] + t.work) as usize] = true;
+                }
+                _ => {
+                    return Err(Error::CorruptIndex {
+                        path: dir.join(super::format::MANIFEST_FILE),
+                        reason: format!("tombstone names a missing work {:?}", t.id),
+                    });
+                }
+            }
+        }
+        Ok(Snapshot {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                manifest,
+                segments,
+                bases,
+                works,
+                dead,
+            }),
+        })
+    }
+
+    /// The commit generation this snapshot shows.
+    pub fn generation(&self) -> u64 {
+        self.inner.manifest.generation
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// True when work ordinal `work` was removed (it never appears in hits).
+    pub fn is_removed(&self, work: u32) -> bool {
+        self.inner.dead.get(work as usize).copied().unwrap_or(true)
+    }
+
+    /// Ordinals of the works that answer searches, in order.
+    pub fn live_works(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.inner.works.len() as u32).filter(|&w| !self.is_removed(w))
+    }
+
+    /// The ordinal of the live work with id `id`.
+    pub fn find(&self, id: &str) -> Option<u32> {
+        self.live_works()
+            .find(|&w| self.inner.works[w as usize].id == id)
+    }
+
+    fn locate(&self, work: u32) -> Option<(usize, usize)> {
+        if work as usize >= self.inner.works.len() {
+            return None;
+        }
+        let s = self.inner.bases.partition_point(|&b| b <= work) - 1;
+        Some((s, (work - self.inner.bases[s]) as usize))
+    }
+
+    /// The indexed frames of work ordinal `work` (collapsed runs, high-quality frames only).
+    pub fn work_frames(&self, work: u32) -> Vec<IndexedFrame> {
+        match self.locate(work) {
+            Some((s, w)) => self.inner.segments[s].work_rows(w),
+            None => Vec::new(),
+        }
+    }
+
+    /// Counts for `index stats`.
+    pub fn stats(&self) -> Stats {
+        let mut st = Stats {
+            generation: self.generation(),
+            segments: self.inner.segments.len(),
+            ..Stats::default()
+        };
+        for (s, seg) in self.inner.segments.iter().enumerate() {
+            st.segment_bytes += seg.bytes().len() as u64;
+            for w in 0..seg.works.len() {
+                let frames = (seg.work_start[w + 1] - seg.work_start[w]) as u64;
+                st.stored_frames += frames;
+                if self.inner.dead[self.inner.bases[s] as usize + w] {
+                    st.removed_works += 1;
+                } else {
+                    st.live_works += 1;
+                    st.live_frames += frames;
+                }
+            }
+        }
+        st
+    }
+
+    /// The committed audit log, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming `audit.log` when a committed line is damaged.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        audit::read(&self.inner.dir, self.inner.manifest.audit_bytes)
+    }
+
+    /// Checks every byte: each segment's CRC and table invariants, and the audit log.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the first damaged file.
+    pub fn verify(&self) -> Result<()> {
+        for seg in &self.inner.segments {
+            seg.verify()?;
+        }
+        self.audit_log().map(|_| ())
+    }
+
+    fn emit_into<'a>(&'a self, s: usize, out: &'a mut Vec<Hit>) -> impl FnMut(u32, u32) + 'a {
+        let seg = &self.inner.segments[s];
+        let base = self.inner.bases[s];
+        let dead = &self.inner.dead;
+        move |id, d| {
+            let w = base + seg.work_of(id);
+            if dead[w as usize] {
+                return;
+            }
+            let row = seg.row(id);
+            out.push(Hit {
+                work: w,
+                ref_pts_ms: row.pts_ms as u64,
+                ref_end_ms: row.pts_ms as u64 + row.span_ms as u64,
+                distance: d,
+            });
+        }
+    }
+
+    /// Appends every live indexed frame within `radius_bits` (inclusive) of `hash` to
+    /// `out`, by multi-index hashing (exact: the same hits as [`Snapshot::search_brute`],
+    /// in an unspecified order).
+    pub fn search_into(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        for s in 0..self.inner.segments.len() {
+            let mut emit = self.emit_into(s, out);
+            mih::search(&self.inner.segments[s], hash, radius_bits, &mut emit);
+        }
+    }
+
+    /// The exhaustive scan of every stored hash: the reference [`Snapshot::search_into`]
+    /// is checked against, and the baseline of the benchmarks.
+    ///
+    /// *Performance*: O(n), reads 32 bytes per stored frame.
+    pub fn search_brute(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        for s in 0..self.inner.segments.len() {
+            let mut emit = self.emit_into(s, out);
+            mih::scan(&self.inner.segments[s], hash, radius_bits, &mut emit);
+        }
+    }
+
+    /// Searches always by probing the tables, whatever the cost model prefers (for tests).
+    #[doc(hidden)]
+    pub fn search_probe_only(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        let t: [i32; TABLES] = mih::thresholds(radius_bits);
+        for s in 0..self.inner.segments.len() {
+            let mut emit = self.emit_into(s, out);
+            mih::probe(&self.inner.segments[s], hash, radius_bits, &t, &mut emit);
+        }
+    }
+
+    /// Searches many hashes (a whole query fingerprint and its mirrors) in parallel with
+    /// rayon; element `i` of the result holds the hits of `hashes[i]`.
+    pub fn search_batch(&self, hashes: &[Hash256], radius_bits: u32) -> Vec<Vec<Hit>> {
+        hashes
+            .par_iter()
+            .map(|h| {
+                let mut v = Vec::new();
+                self.search_into(h, radius_bits, &mut v);
+                v
+            })
+            .collect()
+    }
+
+    /// The metadata of every work ordinal, removed ones included.
+    pub fn works(&self) -> &[WorkMeta] {
+        &self.inner.works
+    }
+}
+
+impl Search for Snapshot {
+    fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
+        self.search_into(hash, radius_bits, out);
+    }
+
+    fn work(&self, work: u32) -> Option<&WorkMeta> {
+        self.inner.works.get(work as usize)
+    }
+
+    fn work_count(&self) -> u32 {
+        self.inner.works.len() as u32
+    }
+}

@@ -1,0 +1,583 @@
+//! Opening an index directory and writing to it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
+
+use super::WorkMeta;
+use super::audit::{self, AuditAction, AuditEntry};
+use super::format::{MANIFEST_FILE, MAX_SEGMENT_FRAMES, MAX_SPAN_MS, segment_file};
+use super::lock::LockGuard;
+use super::manifest::{self, Manifest, SegmentEntry, Tombstone};
+use super::segment::{self, IndexedFrame};
+use super::snapshot::{Load, Snapshot};
+
+/// An index directory opened for reading; [`Index::writer`] gives the one writer.
+///
+/// *Performance*: `open` reads the manifest, checks each segment's structure (O(1) plus
+/// the 2 MiB of directories) and decodes the work metadata; the hash arrays are read
+/// into memory ([`Index::open`]) or mapped ([`Index::open_mapped`]), never decoded.
+#[derive(Debug)]
+pub struct Index {
+    dir: PathBuf,
+    load: Load,
+    snapshot: Snapshot,
+}
+
+fn now_unix_s() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn open_snapshot(dir: &Path, load: Load, reuse: Option<&Snapshot>) -> Result<Snapshot> {
+    // A compaction may delete the segments of the manifest we just read: if a segment
+    // is missing but the manifest moved on, read again.
+    let mut last_err = None;
+    for _ in 0..5 {
+        let m = Manifest::load(dir)?.ok_or_else(|| Error::CorruptIndex {
+            path: dir.join(MANIFEST_FILE),
+            reason: "missing: not an index directory (create it with `staydown ban`)".into(),
+        })?;
+        let generation = m.generation;
+        match Snapshot::load(dir, m, load, reuse) {
+            Ok(s) => return Ok(s),
+            Err(Error::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+                let moved = Manifest::load(dir)?.is_some_and(|m2| m2.generation != generation);
+                if !moved {
+                    return Err(Error::Io { path, source });
+                }
+                last_err = Some(Error::Io { path, source });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.expect("loop ran"))
+}
+
+impl Index {
+    /// Opens an existing index, reading its segments into memory.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the file when the manifest or a segment is torn,
+    /// truncated, or fails a structural check; [`Error::UnsupportedFormat`]; I/O errors.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref().to_path_buf();
+        let snapshot = open_snapshot(&dir, Load::Read, None)?;
+        Ok(Index {
+            dir,
+            load: Load::Read,
+            snapshot,
+        })
+    }
+
+    /// Opens an existing index with its segments memory-mapped: nothing is read until a
+    /// search touches it, so opening costs O(works), not O(frames).
+    ///
+    /// # Safety
+    /// The segment files must not be modified or truncated by anyone while this index or
+    /// any of its snapshots lives (staydown itself never rewrites a segment; another
+    /// program writing into the directory would be undefined behaviour).
+    ///
+    /// # Errors
+    /// As [`Index::open`].
+    #[allow(unsafe_code)]
+    pub unsafe fn open_mapped(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref().to_path_buf();
+        let snapshot = open_snapshot(&dir, Load::Map, None)?;
+        Ok(Index {
+            dir,
+            load: Load::Map,
+            snapshot,
+        })
+    }
+
+    /// Creates an empty index in `dir` (created if needed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `dir` already holds an index; I/O errors.
+    pub fn create(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let lock = LockGuard::acquire(&dir)?;
+        if dir.join(MANIFEST_FILE).exists() {
+            return Err(Error::InvalidArgument(format!(
+                "{} already holds an index",
+                dir.display()
+            )));
+        }
+        let m = Manifest::empty();
+        let tmp = manifest::tmp_path(&dir);
+        manifest::write_synced(&tmp, &m.to_bytes())?;
+        let path = dir.join(MANIFEST_FILE);
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        manifest::sync_dir(&dir)?;
+        drop(lock);
+        Index::open(dir)
+    }
+
+    /// Opens the index in `dir`, creating an empty one when `dir` has no manifest.
+    ///
+    /// # Errors
+    /// As [`Index::open`] and [`Index::create`].
+    pub fn open_or_create(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref();
+        if dir.join(MANIFEST_FILE).exists() {
+            Index::open(dir)
+        } else {
+            match Index::create(dir) {
+                Err(Error::InvalidArgument(_)) => Index::open(dir),
+                r => r,
+            }
+        }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current snapshot (an `Arc` clone: O(1)).
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshot.clone()
+    }
+
+    /// Re-reads the manifest to see the latest commit (segments already open are reused).
+    ///
+    /// # Errors
+    /// As [`Index::open`].
+    pub fn reload(&mut self) -> Result<()> {
+        self.snapshot = open_snapshot(&self.dir, self.load, Some(&self.snapshot))?;
+        Ok(())
+    }
+
+    /// Takes the writer lock and returns the index's one writer, on the latest commit.
+    ///
+    /// # Errors
+    /// [`Error::Locked`] naming the holder when another writer is active.
+    pub fn writer(&mut self) -> Result<IndexWriter> {
+        let lock = LockGuard::acquire(&self.dir)?;
+        self.reload()?;
+        let base = self.snapshot.clone();
+        let w = IndexWriter {
+            dir: self.dir.clone(),
+            load: self.load,
+            _lock: lock,
+            base,
+            options: WriterOptions::default(),
+            new_works: Vec::new(),
+            tombstones: Vec::new(),
+            audit: Vec::new(),
+            compact: false,
+            fail: None,
+            abort_at_fail: false,
+        };
+        w.remove_unreferenced()?;
+        Ok(w)
+    }
+}
+
+/// What a writer keeps of a fingerprint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Frames with PDQ quality below this are not indexed (inclusive threshold: a frame
+    /// of quality `min_quality` is indexed). Default 50, as the PDQ reference advises.
+    pub min_quality: u8,
+    /// Consecutive indexed frames within this distance of their run's first frame are
+    /// collapsed into it, keeping the time span (`None`: keep every frame). Default 8.
+    pub collapse_max_distance_bits: Option<u32>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            min_quality: 50,
+            collapse_max_distance_bits: Some(8),
+        }
+    }
+}
+
+/// A step of a commit after which a test can make the commit fail, as a crash would.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailPoint {
+    /// Half of a segment's temp file written.
+    SegmentTorn,
+    /// A segment's temp file written and fsynced.
+    SegmentWritten,
+    /// A segment renamed to its final name.
+    SegmentRenamed,
+    /// Audit lines appended and fsynced.
+    AuditAppended,
+    /// Half of `MANIFEST.tmp` written.
+    ManifestTorn,
+    /// `MANIFEST.tmp` written and fsynced.
+    ManifestWritten,
+    /// `MANIFEST.tmp` renamed over `MANIFEST` (the commit point), directory not yet fsynced.
+    ManifestRenamed,
+    /// Directory fsynced, unreferenced files not yet removed.
+    BeforeCleanup,
+}
+
+/// The index's one writer. Changes become visible to new snapshots at [`IndexWriter::commit`];
+/// dropping a writer without committing discards them (and releases the lock).
+///
+/// *Performance*: `commit` writes one new segment with the added works (O(n log n) to
+/// sort the 8 tables) and a small manifest; `compact` rewrites every live frame.
+#[derive(Debug)]
+pub struct IndexWriter {
+    dir: PathBuf,
+    load: Load,
+    _lock: LockGuard,
+    base: Snapshot,
+    options: WriterOptions,
+    new_works: Vec<(WorkMeta, Vec<IndexedFrame>)>,
+    tombstones: Vec<Tombstone>,
+    audit: Vec<AuditEntry>,
+    compact: bool,
+    fail: Option<FailPoint>,
+    abort_at_fail: bool,
+}
+
+/// What [`IndexWriter::add_work`] indexed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddStats {
+    /// Frames in the fingerprint.
+    pub frames: usize,
+    /// Frames below the quality threshold (not indexed).
+    pub low_quality: usize,
+    /// Indexed entries after collapsing.
+    pub indexed: usize,
+}
+
+impl IndexWriter {
+    /// Sets what is indexed of later `add_work` calls.
+    pub fn set_options(&mut self, options: WriterOptions) {
+        self.options = options;
+    }
+
+    /// Makes the next commit fail at `point` (tests of crash safety).
+    #[doc(hidden)]
+    pub fn set_fail_point(&mut self, point: Option<FailPoint>) {
+        self.fail = point;
+    }
+
+    /// Makes the fail point abort the process (no destructors run, like `kill -9`)
+    /// instead of returning an error (tests run this in a child process).
+    #[doc(hidden)]
+    pub fn set_abort_at_fail_point(&mut self, abort: bool) {
+        self.abort_at_fail = abort;
+    }
+
+    fn fail_at(&self, point: FailPoint) -> Result<()> {
+        if self.fail == Some(point) {
+            if self.abort_at_fail {
+                std::process::abort();
+            }
+            return Err(Error::InjectedFailure {
+                point: format!("{point:?}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn is_live(&self, id: &str) -> bool {
+        let base_live = self.base.find(id).is_some_and(|w| {
+            let (s, lw) = self.locate_base(w);
+            !self
+                .tombstones
+                .iter()
+                .any(|t| t.segment == s && t.work == lw)
+        });
+        base_live || self.new_works.iter().any(|(m, _)| m.id == id)
+    }
+
+    fn locate_base(&self, w: u32) -> (u64, u32) {
+        let inner = &self.base.inner;
+        let s = inner.bases.partition_point(|&b| b <= w) - 1;
+        (inner.manifest.segments[s].id, w - inner.bases[s])
+    }
+
+    /// Adds a work with its fingerprint. Frames below `min_quality` are not indexed;
+    /// near-identical consecutive frames are collapsed (see [`WriterOptions`]). When
+    /// `meta.added_unix_s` is 0 it is set to now.
+    ///
+    /// # Errors
+    /// [`Error::WorkExists`] when a live work has this id; [`Error::InvalidArgument`]
+    /// for an empty id, a timestamp past `u32::MAX` ms, or frames out of time order.
+    pub fn add_work(&mut self, mut meta: WorkMeta, fp: &Fingerprint) -> Result<AddStats> {
+        if meta.id.is_empty() {
+            return Err(Error::InvalidArgument("a work id must not be empty".into()));
+        }
+        if self.is_live(&meta.id) {
+            return Err(Error::WorkExists { id: meta.id });
+        }
+        if meta.added_unix_s == 0 {
+            meta.added_unix_s = now_unix_s();
+        }
+        if meta.duration_ms == 0 {
+            meta.duration_ms = fp.duration_ms;
+        }
+        let mut st = AddStats {
+            frames: fp.frames.len(),
+            ..AddStats::default()
+        };
+        let mut rows: Vec<IndexedFrame> = Vec::new();
+        let mut run_open = false;
+        let mut last_pts = 0u64;
+        for f in &fp.frames {
+            if f.pts_ms < last_pts {
+                return Err(Error::InvalidArgument(format!(
+                    "work {:?}: frames are not in time order ({} ms after {} ms)",
+                    meta.id, f.pts_ms, last_pts
+                )));
+            }
+            last_pts = f.pts_ms;
+            if f.quality < self.options.min_quality {
+                st.low_quality += 1;
+                run_open = false;
+                continue;
+            }
+            let pts_ms = u32::try_from(f.pts_ms).map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "work {:?}: timestamp {} ms is past the {} ms an index can store",
+                    meta.id,
+                    f.pts_ms,
+                    u32::MAX
+                ))
+            })?;
+            if let (true, Some(max), Some(last)) = (
+                run_open,
+                self.options.collapse_max_distance_bits,
+                rows.last_mut(),
+            ) {
+                let span = (pts_ms - last.pts_ms) as u64;
+                if last.hash.distance(&f.hash) <= max && span <= MAX_SPAN_MS {
+                    last.span_ms = span as u16;
+                    continue;
+                }
+            }
+            rows.push(IndexedFrame {
+                hash: f.hash,
+                pts_ms,
+                span_ms: 0,
+                quality: f.quality,
+            });
+            run_open = true;
+        }
+        if rows.len() > MAX_SEGMENT_FRAMES {
+            return Err(Error::InvalidArgument(format!(
+                "work {:?}: {} indexed frames exceed a segment's {MAX_SEGMENT_FRAMES}",
+                meta.id,
+                rows.len()
+            )));
+        }
+        st.indexed = rows.len();
+        self.audit.push(AuditEntry {
+            time_unix_s: now_unix_s(),
+            generation: 0,
+            action: AuditAction::Ban,
+            work: meta.id.clone(),
+            reason: if meta.notice.is_empty() {
+                "banned".to_string()
+            } else {
+                format!("notice {}", meta.notice)
+            },
+            frames: rows.len() as u64,
+        });
+        self.new_works.push((meta, rows));
+        Ok(st)
+    }
+
+    /// Removes the live work `id`: from the commit on it answers no search; `compact`
+    /// purges its hashes. The reason goes to the audit log.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchWork`] when no live work has this id.
+    pub fn remove_work(&mut self, id: &str, reason: &str) -> Result<()> {
+        let frames;
+        if let Some(i) = self.new_works.iter().position(|(m, _)| m.id == id) {
+            frames = self.new_works[i].1.len() as u64;
+            self.new_works.remove(i);
+        } else {
+            let w = self
+                .base
+                .find(id)
+                .filter(|_| self.is_live(id))
+                .ok_or_else(|| Error::NoSuchWork { id: id.to_string() })?;
+            let (segment, work) = self.locate_base(w);
+            frames = self.base.work_frames(w).len() as u64;
+            self.tombstones.push(Tombstone {
+                segment,
+                work,
+                id: id.to_string(),
+            });
+        }
+        self.audit.push(AuditEntry {
+            time_unix_s: now_unix_s(),
+            generation: 0,
+            action: AuditAction::Remove,
+            work: id.to_string(),
+            reason: reason.to_string(),
+            frames,
+        });
+        Ok(())
+    }
+
+    /// Merges every segment into new ones at commit, purging removed works' hashes.
+    pub fn compact(&mut self) {
+        self.compact = true;
+    }
+
+    /// Removes files of the directory that the manifest does not name (temp files and
+    /// segments of older generations or of crashed commits).
+    fn remove_unreferenced(&self) -> Result<()> {
+        let live: Vec<&str> = self
+            .base
+            .inner
+            .manifest
+            .segments
+            .iter()
+            .map(|s| s.file.as_str())
+            .collect();
+        let rd = fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        for e in rd {
+            let e = e.map_err(|e| Error::io(&self.dir, e))?;
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let stray_segment = name.starts_with("seg-")
+                && (name.ends_with(".sdx") || name.ends_with(".sdx.tmp"))
+                && !live.contains(&name);
+            if stray_segment || name == super::format::MANIFEST_TMP {
+                let p = e.path();
+                fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_segment(
+        &self,
+        id: u64,
+        works: &[(WorkMeta, Vec<IndexedFrame>)],
+    ) -> Result<SegmentEntry> {
+        let bytes = segment::build(works)?;
+        let file = segment_file(id);
+        let path = self.dir.join(&file);
+        let tmp = self.dir.join(format!("{file}.tmp"));
+        if self.fail == Some(FailPoint::SegmentTorn) {
+            manifest::write_synced(&tmp, &bytes[..bytes.len() / 2])?;
+            self.fail_at(FailPoint::SegmentTorn)?;
+        }
+        manifest::write_synced(&tmp, &bytes)?;
+        self.fail_at(FailPoint::SegmentWritten)?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        self.fail_at(FailPoint::SegmentRenamed)?;
+        let n = bytes.len();
+        let crc = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().expect("4 bytes"));
+        Ok(SegmentEntry {
+            id,
+            file,
+            frames: works.iter().map(|(_, r)| r.len() as u64).sum(),
+            works: works.len() as u32,
+            bytes: n as u64,
+            crc32: crc,
+        })
+    }
+
+    /// Commits every change atomically and returns the new snapshot: either all of them
+    /// are visible afterwards or (on error or crash) none.
+    ///
+    /// # Errors
+    /// I/O errors; the index keeps its previous state.
+    pub fn commit(mut self) -> Result<Snapshot> {
+        let old = self.base.inner.manifest.clone();
+        if self.new_works.is_empty() && self.tombstones.is_empty() && !self.compact {
+            return Ok(self.base.clone());
+        }
+        let mut m = old.clone();
+        m.generation += 1;
+        let mut pending: Vec<(WorkMeta, Vec<IndexedFrame>)> = Vec::new();
+        if self.compact {
+            let snap = self.base.clone();
+            let mut purged = 0u64;
+            for (w, meta) in snap.works().iter().enumerate() {
+                let w = w as u32;
+                let (s, lw) = self.locate_base(w);
+                let removed = snap.is_removed(w)
+                    || self
+                        .tombstones
+                        .iter()
+                        .any(|t| t.segment == s && t.work == lw);
+                if removed {
+                    purged += snap.work_frames(w).len() as u64;
+                } else {
+                    pending.push((meta.clone(), snap.work_frames(w)));
+                }
+            }
+            m.segments.clear();
+            m.tombstones.clear();
+            self.audit.push(AuditEntry {
+                time_unix_s: now_unix_s(),
+                generation: 0,
+                action: AuditAction::Compact,
+                work: String::new(),
+                reason: "compact".to_string(),
+                frames: purged,
+            });
+        } else {
+            m.tombstones.extend(self.tombstones.iter().cloned());
+        }
+        pending.append(&mut self.new_works);
+
+        // Group works into segments of at most MAX_SEGMENT_FRAMES frames.
+        let mut groups: Vec<Vec<(WorkMeta, Vec<IndexedFrame>)>> = Vec::new();
+        let mut frames = 0usize;
+        for item in pending {
+            if groups.is_empty() || frames + item.1.len() > MAX_SEGMENT_FRAMES {
+                groups.push(Vec::new());
+                frames = 0;
+            }
+            frames += item.1.len();
+            groups.last_mut().expect("pushed").push(item);
+        }
+        for g in &groups {
+            let id = m.next_segment;
+            m.next_segment += 1;
+            let e = self.write_segment(id, g)?;
+            m.segments.push(e);
+        }
+        if !groups.is_empty() {
+            manifest::sync_dir(&self.dir)?;
+        }
+
+        for a in &mut self.audit {
+            a.generation = m.generation;
+        }
+        m.audit_bytes = audit::append(&self.dir, old.audit_bytes, &self.audit)?;
+        self.fail_at(FailPoint::AuditAppended)?;
+
+        let bytes = m.to_bytes();
+        let tmp = manifest::tmp_path(&self.dir);
+        if self.fail == Some(FailPoint::ManifestTorn) {
+            manifest::write_synced(&tmp, &bytes[..bytes.len() / 2])?;
+            self.fail_at(FailPoint::ManifestTorn)?;
+        }
+        manifest::write_synced(&tmp, &bytes)?;
+        self.fail_at(FailPoint::ManifestWritten)?;
+        let path = self.dir.join(MANIFEST_FILE);
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        self.fail_at(FailPoint::ManifestRenamed)?;
+        manifest::sync_dir(&self.dir)?;
+        self.fail_at(FailPoint::BeforeCleanup)?;
+
+        let snap = Snapshot::load(&self.dir, m, self.load, Some(&self.base))?;
+        self.base = snap.clone();
+        self.remove_unreferenced()?;
+        Ok(snap)
+    }
+}

@@ -1,0 +1,518 @@
+//! Turning index hits into temporally consistent matched segments, scoring them, and applying
+//! a [`Policy`].
+//!
+//! Frame hashes alone do not decide: unrelated videos share black frames, title cards and stock
+//! shots. The matcher searches every good query frame (and its mirror) in the index, then keeps
+//! only hits that line up in time, `ref_t ≈ speed · query_t + offset` with `speed` in
+//! `min_speed..=max_speed` (see [`align`] for the chaining). Each such run is a [`Match`] with
+//! its time ranges on both sides and the matched frame pairs as evidence; the [`Policy`] turns
+//! the runs into a [`Verdict`].
+//!
+//! ```
+//! use staydown::{Fingerprint, FrameHash, Hash256, MemoryIndex, WorkMeta};
+//! use staydown::matcher::{Decision, Matcher};
+//!
+//! // A work of 30 one-per-second frames with distinct hashes.
+//! let h = |i: u64| Hash256([i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i ^ 0xA5A5_A5A5_A5A5_A5A5, !i, i.rotate_left(17) ^ 0x0123_4567_89AB_CDEF]);
+//! let mut index = MemoryIndex::new();
+//! index.add(WorkMeta { id: "w1".into(), ..Default::default() }, (0..30).map(|i| (i * 1000, h(i))));
+//! // An upload: seconds 10..25 of the work, starting 3 s in.
+//! let frames = (10..25)
+//!     .map(|i| FrameHash { pts_ms: 3000 + (i - 10) * 1000, hash: h(i), quality: 100, mirror: None })
+//!     .collect();
+//! let upload = Fingerprint { frames, ..Default::default() };
+//! let verdict = Matcher::new(&index).match_fingerprint(&upload);
+//! assert_eq!(verdict.verdict, Decision::Match);
+//! assert_eq!(verdict.matches[0].ref_start_ms, 10_000);
+//! assert_eq!(verdict.matches[0].query_start_ms, 3_000);
+//! ```
+
+pub(crate) mod align;
+mod policy;
+
+use std::collections::HashMap;
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::Fingerprint;
+use crate::hash::Hash256;
+use crate::index::{Hit, Search, WorkMeta};
+
+pub use policy::{Decision, Policy};
+
+use align::{Anchor, ChainParams};
+
+/// How the matcher searches and aligns (the decision thresholds are in [`Policy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchOptions {
+    /// Search radius per frame hash, bits (inclusive). PDQ's recommended match threshold is 31.
+    pub radius_bits: u32,
+    /// Query frames with a PDQ quality below this are never searched nor counted (inclusive
+    /// lower bound; vPDQ uses 50).
+    pub min_quality: u8,
+    /// Also search each frame's mirror hash (when the fingerprint carries one).
+    pub mirrored: bool,
+    /// Slowest accepted speed of the copy relative to the work.
+    pub min_speed: f64,
+    /// Fastest accepted speed of the copy relative to the work.
+    pub max_speed: f64,
+    /// Timing jitter tolerated between consecutive matched frames, milliseconds.
+    pub jitter_ms: u64,
+    /// Longest run of unmatched query time inside one segment, milliseconds.
+    pub max_gap_ms: u64,
+    /// At most this many hits (the closest) of one query hash in one work are kept.
+    pub max_hits_per_work: usize,
+    /// A matched query frame adds to a segment's weighted frame count only when its hash
+    /// differs from the last counted frame's by more than this many bits, so a still image
+    /// held for a minute is one frame of evidence, not sixty.
+    pub min_change_bits: u32,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            radius_bits: 31,
+            min_quality: 50,
+            mirrored: true,
+            min_speed: 0.8,
+            max_speed: 1.25,
+            jitter_ms: 500,
+            max_gap_ms: 10_000,
+            max_hits_per_work: 64,
+            min_change_bits: 10,
+        }
+    }
+}
+
+/// One matched query frame and the reference frame it was aligned with.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    /// Query time, milliseconds.
+    pub query_ms: u64,
+    /// Reference time, milliseconds.
+    pub ref_ms: u64,
+    /// Hamming distance of the two frame hashes, bits.
+    pub distance: u32,
+}
+
+/// A temporally consistent segment shared by the upload and one banked work.
+///
+/// Serialises to the object of DESIGN.md (`work` is the work's id; times in seconds), plus
+/// `mean_distance`, `weighted_frames`, `level` (this segment's own decision) and `evidence`
+/// (the matched pairs, times in seconds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match {
+    /// Ordinal of the work in the index that answered.
+    pub work: u32,
+    /// The work's takedown metadata.
+    pub meta: WorkMeta,
+    /// First matched query time, milliseconds.
+    pub query_start_ms: u64,
+    /// Last matched query time, milliseconds.
+    pub query_end_ms: u64,
+    /// First matched reference time, milliseconds.
+    pub ref_start_ms: u64,
+    /// Last matched reference time, milliseconds.
+    pub ref_end_ms: u64,
+    /// Distinct query frames in the segment.
+    pub matched_frames: u32,
+    /// Distinct query frames, each weighted by `1 / works its hashes hit`, counting only frames
+    /// that changed from the last counted one (see [`MatchOptions::min_change_bits`]).
+    pub weighted_frames: f64,
+    /// Mean Hamming distance of the matched pairs, bits.
+    pub mean_distance: f64,
+    /// Reference time per query time (least-squares slope; 1.0 is normal speed).
+    pub speed: f64,
+    /// The upload shows the work mirrored left-right.
+    pub mirrored: bool,
+    /// Strength of the segment in 0..=1: `density · (1 − mean_distance/128) · (1 − e^(−weighted_frames/8))`,
+    /// where density is the share of the upload's good frames between `query_start` and
+    /// `query_end` that matched.
+    pub score: f64,
+    /// The policy's decision for this segment alone.
+    pub decision: Decision,
+    /// The matched frame pairs, in time order.
+    pub pairs: Vec<Pair>,
+}
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+impl Serialize for Match {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct P {
+            query: f64,
+            #[serde(rename = "ref")]
+            reference: f64,
+            distance: u32,
+        }
+        let mut st = s.serialize_struct("Match", 17)?;
+        st.serialize_field("work", &self.meta.id)?;
+        st.serialize_field("title", &self.meta.title)?;
+        st.serialize_field("rightsholder", &self.meta.rightsholder)?;
+        st.serialize_field("notice", &self.meta.notice)?;
+        st.serialize_field("score", &round3(self.score))?;
+        st.serialize_field("query_start", &secs(self.query_start_ms))?;
+        st.serialize_field("query_end", &secs(self.query_end_ms))?;
+        st.serialize_field("ref_start", &secs(self.ref_start_ms))?;
+        st.serialize_field("ref_end", &secs(self.ref_end_ms))?;
+        st.serialize_field("matched_frames", &self.matched_frames)?;
+        st.serialize_field("speed", &round3(self.speed))?;
+        st.serialize_field("mirrored", &self.mirrored)?;
+        st.serialize_field("mean_distance", &round3(self.mean_distance))?;
+        st.serialize_field("weighted_frames", &round3(self.weighted_frames))?;
+        st.serialize_field("level", &self.decision)?;
+        let ev: Vec<P> = self
+            .pairs
+            .iter()
+            .map(|p| P {
+                query: secs(p.query_ms),
+                reference: secs(p.ref_ms),
+                distance: p.distance,
+            })
+            .collect();
+        st.serialize_field("evidence", &ev)?;
+        st.end()
+    }
+}
+
+/// The decision on one upload and the segments behind it (those at `review` level or above,
+/// strongest first).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The strongest decision of any segment (`clean` when there is none).
+    pub verdict: Decision,
+    /// Segments that reached `review` or `match`, `match` first, then by score.
+    pub matches: Vec<Match>,
+}
+
+/// Matches fingerprints against a [`Search`] and decides with a [`Policy`].
+///
+/// *Performance*: one index search per good query frame and orientation, then O(n · w)
+/// chaining per candidate work (n hits, w hits within `max_gap_ms`); memory O(hits).
+pub struct Matcher<'a, S: Search + ?Sized> {
+    index: &'a S,
+    options: MatchOptions,
+    policy: Policy,
+}
+
+impl<S: Search + ?Sized> Clone for Matcher<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: Search + ?Sized> Copy for Matcher<'_, S> {}
+
+impl<S: Search + ?Sized> std::fmt::Debug for Matcher<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("options", &self.options)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hits of one query frame, gathered from all its hashes.
+struct FrameHits {
+    pts_ms: u64,
+    /// (work, mirrored, hit, query hash that hit)
+    hits: Vec<(u32, bool, Hit, Hash256)>,
+}
+
+impl<'a, S: Search + ?Sized> Matcher<'a, S> {
+    /// A matcher over `index` with the default options and policy.
+    pub fn new(index: &'a S) -> Self {
+        Matcher {
+            index,
+            options: MatchOptions::default(),
+            policy: Policy::default(),
+        }
+    }
+
+    /// Replaces the search and alignment options.
+    pub fn with_options(mut self, options: MatchOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Replaces the decision policy.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &MatchOptions {
+        &self.options
+    }
+
+    /// The policy in use.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Matches one upload.
+    pub fn match_fingerprint(&self, upload: &Fingerprint) -> Verdict {
+        self.match_variants(&[upload])
+    }
+
+    /// Matches one upload given as several fingerprints of the same frames hashed differently
+    /// (for instance the full frame and a few centre crops, to survive crops and zooms):
+    /// frames with the same `pts_ms` are one query frame whose hits are pooled.
+    pub fn match_variants(&self, variants: &[&Fingerprint]) -> Verdict {
+        let segments = self.segments(variants);
+        self.decide(segments)
+    }
+
+    /// Applies the policy to segments from [`Matcher::segments`]: keeps those at `review` or
+    /// above, strongest first.
+    pub fn decide(&self, mut segments: Vec<Match>) -> Verdict {
+        segments.retain(|m| m.decision >= Decision::Review);
+        segments.sort_by(|a, b| {
+            b.decision
+                .cmp(&a.decision)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.query_start_ms.cmp(&b.query_start_ms))
+        });
+        let verdict = segments.first().map_or(Decision::Clean, |m| m.decision);
+        Verdict {
+            verdict,
+            matches: segments,
+        }
+    }
+
+    /// Every temporally consistent segment of at least two frames, each with its own
+    /// decision, before the policy filters them (for evaluation and debugging).
+    pub fn segments(&self, variants: &[&Fingerprint]) -> Vec<Match> {
+        let frames = self.search_frames(variants);
+        self.align(&frames)
+    }
+
+    /// Good query frame times and, per frame, the deduplicated hits of all its hashes.
+    fn search_frames(&self, variants: &[&Fingerprint]) -> (Vec<u64>, Vec<FrameHits>) {
+        let o = &self.options;
+        let mut queries: Vec<(u64, Hash256, bool)> = Vec::new();
+        for fp in variants {
+            for f in fp.frames.iter().filter(|f| f.quality >= o.min_quality) {
+                queries.push((f.pts_ms, f.hash, false));
+                if o.mirrored
+                    && let Some(m) = f.mirror
+                {
+                    queries.push((f.pts_ms, m, true));
+                }
+            }
+        }
+        queries.sort_by_key(|q| q.0);
+        let mut good_pts: Vec<u64> = queries.iter().map(|q| q.0).collect();
+        good_pts.dedup();
+
+        let mut out: Vec<FrameHits> = Vec::with_capacity(good_pts.len());
+        let mut buf = Vec::new();
+        let mut seen: Vec<Hash256> = Vec::new();
+        let mut i = 0;
+        while i < queries.len() {
+            let pts = queries[i].0;
+            let mut fh = FrameHits {
+                pts_ms: pts,
+                hits: Vec::new(),
+            };
+            seen.clear();
+            while i < queries.len() && queries[i].0 == pts {
+                let (_, hash, mirrored) = queries[i];
+                i += 1;
+                if seen.contains(&hash) {
+                    continue;
+                }
+                seen.push(hash);
+                buf.clear();
+                self.index.search(&hash, o.radius_bits, &mut buf);
+                fh.hits
+                    .extend(buf.iter().map(|h| (h.work, mirrored, *h, hash)));
+            }
+            // Keep the closest hit per (work, orientation, reference time), then at most
+            // `max_hits_per_work` per (work, orientation).
+            fh.hits
+                .sort_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms, h.distance));
+            fh.hits.dedup_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms));
+            if o.max_hits_per_work > 0 {
+                fh.hits
+                    .sort_by_key(|(w, m, h, _)| (*w, *m, h.distance, h.ref_pts_ms));
+                let mut kept = 0usize;
+                let mut last = None;
+                fh.hits.retain(|(w, m, _, _)| {
+                    if last != Some((*w, *m)) {
+                        last = Some((*w, *m));
+                        kept = 0;
+                    }
+                    kept += 1;
+                    kept <= o.max_hits_per_work
+                });
+            }
+            if !fh.hits.is_empty() {
+                out.push(fh);
+            }
+        }
+        (good_pts, out)
+    }
+
+    fn align(&self, (good_pts, frames): &(Vec<u64>, Vec<FrameHits>)) -> Vec<Match> {
+        let o = &self.options;
+        let params = ChainParams {
+            min_speed: o.min_speed,
+            max_speed: o.max_speed,
+            tol_ms: o.jitter_ms as f64,
+            max_gap_ms: o.max_gap_ms,
+        };
+        let mut groups: HashMap<(u32, bool), Vec<Anchor>> = HashMap::new();
+        let mut works: Vec<u32> = Vec::new();
+        for f in frames {
+            works.clear();
+            works.extend(f.hits.iter().map(|(w, _, _, _)| *w));
+            works.sort_unstable();
+            works.dedup();
+            let weight = 1.0 / works.len() as f64;
+            for (w, m, h, qh) in &f.hits {
+                groups.entry((*w, *m)).or_default().push(Anchor {
+                    query_hash: *qh,
+                    q_ms: f.pts_ms,
+                    r_lo_ms: h.ref_pts_ms,
+                    r_hi_ms: h.ref_end_ms.max(h.ref_pts_ms),
+                    distance: h.distance,
+                    weight,
+                });
+            }
+        }
+        let mut keys: Vec<(u32, bool)> = groups.keys().copied().collect();
+        keys.sort_unstable();
+        let mut out = Vec::new();
+        for key in keys {
+            let Some(meta) = self.index.work(key.0) else {
+                continue;
+            };
+            let anchors = groups.get_mut(&key).expect("key from map");
+            let chains = align::chain(anchors, &params, 2);
+            for members in chains {
+                out.push(self.segment(key, meta, anchors, &members, good_pts));
+            }
+        }
+        dedupe_overlapping(out)
+    }
+
+    fn segment(
+        &self,
+        (work, mirrored): (u32, bool),
+        meta: &WorkMeta,
+        anchors: &[Anchor],
+        members: &[usize],
+        good_pts: &[u64],
+    ) -> Match {
+        let speed = align::fit_speed(anchors, members);
+        let n = members.len() as f64;
+        let mq = members.iter().map(|&i| anchors[i].q_ms as f64).sum::<f64>() / n;
+        let mr = members
+            .iter()
+            .map(|&i| (anchors[i].r_lo_ms + anchors[i].r_hi_ms) as f64 / 2.0)
+            .sum::<f64>()
+            / n;
+        let pairs: Vec<Pair> = members
+            .iter()
+            .map(|&i| {
+                let a = &anchors[i];
+                let predicted = mr + speed * (a.q_ms as f64 - mq);
+                let r = predicted.clamp(a.r_lo_ms as f64, a.r_hi_ms as f64).round() as u64;
+                Pair {
+                    query_ms: a.q_ms,
+                    ref_ms: r,
+                    distance: a.distance,
+                }
+            })
+            .collect();
+        let first = &anchors[members[0]];
+        let last = &anchors[*members.last().expect("chains are non-empty")];
+        let mut weighted_frames = 0.0;
+        let mut last_counted: Option<Hash256> = None;
+        for &i in members {
+            let a = &anchors[i];
+            if last_counted.is_none_or(|h| h.distance(&a.query_hash) > self.options.min_change_bits)
+            {
+                weighted_frames += a.weight;
+                last_counted = Some(a.query_hash);
+            }
+        }
+        let mean_distance = members
+            .iter()
+            .map(|&i| anchors[i].distance as f64)
+            .sum::<f64>()
+            / n;
+        let lo = good_pts.partition_point(|&t| t < first.q_ms);
+        let hi = good_pts.partition_point(|&t| t <= last.q_ms);
+        let span_frames = (hi - lo).max(members.len());
+        let density = members.len() as f64 / span_frames as f64;
+        let score = density
+            * (1.0 - mean_distance / 128.0).max(0.0)
+            * (1.0 - (-weighted_frames / 8.0).exp());
+        let query_ms = last.q_ms - first.q_ms;
+        // Each step is within the speed bounds up to jitter; the fitted line must be too.
+        let slack = 0.05;
+        let decision =
+            if speed < self.options.min_speed - slack || speed > self.options.max_speed + slack {
+                Decision::Clean
+            } else {
+                self.policy
+                    .decide(weighted_frames, query_ms, mean_distance, score)
+            };
+        Match {
+            work,
+            meta: meta.clone(),
+            query_start_ms: first.q_ms,
+            query_end_ms: last.q_ms,
+            ref_start_ms: pairs[0].ref_ms,
+            ref_end_ms: pairs[pairs.len() - 1].ref_ms,
+            matched_frames: members.len() as u32,
+            weighted_frames,
+            mean_distance,
+            speed,
+            mirrored,
+            score,
+            decision,
+            pairs,
+        }
+    }
+}
+
+/// Drops a segment when a stronger segment of the same work covers most of its query time
+/// (the same frames found mirrored and not, or a repeated scene of the work).
+fn dedupe_overlapping(mut segs: Vec<Match>) -> Vec<Match> {
+    segs.sort_by(|a, b| {
+        b.weighted_frames
+            .total_cmp(&a.weighted_frames)
+            .then(a.mean_distance.total_cmp(&b.mean_distance))
+    });
+    let mut kept: Vec<Match> = Vec::with_capacity(segs.len());
+    for s in segs {
+        let dup = kept.iter().any(|k| {
+            if k.work != s.work {
+                return false;
+            }
+            let lo = k.query_start_ms.max(s.query_start_ms);
+            let hi = k.query_end_ms.min(s.query_end_ms);
+            let overlap = hi.saturating_sub(lo) as f64;
+            let shorter = (s.query_end_ms - s.query_start_ms)
+                .min(k.query_end_ms - k.query_start_ms)
+                .max(1) as f64;
+            hi >= lo && overlap >= 0.5 * shorter
+        });
+        if !dup {
+            kept.push(s);
+        }
+    }
+    kept
+}

@@ -1,0 +1,348 @@
+//! The HTML evidence report: one self-contained file (inline CSS, inline SVG, thumbnails as
+//! `data:` URIs; no script, no network fetch) that a person opens to check each decision.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use super::{Outcome, clock, span};
+use crate::error::{Error, Result};
+use crate::matcher::{Decision, Match};
+
+/// Small frame images for the report, as `data:image/png;base64,…` URIs.
+#[derive(Clone, Debug, Default)]
+pub struct Thumbnails {
+    /// Frames of the upload by query time (ms).
+    pub upload: BTreeMap<u64, String>,
+    /// Frames of banked works by (work id, reference time in ms), when the work's source
+    /// video was reachable.
+    pub works: BTreeMap<(String, u64), String>,
+}
+
+impl Thumbnails {
+    /// Encodes an 8-bit gray plane as a PNG `data:` URI.
+    ///
+    /// # Errors
+    /// When the plane's length is not `width * height`.
+    pub fn png_data_uri(gray: &[u8], width: u32, height: u32) -> Result<String> {
+        let img = image::GrayImage::from_raw(width, height, gray.to_vec()).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "thumbnail of {width}x{height} needs {} bytes, got {}",
+                u64::from(width) * u64::from(height),
+                gray.len()
+            ))
+        })?;
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|e| Error::InvalidArgument(format!("png encoding: {e}")))?;
+        Ok(format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        ))
+    }
+}
+
+struct Entry {
+    path: String,
+    word: &'static str,
+    decision: Option<Decision>,
+    duration_ms: u64,
+    matches: Vec<Match>,
+    error: Option<String>,
+    thumbs: Thumbnails,
+}
+
+/// An evidence report under construction: add files, then [`HtmlReport::render`] or
+/// [`HtmlReport::write`].
+#[derive(Default)]
+pub struct HtmlReport {
+    title: String,
+    entries: Vec<Entry>,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+/// How many evidence frame pairs are shown per match.
+pub const PAIRS_SHOWN: usize = 6;
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The evidence pairs a report shows for a match: spread evenly over the segment.
+pub fn shown_pairs(m: &Match) -> Vec<crate::matcher::Pair> {
+    let n = m.pairs.len();
+    if n <= PAIRS_SHOWN {
+        return m.pairs.clone();
+    }
+    (0..PAIRS_SHOWN)
+        .map(|i| m.pairs[i * (n - 1) / (PAIRS_SHOWN - 1)])
+        .collect()
+}
+
+impl HtmlReport {
+    /// An empty report with a title.
+    pub fn new(title: impl Into<String>) -> Self {
+        HtmlReport {
+            title: title.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Records one scanned file. Clean files are counted but not shown; flagged, review and
+    /// error files are shown.
+    pub fn add(&mut self, path: &Path, outcome: &Outcome, thumbs: Thumbnails) {
+        *self.counts.entry(outcome.word()).or_default() += 1;
+        if outcome.decision() == Some(Decision::Clean) {
+            return;
+        }
+        let (duration_ms, matches, error) = match outcome {
+            Outcome::Verdict {
+                duration_ms,
+                verdict,
+            } => (*duration_ms, verdict.matches.clone(), None),
+            Outcome::Error(e) => (0, Vec::new(), Some(e.clone())),
+        };
+        self.entries.push(Entry {
+            path: path.display().to_string(),
+            word: outcome.word(),
+            decision: outcome.decision(),
+            duration_ms,
+            matches,
+            error,
+            thumbs,
+        });
+    }
+
+    /// The whole report as one HTML document.
+    pub fn render(&self) -> String {
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n<p class=\"summary\">",
+            esc(&self.title),
+            esc(&self.title)
+        );
+        let total: usize = self.counts.values().sum();
+        let _ = write!(h, "{total} files scanned:");
+        for word in ["match", "review", "clean", "error"] {
+            let n = self.counts.get(word).copied().unwrap_or(0);
+            let _ = write!(h, " <span class=\"tag {word}\">{n} {word}</span>");
+        }
+        h.push_str("</p>\n");
+        if self.entries.is_empty() {
+            h.push_str("<p>No upload was flagged or needs review.</p>\n");
+        }
+        let mut order: Vec<&Entry> = self.entries.iter().collect();
+        order.sort_by_key(|e| std::cmp::Reverse(e.decision));
+        for e in order {
+            self.render_entry(&mut h, e);
+        }
+        h.push_str(
+            "<footer>staydown evidence report. Each decision rests on the frame pairs shown: \
+             the upload frame beside the banked work's frame at the aligned time, with their \
+             Hamming distance (of 256 bits; 0 is identical, unrelated frames sit near 128).</footer>\n\
+             </body></html>\n",
+        );
+        h
+    }
+
+    fn render_entry(&self, h: &mut String, e: &Entry) {
+        let _ = writeln!(
+            h,
+            "<section class=\"file\"><h2><span class=\"tag {}\">{}</span> {}</h2>",
+            e.word,
+            e.word.to_uppercase(),
+            esc(&e.path)
+        );
+        if let Some(err) = &e.error {
+            let _ = writeln!(h, "<p class=\"error\">{}</p></section>", esc(err));
+            return;
+        }
+        let _ = writeln!(
+            h,
+            "<p>Duration {}. {} matched segment(s).</p>",
+            clock(e.duration_ms),
+            e.matches.len()
+        );
+        h.push_str(&timeline_svg(e.duration_ms, &e.matches));
+        for m in &e.matches {
+            let _ = write!(
+                h,
+                "<div class=\"match\"><h3><span class=\"tag {d}\">{d}</span> work <code>{id}</code> {title}</h3>\
+                 <table class=\"meta\"><tr><th>rights holder</th><td>{rh}</td><th>notice</th><td>{notice}</td></tr>\
+                 <tr><th>upload</th><td>{q}</td><th>work</th><td>{r}</td></tr>\
+                 <tr><th>score</th><td>{score:.2}</td><th>frames</th><td>{n} (mean distance {md:.1} bits)</td></tr>\
+                 <tr><th>speed</th><td>{speed:.2}</td><th>mirrored</th><td>{mir}</td></tr></table>\n<div class=\"pairs\">",
+                d = m.decision.as_str(),
+                id = esc(&m.meta.id),
+                title = esc(&m.meta.title),
+                rh = esc(&m.meta.rightsholder),
+                notice = esc(&m.meta.notice),
+                q = span(m.query_start_ms, m.query_end_ms),
+                r = span(m.ref_start_ms, m.ref_end_ms),
+                score = m.score,
+                n = m.matched_frames,
+                md = m.mean_distance,
+                speed = m.speed,
+                mir = if m.mirrored { "yes" } else { "no" },
+            );
+            for p in shown_pairs(m) {
+                let up = e.thumbs.upload.get(&p.query_ms);
+                let work = e.thumbs.works.get(&(m.meta.id.clone(), p.ref_ms));
+                h.push_str("<figure>");
+                for (src, label) in [(up, "upload"), (work, "work")] {
+                    match src {
+                        Some(uri) => {
+                            let _ = write!(h, "<img src=\"{uri}\" alt=\"{label} frame\">");
+                        }
+                        None if label == "work" => {
+                            h.push_str("<div class=\"nothumb\">work source not reachable</div>")
+                        }
+                        None => h.push_str("<div class=\"nothumb\">no frame</div>"),
+                    }
+                }
+                let _ = write!(
+                    h,
+                    "<figcaption>upload {}.{} ↔ work {}.{} — {} bits</figcaption></figure>",
+                    clock(p.query_ms),
+                    p.query_ms % 1000 / 100,
+                    clock(p.ref_ms),
+                    p.ref_ms % 1000 / 100,
+                    p.distance
+                );
+            }
+            h.push_str("</div></div>\n");
+        }
+        h.push_str("</section>\n");
+    }
+
+    /// Writes the report to `path` (through a temporary file and a rename, so a reader never
+    /// sees half a report).
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("html.tmp");
+        std::fs::write(&tmp, self.render()).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// A timeline: the upload's track on top, one track per matched work below, and a band from
+/// each matched upload range to the work range it aligns with.
+fn timeline_svg(duration_ms: u64, matches: &[Match]) -> String {
+    const W: f64 = 760.0;
+    const X0: f64 = 120.0;
+    const TRACK: f64 = 14.0;
+    const GAP: f64 = 46.0;
+    let span_w = W - X0 - 10.0;
+    let dur = duration_ms.max(1) as f64;
+    let height = 30.0 + GAP * matches.len() as f64 + TRACK;
+    let mut s = format!(
+        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height}\" \
+         viewBox=\"0 0 {W} {height}\" role=\"img\" aria-label=\"timeline of matched segments\">"
+    );
+    let _ = write!(
+        s,
+        "<text x=\"4\" y=\"20\">upload {}</text><rect x=\"{X0}\" y=\"10\" width=\"{span_w}\" height=\"{TRACK}\" class=\"track\"/>",
+        clock(duration_ms)
+    );
+    for (i, m) in matches.iter().enumerate() {
+        let y = 10.0 + GAP * (i + 1) as f64;
+        let work_dur = m.meta.duration_ms.max(m.ref_end_ms).max(1) as f64;
+        let qx0 = X0 + span_w * m.query_start_ms as f64 / dur;
+        let qx1 = (X0 + span_w * m.query_end_ms as f64 / dur).max(qx0 + 2.0);
+        let rx0 = X0 + span_w * m.ref_start_ms as f64 / work_dur;
+        let rx1 = (X0 + span_w * m.ref_end_ms as f64 / work_dur).max(rx0 + 2.0);
+        let class = m.decision.as_str();
+        let label: String = m.meta.id.chars().take(16).collect();
+        let _ = write!(
+            s,
+            "<text x=\"4\" y=\"{ty}\">{label}</text>\
+             <rect x=\"{X0}\" y=\"{y}\" width=\"{span_w}\" height=\"{TRACK}\" class=\"track\"/>\
+             <polygon points=\"{qx0:.1},{qy:.1} {qx1:.1},{qy:.1} {rx1:.1},{y:.1} {rx0:.1},{y:.1}\" class=\"band {class}\"/>\
+             <rect x=\"{qx0:.1}\" y=\"10\" width=\"{qw:.1}\" height=\"{TRACK}\" class=\"seg {class}\"/>\
+             <rect x=\"{rx0:.1}\" y=\"{y}\" width=\"{rw:.1}\" height=\"{TRACK}\" class=\"seg {class}\"/>",
+            ty = y + 11.0,
+            label = esc(&label),
+            qy = 10.0 + TRACK,
+            qw = qx1 - qx0,
+            rw = rx1 - rx0,
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222;background:#fafafa}\
+h1{font-size:22px}h2{font-size:16px;margin:0 0 8px}h3{font-size:14px;margin:12px 0 6px}\
+section.file{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 16px;margin:14px 0}\
+.tag{display:inline-block;padding:1px 7px;border-radius:4px;font-size:12px;font-weight:600;color:#fff;background:#777}\
+.tag.match{background:#c0392b}.tag.review{background:#d68910}.tag.clean{background:#1e8449}.tag.error{background:#555}\
+table.meta{border-collapse:collapse;margin:4px 0 8px}table.meta th{text-align:left;color:#666;font-weight:500;padding:2px 10px 2px 0}\
+table.meta td{padding:2px 18px 2px 0}.pairs{display:flex;flex-wrap:wrap;gap:10px}\
+figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:6px;background:#f4f4f4}\
+figure img,.nothumb{width:120px;height:68px;object-fit:contain;background:#000;display:inline-block;margin-right:4px;vertical-align:top}\
+.nothumb{color:#bbb;font-size:11px;text-align:center;line-height:1.3;padding-top:16px;box-sizing:border-box}\
+figcaption{font-size:12px;color:#444;margin-top:4px}svg.timeline{display:block;margin:6px 0 4px}\
+svg text{font-size:11px;fill:#444}.track{fill:#e8e8e8}.seg.match{fill:#c0392b}.seg.review{fill:#d68910}\
+.band{opacity:.25}.band.match{fill:#c0392b}.band.review{fill:#d68910}.error{color:#a00}\
+footer{color:#777;font-size:12px;margin-top:24px}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::Verdict;
+
+    #[test]
+    fn report_is_self_contained_and_escapes_text() {
+        let mut m = super::super::tests::sample_match();
+        m.meta.title = "<script>alert(1)</script>".into();
+        let outcome = Outcome::Verdict {
+            duration_ms: 61_000,
+            verdict: Verdict {
+                verdict: Decision::Match,
+                matches: vec![m],
+            },
+        };
+        let mut thumbs = Thumbnails::default();
+        thumbs.upload.insert(
+            12_000,
+            Thumbnails::png_data_uri(&[0, 255, 255, 0], 2, 2).unwrap(),
+        );
+        let mut r = HtmlReport::new("scan of uploads");
+        r.add(Path::new("up/a&b.mp4"), &outcome, thumbs);
+        r.add(
+            Path::new("bad.mp4"),
+            &Outcome::Error("zero bytes".into()),
+            Thumbnails::default(),
+        );
+        let html = r.render();
+        assert!(html.contains("up/a&amp;b.mp4"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("data:image/png;base64,"));
+        assert!(html.contains("work source not reachable"));
+        assert!(html.contains("zero bytes"));
+        assert!(html.contains("<polygon"));
+        assert!(
+            !html.contains("http://") || html.matches("http://").count() == 1,
+            "only the SVG namespace"
+        );
+        assert!(Thumbnails::png_data_uri(&[0; 3], 2, 2).is_err());
+    }
+}

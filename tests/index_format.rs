@@ -1,0 +1,278 @@
+//! On-disk format: damaged files are refused with an error naming them, and the
+//! committed v1 fixture still opens.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use staydown::index::format::{FORMAT_VERSION, MANIFEST_FILE};
+use staydown::index::{AuditAction, Index, WriterOptions};
+use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
+
+fn fp(seed: u64, n: usize) -> Fingerprint {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    Fingerprint {
+        frames: (0..n)
+            .map(|i| FrameHash {
+                pts_ms: i as u64 * 250,
+                hash: Hash256([next(), next(), next(), next()]),
+                quality: 40 + (i % 60) as u8,
+                mirror: None,
+            })
+            .collect(),
+        duration_ms: n as u64 * 250,
+        ..Fingerprint::default()
+    }
+}
+
+fn meta(id: &str) -> WorkMeta {
+    WorkMeta {
+        id: id.into(),
+        title: format!("Title {id}"),
+        rightsholder: "Rights Inc".into(),
+        notice: format!("N-{id}"),
+        added_unix_s: 1_700_000_000,
+        note: Some("fixture".into()),
+        source: None,
+        duration_ms: 0,
+    }
+}
+
+/// Two works in two segments, a third removed by a tombstone.
+fn build(dir: &Path) {
+    let mut index = Index::create(dir).unwrap();
+    let mut w = index.writer().unwrap();
+    w.add_work(meta("alpha"), &fp(1, 40)).unwrap();
+    w.add_work(meta("gone"), &fp(3, 10)).unwrap();
+    w.commit().unwrap();
+    let mut w = index.writer().unwrap();
+    w.add_work(meta("beta"), &fp(2, 40)).unwrap();
+    w.remove_work("gone", "counter-notice upheld").unwrap();
+    w.commit().unwrap();
+}
+
+fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sdx"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Opens (and searches, and verifies) `dir`; the first error, as text.
+fn open_and_verify(dir: &Path) -> Result<(), String> {
+    let index = Index::open(dir).map_err(|e| e.to_string())?;
+    let snap = index.snapshot();
+    // Whatever the damage, searching must not panic.
+    let q: Vec<Hash256> = fp(1, 40).frames.iter().map(|f| f.hash).collect();
+    let _ = snap.search_batch(&q, 31);
+    let _ = snap.search_batch(&q, 48);
+    snap.verify().map_err(|e| e.to_string())
+}
+
+#[test]
+fn damaged_segment_is_refused_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    build(d.path());
+    open_and_verify(d.path()).unwrap();
+    let seg = &segment_files(d.path())[0];
+    let name = seg.file_name().unwrap().to_str().unwrap().to_string();
+    let good = fs::read(seg).unwrap();
+    // Truncated (torn) at several places, and extended.
+    for cut in [0, 7, 64, good.len() / 3, good.len() - 5, good.len() - 1] {
+        fs::write(seg, &good[..cut]).unwrap();
+        let err = Index::open(d.path()).unwrap_err().to_string();
+        assert!(err.contains(&name), "cut {cut}: {err}");
+    }
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[0; 16]);
+    fs::write(seg, &longer).unwrap();
+    assert!(
+        Index::open(d.path())
+            .unwrap_err()
+            .to_string()
+            .contains(&name)
+    );
+    // A bit flipped anywhere: refused at open or at verify, naming the file.
+    let step = (good.len() / 400).max(1);
+    let mut positions: Vec<usize> = (0..good.len()).step_by(step).collect();
+    positions.extend(0..64);
+    positions.extend(good.len() - 16..good.len());
+    for i in positions {
+        let mut bad = good.clone();
+        bad[i] ^= 1 << (i % 8);
+        fs::write(seg, &bad).unwrap();
+        let err = open_and_verify(d.path()).unwrap_err();
+        assert!(err.contains(&name), "flip at {i}: {err}");
+    }
+    fs::write(seg, &good).unwrap();
+    open_and_verify(d.path()).unwrap();
+}
+
+#[test]
+fn damaged_manifest_and_audit_log_are_refused_naming_them() {
+    let d = tempfile::tempdir().unwrap();
+    build(d.path());
+    let path = d.path().join(MANIFEST_FILE);
+    let good = fs::read(&path).unwrap();
+    for cut in [0, 1, good.len() / 2, good.len() - 1] {
+        fs::write(&path, &good[..cut]).unwrap();
+        let err = Index::open(d.path()).unwrap_err().to_string();
+        assert!(err.contains("MANIFEST"), "cut {cut}: {err}");
+    }
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x10;
+        fs::write(&path, &bad).unwrap();
+        let err = Index::open(d.path()).unwrap_err().to_string();
+        assert!(err.contains("MANIFEST"), "flip at {i}: {err}");
+    }
+    fs::write(&path, &good).unwrap();
+    fs::remove_file(d.path().join(MANIFEST_FILE)).unwrap();
+    let err = Index::open(d.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("MANIFEST") && err.contains("not an index"),
+        "{err}"
+    );
+    fs::write(&path, &good).unwrap();
+
+    let log = d.path().join("audit.log");
+    let good = fs::read(&log).unwrap();
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x01;
+        fs::write(&log, &bad).unwrap();
+        let err = open_and_verify(d.path()).unwrap_err();
+        assert!(err.contains("audit.log"), "flip at {i}: {err}");
+    }
+    fs::write(&log, &good[..good.len() - 3]).unwrap();
+    assert!(open_and_verify(d.path()).unwrap_err().contains("audit.log"));
+}
+
+#[test]
+fn a_newer_format_version_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    build(d.path());
+    let path = d.path().join(MANIFEST_FILE);
+    let text = fs::read_to_string(&path).unwrap();
+    let json = text.lines().next().unwrap().replace(
+        &format!("\"format_version\":{FORMAT_VERSION}"),
+        "\"format_version\":99",
+    );
+    let crc = crc32fast::hash(json.as_bytes());
+    fs::write(&path, format!("{json}\ncrc32 {crc:08x}\n")).unwrap();
+    let err = Index::open(d.path()).unwrap_err().to_string();
+    assert!(err.contains("v99 unsupported"), "{err}");
+}
+
+#[test]
+fn quality_filter_and_collapse_keep_time_spans() {
+    let d = tempfile::tempdir().unwrap();
+    let mut index = Index::create(d.path()).unwrap();
+    let base = fp(9, 1).frames[0].hash;
+    let other = fp(10, 1).frames[0].hash;
+    let mut near = base;
+    near.0[0] ^= 0b111; // 3 bits from base
+    let frame = |pts_ms, hash, quality| FrameHash {
+        pts_ms,
+        hash,
+        quality,
+        mirror: None,
+    };
+    let fpr = Fingerprint {
+        frames: vec![
+            frame(0, base, 90),
+            frame(250, near, 90),
+            frame(500, base, 90),
+            frame(750, other, 90),
+            frame(1000, other, 10), // low quality: not indexed, breaks the run
+            frame(1250, other, 90),
+        ],
+        ..Fingerprint::default()
+    };
+    let mut w = index.writer().unwrap();
+    let st = w.add_work(meta("s"), &fpr).unwrap();
+    assert_eq!((st.frames, st.low_quality, st.indexed), (6, 1, 3));
+    let snap = w.commit().unwrap();
+    let rows = snap.work_frames(0);
+    let spans: Vec<(u32, u16)> = rows.iter().map(|r| (r.pts_ms, r.span_ms)).collect();
+    assert_eq!(spans, [(0, 500), (750, 0), (1250, 0)]);
+    let hits = &snap.search_batch(&[near], 0)[0];
+    assert!(
+        hits.is_empty(),
+        "collapsed frames are found through their run's first"
+    );
+    let hits = &snap.search_batch(&[near], 31)[0];
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (hits[0].ref_pts_ms, hits[0].ref_end_ms, hits[0].distance),
+        (0, 500, 3)
+    );
+
+    let mut w = index.writer().unwrap();
+    w.set_options(WriterOptions {
+        min_quality: 0,
+        collapse_max_distance_bits: None,
+    });
+    assert!(
+        w.add_work(meta("s"), &fpr)
+            .unwrap_err()
+            .to_string()
+            .contains("already banned")
+    );
+    w.add_work(meta("t"), &fpr).unwrap();
+    let snap = w.commit().unwrap();
+    assert_eq!(snap.work_frames(1).len(), 6);
+}
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/index/v1");
+
+/// `BLESS=1 cargo test --test index_format` rewrites the fixture (only with a format bump:
+/// old fixtures must keep opening).
+#[test]
+fn fixture_v1_opens() {
+    let dir = Path::new(FIXTURE);
+    if std::env::var_os("BLESS").is_some() && !dir.join(MANIFEST_FILE).exists() {
+        fs::create_dir_all(dir).unwrap();
+        build(dir);
+    }
+    let index = Index::open(dir).expect("the v1 fixture opens");
+    let snap = index.snapshot();
+    snap.verify().unwrap();
+    let ids: Vec<&str> = snap
+        .live_works()
+        .map(|w| snap.works()[w as usize].id.as_str())
+        .collect();
+    assert_eq!(ids, ["alpha", "beta"]);
+    let alpha = snap.find("alpha").unwrap();
+    let want = WorkMeta {
+        duration_ms: 10_000,
+        ..meta("alpha")
+    };
+    assert_eq!(snap.works()[alpha as usize], want);
+    let q: Vec<Hash256> = fp(2, 40).frames.iter().map(|f| f.hash).collect();
+    let hits = snap.search_batch(&q, 31);
+    let found: usize = hits.iter().map(|h| h.len()).sum();
+    let indexed = snap.work_frames(snap.find("beta").unwrap()).len();
+    assert_eq!(found, indexed, "each indexed frame of beta finds itself");
+    assert!(snap.find("gone").is_none());
+    let log = snap.audit_log().unwrap();
+    let actions: Vec<(AuditAction, &str)> =
+        log.iter().map(|e| (e.action, e.work.as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            (AuditAction::Ban, "alpha"),
+            (AuditAction::Ban, "gone"),
+            (AuditAction::Ban, "beta"),
+            (AuditAction::Remove, "gone")
+        ]
+    );
+}

@@ -1,0 +1,173 @@
+//! The indexed search returns exactly what a brute-force scan returns.
+
+use proptest::prelude::*;
+use staydown::index::{Index, WriterOptions};
+use staydown::{Fingerprint, FrameHash, Hash256, Hit, MemoryIndex, Search, WorkMeta};
+
+/// A hash at distance `bits.len()` (or less, on repeats) from `c`: flips the given bits.
+fn flip(c: &Hash256, bits: &[u8]) -> Hash256 {
+    let mut h = *c;
+    for &b in bits {
+        h.0[(b / 64) as usize] ^= 1 << (b % 64);
+    }
+    h
+}
+
+fn sorted(mut v: Vec<Hit>) -> Vec<Hit> {
+    v.sort();
+    v
+}
+
+fn fingerprint(hashes: &[Hash256]) -> Fingerprint {
+    Fingerprint {
+        frames: hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| FrameHash {
+                pts_ms: i as u64 * 250,
+                hash: *h,
+                quality: 100,
+                mirror: None,
+            })
+            .collect(),
+        ..Fingerprint::default()
+    }
+}
+
+fn meta(id: String) -> WorkMeta {
+    WorkMeta {
+        id,
+        added_unix_s: 1,
+        ..WorkMeta::default()
+    }
+}
+
+/// Works as clusters: a centre and near copies (0..=24 bits flipped), plus uniform hashes.
+fn works_strategy() -> impl Strategy<Value = Vec<Vec<Hash256>>> {
+    let hash = any::<[u64; 4]>().prop_map(Hash256);
+    let cluster = (
+        hash.clone(),
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..24), 1..30),
+    )
+        .prop_map(|(c, flips)| flips.iter().map(|f| flip(&c, f)).collect::<Vec<_>>());
+    let work = prop_oneof![cluster, prop::collection::vec(hash, 1..30),];
+    prop::collection::vec(work, 1..8)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn search_equals_brute_force(
+        works in works_strategy(),
+        segments in 1usize..3,
+        removed in prop::collection::vec(any::<bool>(), 8),
+        queries in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(any::<u8>(), 0..40), any::<[u64; 4]>(), any::<bool>()), 1..12),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = Index::create(dir.path()).unwrap();
+        let per = works.len().div_ceil(segments);
+        for chunk in works.chunks(per).enumerate() {
+            let mut w = index.writer().unwrap();
+            w.set_options(WriterOptions { min_quality: 0, collapse_max_distance_bits: None });
+            for (j, hashes) in chunk.1.iter().enumerate() {
+                w.add_work(meta(format!("w{}", chunk.0 * per + j)), &fingerprint(hashes)).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let mut w = index.writer().unwrap();
+        for (i, _) in works.iter().enumerate() {
+            if removed[i] && i % 2 == 1 {
+                w.remove_work(&format!("w{i}"), "test").unwrap();
+            }
+        }
+        let snap = w.commit().unwrap();
+
+        // The reference: the live works, with the snapshot's ordinals.
+        let mut mem = MemoryIndex::new();
+        for (i, hashes) in works.iter().enumerate() {
+            let m = meta(format!("w{i}"));
+            let frames: Vec<(u64, Hash256)> = if removed[i] && i % 2 == 1 {
+                Vec::new()
+            } else {
+                hashes.iter().enumerate().map(|(k, h)| (k as u64 * 250, *h)).collect()
+            };
+            mem.add(m, frames);
+        }
+        let all: Vec<Hash256> = works.iter().flatten().copied().collect();
+        let qs: Vec<Hash256> = queries.iter().map(|(ix, f, u, uniform)| {
+            if *uniform { Hash256(*u) } else { flip(&all[ix.index(all.len())], f) }
+        }).collect();
+        let batch = snap.search_batch(&qs, 31);
+        for (qi, q) in qs.iter().enumerate() {
+            for r in [0u32, 1, 3, 7, 8, 15, 23, 31, 32, 40, 48] {
+                let mut want = Vec::new();
+                mem.search(q, r, &mut want);
+                let want = sorted(want);
+                let mut got = Vec::new();
+                snap.search(q, r, &mut got);
+                prop_assert_eq!(&sorted(got), &want, "radius {}", r);
+                let mut probe = Vec::new();
+                snap.search_probe_only(q, r, &mut probe);
+                prop_assert_eq!(&sorted(probe), &want, "probe radius {}", r);
+                let mut brute = Vec::new();
+                snap.search_brute(q, r, &mut brute);
+                prop_assert_eq!(&sorted(brute), &want, "brute radius {}", r);
+                if r == 31 {
+                    prop_assert_eq!(&sorted(batch[qi].clone()), &want);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_radius_up_to_48_on_a_dense_cluster() {
+    // Many hashes sharing substrings, so buckets are full and every probe path runs.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let centre = Hash256([next(), next(), next(), next()]);
+    let hashes: Vec<Hash256> = (0..600)
+        .map(|_| {
+            let k = (next() % 40) as usize;
+            let bits: Vec<u8> = (0..k).map(|_| (next() % 256) as u8).collect();
+            flip(&centre, &bits)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    w.set_options(WriterOptions {
+        min_quality: 0,
+        collapse_max_distance_bits: None,
+    });
+    w.add_work(meta("c".into()), &fingerprint(&hashes)).unwrap();
+    let snap = w.commit().unwrap();
+    let mut mem = MemoryIndex::new();
+    mem.add(
+        meta("c".into()),
+        hashes.iter().enumerate().map(|(k, h)| (k as u64 * 250, *h)),
+    );
+    for qi in 0..20 {
+        let q = if qi < 10 {
+            hashes[qi * 7]
+        } else {
+            flip(&centre, &[qi as u8, 100, 200])
+        };
+        for r in 0..=48 {
+            let mut want = Vec::new();
+            mem.search(&q, r, &mut want);
+            let mut got = Vec::new();
+            snap.search_probe_only(&q, r, &mut got);
+            assert_eq!(sorted(got), sorted(want.clone()), "radius {r}");
+            let mut got = Vec::new();
+            snap.search(&q, r, &mut got);
+            assert_eq!(sorted(got), sorted(want), "radius {r}");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Helpers for integration tests that run the built `staydown` binary in a fresh temporary
+//! directory (after ripgrep's `Dir` and `TestCommand`).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh temporary directory, removed when dropped.
+pub struct Dir {
+    tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    /// A new empty directory whose name starts with `name`.
+    pub fn new(name: &str) -> Dir {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("staydown-{name}-"))
+            .tempdir()
+            .expect("temporary directory");
+        Dir { tmp }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// `self.path().join(rel)`.
+    pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    /// Writes `bytes` to `rel`, creating parent directories.
+    pub fn create(&self, rel: impl AsRef<Path>, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A `staydown` command running in this directory.
+    pub fn command(&self) -> TestCommand {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_staydown"));
+        cmd.current_dir(self.path()).stdin(Stdio::null());
+        TestCommand { cmd }
+    }
+}
+
+/// A command under test, with assertion helpers that print its output on failure.
+pub struct TestCommand {
+    cmd: Command,
+}
+
+impl TestCommand {
+    /// Adds one argument.
+    pub fn arg(&mut self, a: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        self.cmd.arg(a);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(&mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    /// Runs and returns the raw output.
+    pub fn output(&mut self) -> Output {
+        self.cmd.output().expect("run staydown")
+    }
+
+    /// Runs, asserts the exit code, returns stdout.
+    pub fn expect_code(&mut self, code: i32) -> String {
+        let out = self.output();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            self.cmd
+        );
+        stdout
+    }
+
+    /// Runs, asserts success, returns stdout.
+    pub fn stdout(&mut self) -> String {
+        self.expect_code(0)
+    }
+
+    /// Runs, asserts the exit code, returns stderr.
+    pub fn stderr_with_code(&mut self, code: i32) -> String {
+        let out = self.output();
+        assert_eq!(out.status.code(), Some(code), "{:?}: {out:?}", self.cmd);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+/// True when ffmpeg can be run (tests that need it print a note and return otherwise).
+pub fn have_ffmpeg() -> bool {
+    let ok = Command::new(std::env::var("STAYDOWN_FFMPEG").unwrap_or_else(|_| "ffmpeg".into()))
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("note: ffmpeg not found, skipping the parts of this test that need it");
+    }
+    ok
+}
+
+/// The fixtures directory of the crate.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
