@@ -7,6 +7,11 @@ synthetic images drawn from a seeded RNG) and their reference hashes, computed b
 
     fixtures/hash/goldens.csv   file,hex,quality          (pdqhash.compute on RGB pixels)
     fixtures/hash/dihedral.csv  file,hex0,...,hex7        (pdqhash.compute_dihedral, gray images)
+    fixtures/hash/resized.csv   file,hex,quality          (images over 512 px squashed first)
+
+resized.csv mimics the reference photo tool (pdq-photo-hasher), which squashes an image wider
+or taller than 512 px to 512x512 with CImg's nearest-neighbour resize: output pixel x reads
+input pixel floor(x * width / 512), likewise for y.
 
 Hashes are computed from the pixels as re-read from the saved PNG, so the fixture and its
 golden always agree. Gray PNGs are hashed as RGB with R = G = B.
@@ -159,7 +164,7 @@ def synthetic_images():
 def main():
     os.makedirs(OUT, exist_ok=True)
     images = video_images() + synthetic_images()
-    rows, dihedral = [], []
+    rows, dihedral, resized = [], [], []
     for name, arr in images:
         path = os.path.join(OUT, name)
         Image.fromarray(arr).save(path, optimize=True)
@@ -168,6 +173,13 @@ def main():
         rgb = np.ascontiguousarray(np.stack([back] * 3, 2) if back.ndim == 2 else back)
         bits, quality = pdqhash.compute(rgb)
         rows.append((name, hex_of(bits), quality))
+        h, w = rgb.shape[:2]
+        if h > 512 or w > 512:
+            ys = (np.arange(512) * h) // 512
+            xs = (np.arange(512) * w) // 512
+            squashed = np.ascontiguousarray(rgb[ys][:, xs])
+            bits, quality = pdqhash.compute(squashed)
+            resized.append((name, hex_of(bits), quality))
         if back.ndim == 2:
             hashes, q = pdqhash.compute_dihedral(rgb)
             dihedral.append([name] + [hex_of(h) for h in hashes])
@@ -179,6 +191,10 @@ def main():
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["file", "original", "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse"])
         w.writerows(dihedral)
+    with open(os.path.join(OUT, "resized.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["file", "hex", "quality"])
+        w.writerows(resized)
     total = sum(os.path.getsize(os.path.join(OUT, n)) for n, _ in images)
     print("%d images (%d gray), %d bytes of PNG" % (len(images), len(dihedral), total), file=sys.stderr)
 

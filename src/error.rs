@@ -12,8 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An I/O operation on a file failed.
-    #[error("{}: {source}", .path.display())]
+    /// An I/O operation on a file failed (the cause is the error's `source`, which `{:#}`
+    /// in anyhow, or walking [`std::error::Error::source`], prints after the path).
+    #[error("{}", .path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod decode;
 pub mod error;
 pub mod eval;

@@ -616,31 +616,44 @@ impl Generator {
         let (ox, oy) = (scene.pan.0 * t, scene.pan.1 * t);
         let mut acc = vec![0f32; w];
         let mut lattice = Vec::new();
+        // The horizontal lattice cell and smoothstep weight of each column are the same for
+        // every row: computed once per frame and octave.
+        let columns: Vec<(i64, Vec<(u32, f32)>)> = self
+            .cells
+            .iter()
+            .map(|&cell| {
+                let gx0 = (ox / cell).floor() as i64;
+                let cols = (0..w)
+                    .map(|x| {
+                        let fx = (x as f32 + ox) / cell;
+                        let g = fx.floor();
+                        ((g as i64 - gx0) as u32, smooth(fx - g))
+                    })
+                    .collect();
+                (gx0, cols)
+            })
+            .collect();
         for (y, row) in out.chunks_exact_mut(w).enumerate() {
             acc.fill(scene.base);
-            for (octave, (&cell, &amp)) in self.cells.iter().zip(&scene.amp).enumerate() {
+            for (octave, ((&cell, &amp), (gx0, cols))) in
+                self.cells.iter().zip(&scene.amp).zip(&columns).enumerate()
+            {
                 let oseed = scene.seed ^ (octave as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
                 let fy = (y as f32 + oy) / cell;
                 let gy = fy.floor();
                 let ty = smooth(fy - gy);
                 let gy = gy as i64;
-                let fx0 = ox / cell;
-                let gx0 = fx0.floor() as i64;
-                let ncols = (w as f32 / cell).ceil() as i64 + 2;
+                let last = cols.last().map_or(0, |c| c.0 as i64) + 1;
                 lattice.clear();
-                for gx in gx0..=gx0 + ncols {
+                for gx in *gx0..=*gx0 + last {
                     let a = lattice_value(oseed, gx, gy);
                     let b = lattice_value(oseed, gx, gy + 1);
-                    lattice.push(a + (b - a) * ty);
+                    // Stored pre-scaled: value in [-amp, amp).
+                    lattice.push(amp * (2.0 * (a + (b - a) * ty) - 1.0));
                 }
-                let inv = 1.0 / cell;
-                for (x, v) in acc.iter_mut().enumerate() {
-                    let fx = (x as f32 + ox) * inv;
-                    let gxf = fx.floor();
-                    let tx = smooth(fx - gxf);
-                    let i = (gxf as i64 - gx0) as usize;
-                    let (a, b) = (lattice[i], lattice[i + 1]);
-                    *v += amp * (2.0 * (a + (b - a) * tx) - 1.0);
+                for (v, &(i, tx)) in acc.iter_mut().zip(cols) {
+                    let (a, b) = (lattice[i as usize], lattice[i as usize + 1]);
+                    *v += a + (b - a) * tx;
                 }
             }
             for (o, &v) in row.iter_mut().zip(&acc) {

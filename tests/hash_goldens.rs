@@ -1,6 +1,7 @@
 //! Golden tests: our PDQ against hashes computed by the reference implementation
 //! (`pdqhash`, Meta's C++ core) on the images in `fixtures/hash/`, bit for bit.
 //! Regenerate with `python3 scripts/pdq_goldens.py` (see fixtures/hash/README.md).
+//! Every golden row is checked; a failure lists every differing image and its distance.
 
 use std::path::{Path, PathBuf};
 
@@ -114,4 +115,26 @@ fn dihedral_hashes_match_the_reference_dihedral_hashes() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn reference_resize_squashes_large_images_like_the_photo_tool() {
+    let resized = read_csv("resized.csv");
+    assert!(resized.len() >= 5);
+    for row in &resized {
+        let want = PdqOutput {
+            hash: row[1].parse().unwrap(),
+            quality: row[2].parse().unwrap(),
+        };
+        let got = hash_image_file(&fixtures().join(&row[0]), true).unwrap();
+        assert_eq!(got, want, "{}", row[0]);
+    }
+    // Images of at most 512 px are hashed as they are.
+    for row in read_csv("goldens.csv") {
+        if resized.iter().any(|r| r[0] == row[0]) {
+            continue;
+        }
+        let got = hash_image_file(&fixtures().join(&row[0]), true).unwrap();
+        assert_eq!(got.hash.to_string(), row[1], "{}", row[0]);
+    }
 }

@@ -1,7 +1,15 @@
 //! The command-line interface: argument parsing and output only; every decision is the library's.
+//!
+//! Each subcommand lives in its own file (`cli/<name>.rs`) with an `Args` struct and
+//! `run(args) -> anyhow::Result<ExitCode>`.
 
+mod ban;
 pub mod check;
+mod demo;
 pub mod eval;
+mod hash;
+mod index;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -17,8 +25,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    // Each subcommand lives in its own file (cli/<name>.rs) with an `Args` struct and
-    // `run(args) -> anyhow::Result<ExitCode>`.
+    /// Print the PDQ hash of an image, or the vPDQ hash list of a video.
+    Hash(hash::Args),
+    /// Ban works: fingerprint videos and add them to the index with their takedown metadata.
+    Ban(ban::Args),
+    /// Inspect and maintain the index: stats, list, log, verify, compact, remove, import, export.
+    Index(index::Args),
+    /// Scan files and directories of uploads: a verdict with evidence for each video.
+    Scan(scan::Args),
+    /// Run the main job on generated videos (no ffmpeg, no files needed): ban, scan, report.
+    Demo(demo::Args),
     /// Check one upload against the index, with the full evidence.
     Check(check::Args),
     /// Run the accuracy benchmark: ban references, check transformed copies, print the table.
@@ -28,6 +44,11 @@ enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Hash(args) => hash::run(args),
+        Command::Ban(args) => ban::run(args),
+        Command::Index(args) => index::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
     }

@@ -620,6 +620,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sources_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<FrameSource>();
+        send::<Frame>();
+    }
+
+    #[test]
     fn rational_approximation() {
         assert_eq!(Rational::approximate(1.0), Rational { num: 1, den: 1 });
         assert_eq!(Rational::approximate(0.5), Rational { num: 1, den: 2 });

@@ -82,16 +82,140 @@ pub(crate) fn box_1d(input: &[f32], out: &mut [f32], len: usize, stride: usize, 
 const ROW_BLOCK: usize = 8;
 
 /// Box pass along every row of a `rows × cols` row-major image, `input` to `out`.
-pub(crate) fn box_rows(input: &[f32], out: &mut [f32], rows: usize, cols: usize, window: usize) {
+/// `lanes` is scratch (grown to `2 · 8 · cols`).
+pub(crate) fn box_rows(
+    input: &[f32],
+    out: &mut [f32],
+    rows: usize,
+    cols: usize,
+    window: usize,
+    lanes: &mut Vec<f32>,
+) {
     let p = Phases::new(cols, window);
+    if lanes.len() < 2 * ROW_BLOCK * cols {
+        lanes.resize(2 * ROW_BLOCK * cols, 0.0);
+    }
+    let (t_in, t_out) = lanes.split_at_mut(ROW_BLOCK * cols);
     let mut r0 = 0;
     while r0 + ROW_BLOCK <= rows {
-        box_rows_block::<ROW_BLOCK>(input, out, r0, cols, p);
+        let span = r0 * cols..(r0 + ROW_BLOCK) * cols;
+        box_rows_lanes(&input[span.clone()], &mut out[span], cols, p, t_in, t_out);
         r0 += ROW_BLOCK;
     }
     while r0 < rows {
         box_rows_block::<1>(input, out, r0, cols, p);
         r0 += 1;
+    }
+}
+
+/// Eight rows at once, transposed so that the eight running sums sit side by side in vector
+/// lanes: each step adds, subtracts and divides eight values with a few SIMD instructions,
+/// and each lane performs exactly the scalar reference's operations.
+fn box_rows_lanes(
+    input: &[f32],
+    out: &mut [f32],
+    cols: usize,
+    p: Phases,
+    t_in: &mut [f32],
+    t_out: &mut [f32],
+) {
+    const L: usize = ROW_BLOCK;
+    let t_in = &mut t_in[..L * cols];
+    let t_out = &mut t_out[..L * cols];
+    transpose_in(input, t_in, cols);
+    let lane = |r: usize| -> &[f32; L] { t_in[r * L..(r + 1) * L].try_into().expect("8") };
+    let mut sum = [0f32; L];
+    let mut n = 0u32;
+    for r in 0..p.grow_silent {
+        let x = lane(r);
+        for b in 0..L {
+            sum[b] += x[b];
+        }
+        n += 1;
+    }
+    for g in 0..p.grow {
+        let x = lane(p.grow_silent + g);
+        n += 1;
+        let d = n as f32;
+        let o: &mut [f32; L] = (&mut t_out[g * L..(g + 1) * L]).try_into().expect("8");
+        for b in 0..L {
+            sum[b] += x[b];
+            o[b] = sum[b] / d;
+        }
+    }
+    let w = p.grow_silent + p.grow;
+    let d = n as f32;
+    let entering = t_in[w * L..].chunks_exact(L);
+    let leaving = t_in.chunks_exact(L);
+    let outs = t_out[p.grow * L..].chunks_exact_mut(L);
+    for ((x, y), o) in entering.zip(leaving).zip(outs).take(p.slide) {
+        for b in 0..L {
+            sum[b] += x[b];
+            sum[b] -= y[b];
+            o[b] = sum[b] / d;
+        }
+    }
+    for t in 0..p.shrink {
+        let y = lane(p.slide + t);
+        n -= 1;
+        let d = n as f32;
+        let oi = p.grow + p.slide + t;
+        let o: &mut [f32; L] = (&mut t_out[oi * L..(oi + 1) * L]).try_into().expect("8");
+        for b in 0..L {
+            sum[b] -= y[b];
+            o[b] = sum[b] / d;
+        }
+    }
+    transpose_out(t_out, out, cols);
+}
+
+/// Columns handled per step of the transposes (4 × 8 tiles, register-sized).
+const TILE: usize = 4;
+
+/// `t[c·8 + b] = rows[b·cols + c]` for the eight rows of `rows`.
+fn transpose_in(rows: &[f32], t: &mut [f32], cols: usize) {
+    const L: usize = ROW_BLOCK;
+    let full = cols / TILE * TILE;
+    for c in (0..full).step_by(TILE) {
+        let mut tile = [[0f32; TILE]; L];
+        for (b, v) in tile.iter_mut().enumerate() {
+            *v = rows[b * cols + c..b * cols + c + TILE]
+                .try_into()
+                .expect("4");
+        }
+        let dst: &mut [f32; TILE * L] = (&mut t[c * L..(c + TILE) * L]).try_into().expect("32");
+        for k in 0..TILE {
+            for b in 0..L {
+                dst[k * L + b] = tile[b][k];
+            }
+        }
+    }
+    for c in full..cols {
+        for b in 0..L {
+            t[c * L + b] = rows[b * cols + c];
+        }
+    }
+}
+
+/// Inverse of [`transpose_in`]: `rows[b·cols + c] = t[c·8 + b]`.
+fn transpose_out(t: &[f32], rows: &mut [f32], cols: usize) {
+    const L: usize = ROW_BLOCK;
+    let full = cols / TILE * TILE;
+    for c in (0..full).step_by(TILE) {
+        let src: &[f32; TILE * L] = t[c * L..(c + TILE) * L].try_into().expect("32");
+        for b in 0..L {
+            let dst: &mut [f32; TILE] = (&mut rows[b * cols + c..b * cols + c + TILE])
+                .try_into()
+                .expect("4");
+            for k in 0..TILE {
+                dst[k] = src[k * L + b];
+            }
+        }
+    }
+    for c in full..cols {
+        for b in 0..L {
+            rows[b * cols + c] = t[c * L + b];
+        }
     }
 }
 
@@ -127,16 +251,24 @@ fn box_rows_block<const B: usize>(
         ri += 1;
         oi += 1;
     }
-    let d = n as f32;
+    // Slide phase: store the raw sums (the dependency chains stay short), then divide the
+    // whole span in one vectorisable loop per row; each value is still `sum / n` exactly.
+    let slide_start = oi;
     for _ in 0..p.slide {
         for b in 0..B {
             sum[b] += input[b * cols + ri];
             sum[b] -= input[b * cols + li];
-            out[b * cols + oi] = sum[b] / d;
+            out[b * cols + oi] = sum[b];
         }
         li += 1;
         ri += 1;
         oi += 1;
+    }
+    let d = n as f32;
+    for b in 0..B {
+        for o in &mut out[b * cols + slide_start..b * cols + oi] {
+            *o /= d;
+        }
     }
     for _ in 0..p.shrink {
         n -= 1;
@@ -144,65 +276,6 @@ fn box_rows_block<const B: usize>(
         for b in 0..B {
             sum[b] -= input[b * cols + li];
             out[b * cols + oi] = sum[b] / d;
-        }
-        li += 1;
-        oi += 1;
-    }
-}
-
-/// Box pass along every column of a `rows × cols` row-major image, `input` to `out`; all
-/// column sums advance one row at a time (`sums` is scratch of at least `cols`).
-pub(crate) fn box_cols(
-    input: &[f32],
-    out: &mut [f32],
-    rows: usize,
-    cols: usize,
-    window: usize,
-    sums: &mut [f32],
-) {
-    let p = Phases::new(rows, window);
-    let sums = &mut sums[..cols];
-    sums.fill(0.0);
-    let row = |r: usize| &input[r * cols..(r + 1) * cols];
-    let (mut li, mut ri, mut oi) = (0, 0, 0);
-    let mut n = 0u32;
-    for _ in 0..p.grow_silent {
-        for (s, x) in sums.iter_mut().zip(row(ri)) {
-            *s += x;
-        }
-        n += 1;
-        ri += 1;
-    }
-    for _ in 0..p.grow {
-        n += 1;
-        let d = n as f32;
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for ((s, x), o) in sums.iter_mut().zip(row(ri)).zip(o) {
-            *s += x;
-            *o = *s / d;
-        }
-        ri += 1;
-        oi += 1;
-    }
-    let d = n as f32;
-    for _ in 0..p.slide {
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for (((s, x), y), o) in sums.iter_mut().zip(row(ri)).zip(row(li)).zip(o) {
-            *s += x;
-            *s -= y;
-            *o = *s / d;
-        }
-        li += 1;
-        ri += 1;
-        oi += 1;
-    }
-    for _ in 0..p.shrink {
-        n -= 1;
-        let d = n as f32;
-        let o = &mut out[oi * cols..(oi + 1) * cols];
-        for ((s, y), o) in sums.iter_mut().zip(row(li)).zip(o) {
-            *s -= y;
-            *o = *s / d;
         }
         li += 1;
         oi += 1;
@@ -219,79 +292,208 @@ pub(crate) fn decimation_indices(len: usize) -> [usize; OUT] {
     idx
 }
 
-/// The last box pass along columns, evaluated only at the 64 columns that decimation keeps,
-/// and decimation itself: writes the 64×64 result to `out64`. `sums` is scratch of at least
-/// 64 and `gathered` of at least `rows × 64`.
-pub(crate) fn box_cols_decimate(
-    input: &[f32],
-    rows: usize,
-    cols: usize,
+fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+/// A box pass down the columns of an image that arrives one row at a time: all column sums
+/// advance together (one vectorisable loop per row), and the last `window` rows are kept in
+/// a ring so the leaving row can be subtracted. Emits output rows in order.
+#[derive(Default)]
+struct ColumnStream {
+    width: usize,
+    len: usize,
     window: usize,
-    gathered: &mut [f32],
-    sums: &mut [f32],
-    out64: &mut [f32],
-) {
-    let col_idx = decimation_indices(cols);
-    let gathered = &mut gathered[..rows * OUT];
-    for (r, g) in gathered.chunks_exact_mut(OUT).enumerate() {
-        let row = &input[r * cols..(r + 1) * cols];
-        for (g, &c) in g.iter_mut().zip(&col_idx) {
-            *g = row[c];
-        }
+    phases: Option<Phases>,
+    ring: Vec<f32>,
+    sums: Vec<f32>,
+    /// Rows pushed so far (`ri` of the reference).
+    pushed: usize,
+    /// Rows subtracted so far (`li`).
+    left: usize,
+    /// Rows emitted so far (`oi`).
+    emitted: usize,
+    /// Current window length.
+    n: u32,
+}
+
+impl ColumnStream {
+    /// Starts a pass over `len` rows of `width` samples.
+    fn reset(&mut self, width: usize, len: usize, window: usize) {
+        self.width = width;
+        self.len = len;
+        self.window = window;
+        self.phases = Some(Phases::new(len, window));
+        grow(&mut self.ring, (window + 1) * width);
+        grow(&mut self.sums, width).fill(0.0);
+        (self.pushed, self.left, self.emitted, self.n) = (0, 0, 0, 0);
     }
-    // The filtered columns are written back over `gathered` row by row: row `oi` is only
-    // written once reads have moved past it (`li` trails `oi`, `ri` leads it), so keep a
-    // separate output and copy the picked rows.
-    let row_idx = decimation_indices(rows);
-    let p = Phases::new(rows, window);
-    let sums = &mut sums[..OUT];
-    sums.fill(0.0);
-    let (mut li, mut ri, mut oi) = (0, 0, 0);
-    let mut n = 0u32;
-    let mut next = 0; // next entry of row_idx to fill
-    let mut emit = |oi: usize, sums: &[f32], d: f32, out64: &mut [f32]| {
-        while next < OUT && row_idx[next] == oi {
-            for (o, s) in out64[next * OUT..(next + 1) * OUT].iter_mut().zip(sums) {
-                *o = *s / d;
+
+    fn slot(&self, r: usize) -> std::ops::Range<usize> {
+        let s = r % (self.window + 1);
+        s * self.width..(s + 1) * self.width
+    }
+
+    /// Feeds the next row; if that completes an output row, writes it to `out` and returns
+    /// its index.
+    fn push(&mut self, row: &[f32], out: &mut [f32]) -> Option<usize> {
+        let p = self.phases.expect("reset first");
+        let w = self.width;
+        let ri = self.pushed;
+        self.pushed += 1;
+        let slot = self.slot(ri);
+        let old_slot = self.slot(self.left);
+        self.ring[slot].copy_from_slice(&row[..w]);
+        let sums = &mut self.sums[..w];
+        if ri < p.grow_silent + p.grow {
+            for (s, x) in sums.iter_mut().zip(row) {
+                *s += x;
             }
-            next += 1;
+            self.n += 1;
+            if ri < p.grow_silent {
+                return None;
+            }
+        } else {
+            let old = &self.ring[old_slot];
+            for ((s, x), y) in sums.iter_mut().zip(row).zip(old) {
+                *s += x;
+                *s -= y;
+            }
+            self.left += 1;
         }
-    };
-    let g = |r: usize| -> &[f32] { &gathered[r * OUT..(r + 1) * OUT] };
-    for _ in 0..p.grow_silent {
-        for (s, x) in sums.iter_mut().zip(g(ri)) {
-            *s += x;
-        }
-        n += 1;
-        ri += 1;
+        Some(self.emit(out))
     }
-    for _ in 0..p.grow {
-        for (s, x) in sums.iter_mut().zip(g(ri)) {
-            *s += x;
+
+    /// After all rows are pushed: emits the next of the final (shrinking-window) rows.
+    fn finish_step(&mut self, out: &mut [f32]) -> Option<usize> {
+        if self.emitted >= self.len {
+            return None;
         }
-        n += 1;
-        emit(oi, sums, n as f32, out64);
-        ri += 1;
-        oi += 1;
-    }
-    for _ in 0..p.slide {
-        for ((s, x), y) in sums.iter_mut().zip(g(ri)).zip(g(li)) {
-            *s += x;
+        let w = self.width;
+        let old = self.slot(self.left);
+        for (s, y) in self.sums[..w].iter_mut().zip(&self.ring[old]) {
             *s -= y;
         }
-        emit(oi, sums, n as f32, out64);
-        li += 1;
-        ri += 1;
-        oi += 1;
+        self.left += 1;
+        self.n -= 1;
+        Some(self.emit(out))
     }
-    for _ in 0..p.shrink {
-        for (s, y) in sums.iter_mut().zip(g(li)) {
-            *s -= y;
+
+    fn emit(&mut self, out: &mut [f32]) -> usize {
+        let d = self.n as f32;
+        for (o, s) in out[..self.width].iter_mut().zip(&self.sums[..self.width]) {
+            *o = *s / d;
         }
-        n -= 1;
-        emit(oi, sums, n as f32, out64);
-        li += 1;
-        oi += 1;
+        self.emitted += 1;
+        self.emitted - 1
+    }
+}
+
+/// Rows that travel together through the row passes (their running sums interleave).
+const BLOCK: usize = ROW_BLOCK;
+
+/// The whole downsampling (two row passes, two column passes, decimation) as one stream over
+/// the input rows, holding only a few rows at a time, so a large frame is read once and the
+/// working set stays in cache. Every sample sees exactly the reference's operations.
+#[derive(Default)]
+pub(crate) struct Downsampler {
+    input: Vec<f32>,
+    rows1: Vec<f32>,
+    cols1: Vec<f32>,
+    rows2: Vec<f32>,
+    line: Vec<f32>,
+    gathered: Vec<f32>,
+    out_line: Vec<f32>,
+    lanes: Vec<f32>,
+    pass1: ColumnStream,
+    pass2: ColumnStream,
+}
+
+impl Downsampler {
+    /// Downsamples a `rows × cols` luma image to `out64` (64×64). `fill(r0, n, buf)` must
+    /// write the luma of rows `r0..r0 + n` into `buf` (`n × cols`, row-major).
+    pub(crate) fn run(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        mut fill: impl FnMut(usize, usize, &mut [f32]),
+        out64: &mut [f32],
+    ) {
+        let wr = window_size(cols, OUT);
+        let wc = window_size(rows, OUT);
+        let col_idx = decimation_indices(cols);
+        let row_idx = decimation_indices(rows);
+        grow(&mut self.input, BLOCK * cols);
+        grow(&mut self.rows1, BLOCK * cols);
+        grow(&mut self.cols1, BLOCK * cols);
+        grow(&mut self.rows2, BLOCK * cols);
+        grow(&mut self.line, cols);
+        grow(&mut self.gathered, OUT);
+        grow(&mut self.out_line, OUT);
+        self.pass1.reset(cols, rows, wc);
+        self.pass2.reset(OUT, rows, wc);
+
+        let mut pending = 0; // rows waiting in cols1 for the second row pass
+        let mut next_out = 0; // next entry of row_idx to fill
+        let mut stage2 = |me: &mut Self, k: usize, next_out: &mut usize, last: bool| {
+            let (src, dst) = (&me.cols1[..k * cols], &mut me.rows2[..k * cols]);
+            box_rows(src, dst, k, cols, wr, &mut me.lanes);
+            let mut emit = |me: &mut Self, r: usize| {
+                while *next_out < OUT && row_idx[*next_out] == r {
+                    out64[*next_out * OUT..(*next_out + 1) * OUT]
+                        .copy_from_slice(&me.out_line[..OUT]);
+                    *next_out += 1;
+                }
+            };
+            for b in 0..k {
+                let row = &me.rows2[b * cols..(b + 1) * cols];
+                for (g, &c) in me.gathered.iter_mut().zip(&col_idx) {
+                    *g = row[c];
+                }
+                if let Some(r) = me.pass2.push(&me.gathered, &mut me.out_line) {
+                    emit(me, r);
+                }
+            }
+            if last {
+                while let Some(r) = me.pass2.finish_step(&mut me.out_line) {
+                    emit(me, r);
+                }
+            }
+        };
+
+        let mut r0 = 0;
+        while r0 < rows {
+            let k = BLOCK.min(rows - r0);
+            fill(r0, k, &mut self.input[..k * cols]);
+            let (src, dst) = (&self.input[..k * cols], &mut self.rows1[..k * cols]);
+            box_rows(src, dst, k, cols, wr, &mut self.lanes);
+            for b in 0..k {
+                let row = &self.rows1[b * cols..(b + 1) * cols];
+                if self.pass1.push(row, &mut self.line).is_some() {
+                    self.cols1[pending * cols..(pending + 1) * cols]
+                        .copy_from_slice(&self.line[..cols]);
+                    pending += 1;
+                    if pending == BLOCK {
+                        stage2(self, BLOCK, &mut next_out, false);
+                        pending = 0;
+                    }
+                }
+            }
+            r0 += k;
+        }
+        while self.pass1.finish_step(&mut self.line).is_some() {
+            self.cols1[pending * cols..(pending + 1) * cols].copy_from_slice(&self.line[..cols]);
+            pending += 1;
+            if pending == BLOCK {
+                stage2(self, BLOCK, &mut next_out, false);
+                pending = 0;
+            }
+        }
+        stage2(self, pending, &mut next_out, true);
+        debug_assert_eq!(next_out, OUT);
     }
 }
 
@@ -369,47 +571,85 @@ mod tests {
     }
 
     #[test]
-    fn row_and_column_passes_are_bit_exact() {
+    fn row_pass_is_bit_exact() {
         for &(rows, cols) in &[(5, 5), (9, 17), (64, 64), (131, 257), (301, 513)] {
             let x = noise(rows * cols, (rows * cols) as u32);
-            let (wr, wc) = (window_size(cols, 64).max(3), window_size(rows, 64).max(2));
-            let wr = wr.min(cols);
-            let wc = wc.min(rows);
+            let wr = window_size(cols, 64).max(3).min(cols);
             let mut expect = vec![0.0; rows * cols];
             for r in 0..rows {
                 box_1d(&x[r * cols..], &mut expect[r * cols..], cols, 1, wr);
             }
             let mut got = vec![0.0; rows * cols];
-            box_rows(&x, &mut got, rows, cols, wr);
+            box_rows(&x, &mut got, rows, cols, wr, &mut Vec::new());
             assert!(
                 expect
                     .iter()
                     .zip(&got)
                     .all(|(a, b)| a.to_bits() == b.to_bits())
             );
+        }
+    }
 
-            for c in 0..cols {
-                box_1d(&x[c..], &mut expect[c..], rows, cols, wc);
+    /// The reference pipeline, literally: box_1d along every row then every column, twice,
+    /// then decimation.
+    fn reference_downsample(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+        let (wr, wc) = (window_size(cols, 64), window_size(rows, 64));
+        let mut b1 = x.to_vec();
+        let mut b2 = vec![0.0; rows * cols];
+        for _ in 0..2 {
+            for r in 0..rows {
+                box_1d(&b1[r * cols..], &mut b2[r * cols..], cols, 1, wr);
             }
-            let mut sums = vec![0.0; cols.max(64)];
-            box_cols(&x, &mut got, rows, cols, wc, &mut sums);
-            assert!(
-                expect
-                    .iter()
-                    .zip(&got)
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
-            );
+            for c in 0..cols {
+                box_1d(&b2[c..], &mut b1[c..], rows, cols, wc);
+            }
+        }
+        let mut out = vec![0.0; 4096];
+        decimate(&b1, rows, cols, &mut out);
+        out
+    }
 
-            let mut dec = vec![0.0; 4096];
-            decimate(&expect, rows, cols, &mut dec);
-            let mut fused = vec![0.0; 4096];
-            let mut gathered = vec![0.0; rows * 64];
-            box_cols_decimate(&x, rows, cols, wc, &mut gathered, &mut sums, &mut fused);
-            assert!(
-                dec.iter()
-                    .zip(&fused)
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
+    #[test]
+    fn streaming_downsample_is_bit_exact() {
+        let mut ds = Downsampler::default();
+        for &(rows, cols) in &[
+            (5, 5),
+            (9, 17),
+            (64, 65),
+            (131, 257),
+            (301, 513),
+            (720, 1280),
+            (1000, 37),
+            (37, 1000),
+            (64, 64),
+        ] {
+            let x = noise(rows * cols, (rows * 7 + cols) as u32);
+            let want = reference_downsample(&x, rows, cols);
+            let mut got = vec![f32::NAN; 4096];
+            ds.run(
+                rows,
+                cols,
+                |r0, n, buf| buf.copy_from_slice(&x[r0 * cols..(r0 + n) * cols]),
+                &mut got,
             );
+            let same = want
+                .iter()
+                .zip(&got)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{rows}x{cols}");
+        }
+    }
+
+    #[test]
+    fn transposes_are_inverse() {
+        for cols in [1, 3, 4, 5, 17, 64] {
+            let x = noise(8 * cols, cols as u32);
+            let (mut t, mut back) = (vec![0.0; 8 * cols], vec![0.0; 8 * cols]);
+            transpose_in(&x, &mut t, cols);
+            assert_eq!(t[8 * (cols - 1) + 7], x[7 * cols + cols - 1]);
+            assert_eq!(t[1], x[cols]);
+            transpose_out(&t, &mut back, cols);
+            assert_eq!(back, x);
         }
     }
 

@@ -43,6 +43,10 @@
 //! [`substring`]). The file length is a function of `n`, `w` and the metadata length,
 //! so a truncated or extended file is refused before anything is read.
 //!
+//! Work metadata is serde-encoded with postcard (compact, stable wire format, maintained).
+//! The original plan named bincode, but bincode's last release (3.0.0) is only a
+//! `compile_error!` and the 2.x line is unmaintained.
+//!
 //! Budget per frame hash: 32 (hash) + 7 (time, span, quality) + 8 × 5 (tables) = 79
 //! bytes, plus 2 MiB of directories per segment.
 

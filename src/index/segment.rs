@@ -286,7 +286,7 @@ impl Segment {
     }
 
     /// Number of indexed frames.
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn frames(&self) -> usize {
         self.layout.n
     }
 

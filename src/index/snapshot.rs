@@ -110,7 +110,7 @@ impl Snapshot {
                     Load::Map => unsafe { Segment::map(&path)? },
                 }),
             };
-            if seg.len() as u64 != e.frames
+            if seg.frames() as u64 != e.frames
                 || seg.works.len() != e.works as usize
                 || seg.bytes().len() as u64 != e.bytes
                 || seg.stored_crc() != e.crc32
@@ -316,5 +316,14 @@ impl Search for Snapshot {
 
     fn work_count(&self) -> u32 {
         self.inner.works.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snapshot_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<super::Snapshot>();
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::{Outcome, clock, span};
+use crate::decode::{DecodeOptions, Frame, FrameSource};
 use crate::error::{Error, Result};
 use crate::matcher::{Decision, Match};
 
@@ -42,6 +43,53 @@ impl Thumbnails {
             base64::engine::general_purpose::STANDARD.encode(png)
         ))
     }
+}
+
+/// Width of report thumbnails, pixels.
+pub const THUMB_WIDTH: u32 = 160;
+
+/// Decodes `path` at `fps` and returns, for each of `times_ms`, the frame nearest to it as a
+/// PNG `data:` URI ([`THUMB_WIDTH`] wide). One pass over the file.
+///
+/// # Errors
+/// The decoder's errors.
+pub fn frames_at(path: &Path, times_ms: &[u64], fps: f64) -> Result<BTreeMap<u64, String>> {
+    let mut wanted: Vec<u64> = times_ms.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let opts = DecodeOptions {
+        fps: Some(fps),
+        max_width: Some(THUMB_WIDTH),
+        ..DecodeOptions::default()
+    };
+    let mut best: Vec<Option<Frame>> = vec![None; wanted.len()];
+    let dist = |a: u64, b: u64| a.abs_diff(b);
+    for frame in FrameSource::open(path, &opts)? {
+        let frame = frame?;
+        let mut any_ahead = false;
+        for (i, &t) in wanted.iter().enumerate() {
+            let better = best[i]
+                .as_ref()
+                .is_none_or(|b| dist(frame.pts_ms, t) < dist(b.pts_ms, t));
+            if better {
+                best[i] = Some(frame.clone());
+            }
+            any_ahead |= t + 1000 >= frame.pts_ms;
+        }
+        if !any_ahead {
+            break;
+        }
+    }
+    for (t, f) in wanted.into_iter().zip(best) {
+        if let Some(f) = f {
+            out.insert(t, Thumbnails::png_data_uri(&f.luma, f.width, f.height)?);
+        }
+    }
+    Ok(out)
 }
 
 struct Entry {

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::matcher::{Decision, Match, Verdict};
 
-pub use html::{HtmlReport, Thumbnails};
+pub use html::{HtmlReport, THUMB_WIDTH, Thumbnails, frames_at, shown_pairs};
 
 /// The outcome of scanning one file: a verdict, or the error that stopped it.
 #[derive(Clone, Debug)]

@@ -1,0 +1,362 @@
+//! Checking uploads against an index: the calls an upload pipeline makes.
+//!
+//! A [`Checker`] bundles what checking needs — a [`Search`] (usually an index
+//! [`Snapshot`](crate::index::Snapshot)), how to decode and fingerprint, and the matcher's
+//! options and policy — and offers three ways in:
+//!
+//! - [`Checker::check_path`]: a file (anything [`FrameSource::open`] reads);
+//! - [`Checker::session`]: frames the pipeline decoded itself, pushed one at a time with their
+//!   timestamps, hashed as they arrive on a helper thread (memory stays bounded), with the
+//!   verdict at [`CheckSession::finish`];
+//! - [`Checker::check_fingerprint`]: a fingerprint made elsewhere (a vPDQ hash list).
+//!
+//! A `Checker<Snapshot>` is `Send + Sync`: open the index once and share the checker by
+//! reference across threads; each call works on the snapshot it was built with.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+
+use crate::decode::{DecodeOptions, Frame, FrameSource, downscale};
+use crate::error::{Error, Result};
+use crate::fingerprint::{Fingerprint, Fingerprinter};
+use crate::index::Search;
+use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
+use crate::report::Outcome;
+
+/// Everything that decides how an upload is checked.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Sampling rate, scaling and limits of the decoder.
+    pub decode: DecodeOptions,
+    /// Border crop and quality threshold. Mirror hashes are added when
+    /// [`MatchOptions::mirrored`] asks for them.
+    pub fingerprinter: Fingerprinter,
+    /// Search radius, speed range and alignment tolerances.
+    pub matcher: MatchOptions,
+    /// Thresholds from segments to a verdict.
+    pub policy: Policy,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            decode: DecodeOptions::default(),
+            fingerprinter: Fingerprinter::new(),
+            matcher: MatchOptions::default(),
+            policy: Policy::default(),
+        }
+    }
+}
+
+/// The result of checking one upload: its fingerprint and the verdict.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The upload's fingerprint (frame hashes with times and qualities).
+    pub fingerprint: Fingerprint,
+    /// The verdict and its evidence.
+    pub verdict: Verdict,
+}
+
+impl Checked {
+    /// Duration of the upload in milliseconds (from the container, or estimated from the
+    /// frame times when the container does not say).
+    pub fn duration_ms(&self) -> u64 {
+        self.fingerprint.duration_or_estimate_ms()
+    }
+
+    /// The outcome as the report module renders it.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::Verdict {
+            duration_ms: self.duration_ms(),
+            verdict: self.verdict.clone(),
+        }
+    }
+}
+
+/// Checks uploads against one [`Search`].
+///
+/// ```
+/// use staydown::check::Checker;
+/// use staydown::fingerprint::Fingerprinter;
+/// use staydown::index::{MemoryIndex, WorkMeta};
+/// use staydown::synth::SynthVideo;
+/// use staydown::Decision;
+///
+/// // Bank a synthetic work (4 frames a second), then check a copy pushed frame by frame.
+/// let work = SynthVideo::new(1).size(160, 120).fps(8).duration_ms(20_000).video();
+/// let banked = Fingerprinter::new().fingerprint_frames(work.frames().step_by(2))?;
+/// let mut index = MemoryIndex::new();
+/// let meta = WorkMeta { id: "w1".into(), ..Default::default() };
+/// index.add(meta, banked.frames.iter().map(|f| (f.pts_ms, f.hash)));
+///
+/// let checker = Checker::new(index);
+/// let mut session = checker.session();
+/// for frame in work.frames() {
+///     session.push(frame)?;
+/// }
+/// let checked = session.finish()?;
+/// assert_eq!(checked.verdict.verdict, Decision::Match);
+/// assert_eq!(checked.verdict.matches[0].meta.id, "w1");
+/// # Ok::<(), staydown::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Checker<S> {
+    index: S,
+    options: CheckOptions,
+}
+
+impl<S: Search> Checker<S> {
+    /// A checker over `index` with the default options.
+    pub fn new(index: S) -> Self {
+        Self::with_options(index, CheckOptions::default())
+    }
+
+    /// A checker over `index` with `options`.
+    pub fn with_options(index: S, options: CheckOptions) -> Self {
+        Checker { index, options }
+    }
+
+    /// The searcher this checker asks.
+    pub fn index(&self) -> &S {
+        &self.index
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &CheckOptions {
+        &self.options
+    }
+
+    fn fingerprinter(&self) -> Fingerprinter {
+        Fingerprinter {
+            with_mirror: self.options.matcher.mirrored,
+            ..self.options.fingerprinter.clone()
+        }
+    }
+
+    fn matcher(&self) -> Matcher<'_, S> {
+        Matcher::new(&self.index)
+            .with_options(self.options.matcher)
+            .with_policy(self.options.policy)
+    }
+
+    /// Decodes, fingerprints and matches one file.
+    ///
+    /// *Performance*: dominated by decoding (one ffmpeg process for real video files);
+    /// memory holds one frame and the fingerprint.
+    ///
+    /// # Errors
+    /// The decoder's errors, naming the file and the cause.
+    pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
+        let source = FrameSource::open(path, &self.options.decode)?;
+        let fingerprint = self.fingerprinter().fingerprint_source(source)?;
+        Ok(self.check_fingerprint(fingerprint))
+    }
+
+    /// Matches a fingerprint made elsewhere.
+    pub fn check_fingerprint(&self, fingerprint: Fingerprint) -> Checked {
+        let verdict = self.matcher().match_fingerprint(&fingerprint);
+        Checked {
+            fingerprint,
+            verdict,
+        }
+    }
+
+    /// Starts checking frames the caller decodes itself; see [`CheckSession`].
+    pub fn session(&self) -> CheckSession<'_, S> {
+        let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
+        let fingerprinter = self.fingerprinter();
+        let worker = thread::Builder::new()
+            .name("staydown-hash".into())
+            .spawn(move || fingerprinter.fingerprint_frames(rx))
+            .ok();
+        CheckSession {
+            checker: self,
+            tx: Some(tx),
+            worker,
+            next_ms: 0,
+            last_ms: None,
+            pushed: 0,
+        }
+    }
+}
+
+/// Frames a session queues for hashing before [`CheckSession::push`] waits.
+const SESSION_QUEUE: usize = 8;
+
+/// Frames pushed by a pipeline, hashed on a helper thread as they arrive.
+///
+/// Frames must come in presentation order. They are sampled at the checker's decode rate
+/// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, so pushing
+/// every frame of a video gives the same fingerprint as [`Checker::check_path`] up to decoder
+/// differences. At most a few frames are held at a time.
+pub struct CheckSession<'a, S> {
+    checker: &'a Checker<S>,
+    tx: Option<mpsc::SyncSender<Frame>>,
+    worker: Option<thread::JoinHandle<Result<Fingerprint>>>,
+    next_ms: u64,
+    last_ms: Option<u64>,
+    pushed: u64,
+}
+
+impl<S: Search> CheckSession<'_, S> {
+    /// Adds one frame.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a frame whose plane does not match its size or whose
+    /// timestamp goes backwards; the hashing thread's error if it stopped.
+    pub fn push(&mut self, frame: Frame) -> Result<()> {
+        if frame.luma.len() as u64 != u64::from(frame.width) * u64::from(frame.height)
+            || frame.width == 0
+        {
+            return Err(Error::InvalidArgument(format!(
+                "frame at {} ms: a {}x{} plane needs {} bytes, got {}",
+                frame.pts_ms,
+                frame.width,
+                frame.height,
+                u64::from(frame.width) * u64::from(frame.height),
+                frame.luma.len()
+            )));
+        }
+        if self.last_ms.is_some_and(|last| frame.pts_ms < last) {
+            return Err(Error::InvalidArgument(format!(
+                "frame at {} ms comes after a frame at {} ms: push frames in presentation order",
+                frame.pts_ms,
+                self.last_ms.unwrap_or(0)
+            )));
+        }
+        self.last_ms = Some(frame.pts_ms);
+        let decode = &self.checker.options.decode;
+        if let Some(fps) = decode.fps {
+            if frame.pts_ms < self.next_ms {
+                return Ok(());
+            }
+            let step = 1000.0 / fps;
+            let slot = ((frame.pts_ms as f64 + 0.5) / step).floor() + 1.0;
+            self.next_ms = (slot * step).round() as u64;
+        }
+        self.pushed += 1;
+        let frame = downscale(frame, decode.max_width);
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(frame).is_ok());
+        if !sent {
+            // The hashing thread ended early: report its error.
+            self.tx = None;
+            return match self.join() {
+                Err(e) => Err(e),
+                Ok(_) => Err(Error::InvalidArgument("frame hashing stopped".into())),
+            };
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<Fingerprint> {
+        match self.worker.take() {
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::InvalidArgument(
+                    "frame hashing thread panicked".into(),
+                ))
+            }),
+            None => Err(Error::InvalidArgument(
+                "could not start the frame hashing thread".into(),
+            )),
+        }
+    }
+
+    /// Ends the stream and returns the verdict.
+    ///
+    /// # Errors
+    /// The hashing thread's error.
+    pub fn finish(mut self) -> Result<Checked> {
+        self.tx = None;
+        let mut fingerprint = self.join()?;
+        if let (Some(last), Some(fps)) = (self.last_ms, self.checker.options.decode.fps) {
+            fingerprint.duration_ms = last + (1000.0 / fps.max(1.0)) as u64;
+        }
+        Ok(self.checker.check_fingerprint(fingerprint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{MemoryIndex, WorkMeta};
+    use crate::matcher::Decision;
+    use crate::synth::SynthVideo;
+
+    fn banked(seed: u64, id: &str, index: &mut MemoryIndex) -> crate::synth::Video {
+        let work = SynthVideo::new(seed)
+            .size(160, 120)
+            .fps(8)
+            .duration_ms(24_000)
+            .video();
+        let fp = Fingerprinter::new()
+            .fingerprint_frames(work.frames().step_by(2))
+            .unwrap();
+        let meta = WorkMeta {
+            id: id.into(),
+            ..Default::default()
+        };
+        index.add(meta, fp.frames.iter().map(|f| (f.pts_ms, f.hash)));
+        work
+    }
+
+    #[test]
+    fn pushed_frames_are_sampled_and_matched() {
+        let mut index = MemoryIndex::new();
+        let work = banked(11, "w11", &mut index);
+        let checker = Checker::new(index);
+        let mut s = checker.session();
+        for f in work.mirror().frames() {
+            s.push(f).unwrap();
+        }
+        assert_eq!(s.pushed, 24, "one frame a second of 24 s");
+        let checked = s.finish().unwrap();
+        assert_eq!(checked.fingerprint.frames.len(), 24);
+        assert_eq!(checked.verdict.verdict, Decision::Match);
+        assert!(checked.verdict.matches[0].mirrored);
+    }
+
+    #[test]
+    fn unrelated_frames_are_clean_and_bad_frames_are_refused() {
+        let mut index = MemoryIndex::new();
+        banked(21, "w21", &mut index);
+        let checker = Checker::new(index);
+        let other = SynthVideo::new(99)
+            .size(160, 120)
+            .fps(4)
+            .duration_ms(20_000)
+            .video();
+        let checked = checker.check_frames_for_test(other.frames());
+        assert_eq!(checked.verdict.verdict, Decision::Clean);
+
+        let mut s = checker.session();
+        let bad = Frame {
+            pts_ms: 0,
+            width: 10,
+            height: 10,
+            luma: vec![0; 99],
+        };
+        assert!(matches!(s.push(bad), Err(Error::InvalidArgument(_))));
+        let f = other.frame(8);
+        s.push(f.clone()).unwrap();
+        let mut earlier = f;
+        earlier.pts_ms = 0;
+        assert!(s.push(earlier).is_err());
+    }
+
+    impl<S: Search> Checker<S> {
+        fn check_frames_for_test(&self, frames: impl IntoIterator<Item = Frame>) -> Checked {
+            let mut s = self.session();
+            for f in frames {
+                s.push(f).unwrap();
+            }
+            s.finish().unwrap()
+        }
+    }
+
+    #[test]
+    fn checker_over_a_snapshot_is_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Checker<crate::index::Snapshot>>();
+    }
+}

@@ -1,0 +1,301 @@
+//! `staydown index`: inspect and maintain an index of removed works.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args as ClapArgs, Subcommand};
+use staydown::index::{AuditAction, Index};
+use staydown::{Fingerprint, FrameHash, WorkMeta};
+
+/// Arguments of `staydown index`.
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(ClapArgs, Debug)]
+struct IndexDir {
+    /// The index directory.
+    #[arg(long, value_name = "DIR")]
+    index: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum Action {
+    /// Counts: works, frames, segments, bytes.
+    Stats(IndexDir),
+    /// One line per live work: id, title, rights holder, notice, indexed frames, ban time.
+    List(IndexDir),
+    /// The audit log: every ban, removal and compaction, with time and reason.
+    Log(IndexDir),
+    /// Checks every byte of every file (checksums and table invariants).
+    Verify(IndexDir),
+    /// Merges segments and purges the hashes of removed works.
+    Compact(IndexDir),
+    /// Removes a work: it stops matching at once; the reason goes to the audit log.
+    Remove {
+        /// Id of the work.
+        id: String,
+        /// Why (counter-notice upheld, mistaken ban, ...).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        dir: IndexDir,
+    },
+    /// Bans a work from a shared vPDQ hash list (no video needed).
+    Import {
+        /// The vPDQ file (`frameNumber,quality,hash,seconds` lines).
+        #[arg(long, value_name = "FILE")]
+        vpdq: PathBuf,
+        /// Id of the work.
+        #[arg(long, value_name = "ID")]
+        work: String,
+        /// Title (default: the id).
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+        /// Rights holder who sent the notice.
+        #[arg(long, value_name = "R", default_value = "")]
+        rightsholder: String,
+        /// Reference of the takedown notice.
+        #[arg(long, value_name = "REF", default_value = "")]
+        notice: String,
+        /// Free-text note kept with the work.
+        #[arg(long, value_name = "N")]
+        note: Option<String>,
+        /// Replace a work already banned under the same id.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        dir: IndexDir,
+    },
+    /// Writes a work's indexed frame hashes as vPDQ text (to share without the video).
+    /// Collapsed runs appear as their first frame; frames below the quality threshold
+    /// were never indexed and are absent.
+    Export {
+        /// Id of the work.
+        id: String,
+        /// vPDQ text (the only format so far).
+        #[arg(long, required = true)]
+        vpdq: bool,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        dir: IndexDir,
+    },
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (UTC).
+pub(crate) fn utc(unix_s: i64) -> String {
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    // Civil-from-days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn open(dir: &std::path::Path) -> anyhow::Result<Index> {
+    Index::open(dir).with_context(|| format!("opening index {}", dir.display()))
+}
+
+/// Runs `staydown index …`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.action {
+        Action::Stats(d) => {
+            let snap = open(&d.index)?.snapshot();
+            let st = snap.stats();
+            writeln!(out, "generation      {}", st.generation)?;
+            writeln!(out, "segments        {}", st.segments)?;
+            writeln!(out, "works           {}", st.live_works)?;
+            writeln!(
+                out,
+                "removed works   {} (purged by compact)",
+                st.removed_works
+            )?;
+            writeln!(out, "indexed frames  {}", st.live_frames)?;
+            writeln!(out, "stored frames   {}", st.stored_frames)?;
+            writeln!(out, "segment bytes   {}", st.segment_bytes)?;
+            if st.stored_frames > 0 {
+                writeln!(
+                    out,
+                    "bytes per frame {:.1}",
+                    st.segment_bytes as f64 / st.stored_frames as f64
+                )?;
+            }
+        }
+        Action::List(d) => {
+            let snap = open(&d.index)?.snapshot();
+            writeln!(out, "id\ttitle\trightsholder\tnotice\tframes\tadded")?;
+            for w in snap.live_works() {
+                let m = &snap.works()[w as usize];
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    m.id,
+                    m.title,
+                    m.rightsholder,
+                    m.notice,
+                    snap.work_frames(w).len(),
+                    utc(m.added_unix_s)
+                )?;
+            }
+        }
+        Action::Log(d) => {
+            let snap = open(&d.index)?.snapshot();
+            let log = snap
+                .audit_log()
+                .with_context(|| format!("reading the audit log of {}", d.index.display()))?;
+            for e in log {
+                let action = match e.action {
+                    AuditAction::Ban => "ban",
+                    AuditAction::Remove => "remove",
+                    AuditAction::Compact => "compact",
+                };
+                writeln!(
+                    out,
+                    "{}\tgen {}\t{action}\t{}\t{} frames\t{}",
+                    utc(e.time_unix_s),
+                    e.generation,
+                    e.work,
+                    e.frames,
+                    e.reason
+                )?;
+            }
+        }
+        Action::Verify(d) => {
+            let snap = open(&d.index)?.snapshot();
+            snap.verify()
+                .with_context(|| format!("verifying index {}", d.index.display()))?;
+            let st = snap.stats();
+            writeln!(
+                out,
+                "ok: generation {}, {} segments, {} works, {} frames, every checksum matches",
+                st.generation, st.segments, st.live_works, st.stored_frames
+            )?;
+        }
+        Action::Compact(d) => {
+            let mut index = open(&d.index)?;
+            let before = index.snapshot().stats();
+            let mut w = index.writer()?;
+            w.compact();
+            let snap = w.commit()?;
+            let after = snap.stats();
+            writeln!(
+                out,
+                "compacted: {} segments -> {}, purged {} frames of {} removed works",
+                before.segments,
+                after.segments,
+                before.stored_frames - after.stored_frames,
+                before.removed_works
+            )?;
+        }
+        Action::Remove { id, reason, dir } => {
+            let mut index = open(&dir.index)?;
+            let mut w = index.writer()?;
+            w.remove_work(&id, &reason)?;
+            w.commit()?;
+            writeln!(out, "removed {id}: {reason}")?;
+        }
+        Action::Import {
+            vpdq,
+            work,
+            title,
+            rightsholder,
+            notice,
+            note,
+            replace,
+            dir,
+        } => {
+            let fp = Fingerprint::read_vpdq_file(&vpdq)
+                .with_context(|| format!("reading {}", vpdq.display()))?;
+            let mut index = Index::open_or_create(&dir.index)
+                .with_context(|| format!("opening index {}", dir.index.display()))?;
+            let mut w = index.writer()?;
+            let meta = WorkMeta {
+                title: title.unwrap_or_else(|| work.clone()),
+                id: work.clone(),
+                rightsholder,
+                notice,
+                note,
+                source: Some(format!("vpdq:{}", vpdq.display())),
+                duration_ms: fp.duration_or_estimate_ms(),
+                ..WorkMeta::default()
+            };
+            let st = super::ban::add(&mut w, meta, &fp, replace)?;
+            w.commit()?;
+            writeln!(
+                out,
+                "imported {work}: {} frames, {} indexed ({} below quality) from {}",
+                st.frames,
+                st.indexed,
+                st.low_quality,
+                vpdq.display()
+            )?;
+        }
+        Action::Export {
+            id,
+            vpdq: _,
+            output,
+            dir,
+        } => {
+            let snap = open(&dir.index)?.snapshot();
+            let w = snap
+                .find(&id)
+                .ok_or_else(|| staydown::Error::NoSuchWork { id: id.clone() })?;
+            let meta = &snap.works()[w as usize];
+            let fp = Fingerprint {
+                frames: snap
+                    .work_frames(w)
+                    .iter()
+                    .map(|f| FrameHash {
+                        pts_ms: f.pts_ms as u64,
+                        hash: f.hash,
+                        quality: f.quality,
+                        mirror: None,
+                    })
+                    .collect(),
+                duration_ms: meta.duration_ms,
+                ..Fingerprint::default()
+            };
+            match output {
+                Some(p) => {
+                    let mut f = std::fs::File::create(&p)
+                        .with_context(|| format!("creating {}", p.display()))?;
+                    fp.write_vpdq(&mut f)?;
+                    f.sync_all()
+                        .with_context(|| format!("writing {}", p.display()))?;
+                }
+                None => fp.write_vpdq(&mut out)?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
