@@ -17,12 +17,197 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 
-use crate::decode::{DecodeOptions, Frame, FrameSource, downscale};
+use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter};
 use crate::index::Search;
 use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
 use crate::report::Outcome;
+
+/// Centre crops banked beside every reference frame, as the share of width and height kept.
+///
+/// PDQ moves 22–26 bits for a 3% centre crop and 40–50 bits for 5%, so a cropped or zoomed
+/// re-upload is found only if a crop close to it was banked. Three crops make an index 4× as
+/// large (see the README for the measured recall and cost); `ban --no-crops` banks the plain
+/// frames alone.
+pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
+
+/// The centred crop of `f` keeping `keep` (0..=1) of its width and height.
+pub fn centre_crop(f: &Frame, keep: f64) -> Crop {
+    let keep = keep.clamp(0.05, 1.0);
+    let w = ((f64::from(f.width) * keep).round() as u32).clamp(1, f.width.max(1));
+    let h = ((f64::from(f.height) * keep).round() as u32).clamp(1, f.height.max(1));
+    let left = (f.width - w) / 2;
+    let top = (f.height - h) / 2;
+    Crop {
+        left,
+        top,
+        right: f.width - w - left,
+        bottom: f.height - h - top,
+    }
+}
+
+/// The frame mirrored left to right.
+pub fn flip(f: &Frame) -> Frame {
+    let w = f.width as usize;
+    let mut luma = f.luma.clone();
+    if w > 0 {
+        for row in luma.chunks_mut(w) {
+            row.reverse();
+        }
+    }
+    Frame { luma, ..f.clone() }
+}
+
+/// A change applied to every decoded frame before one of several fingerprints is made.
+pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
+
+/// Decodes `source` once and makes one fingerprint per `(fingerprinter, map)` pair, each on
+/// its own thread behind a small bounded queue, so nothing holds the whole video. The
+/// fingerprints carry the source's duration, size and frame rate.
+///
+/// # Errors
+/// The decoder's errors; a hashing thread's error.
+pub fn fingerprint_each(
+    mut source: FrameSource,
+    variants: Vec<(Fingerprinter, FrameMap)>,
+) -> Result<Vec<Fingerprint>> {
+    let results = thread::scope(|s| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for (fingerprinter, map) in variants {
+            let (tx, rx) = mpsc::sync_channel::<Frame>(4);
+            senders.push((tx, map));
+            handles.push(s.spawn(move || fingerprinter.fingerprint_frames(rx)));
+        }
+        let mut decode_error = None;
+        'frames: loop {
+            match source.next_frame() {
+                Ok(Some(frame)) => {
+                    for (tx, map) in &senders {
+                        if tx.send(map(&frame)).is_err() {
+                            break 'frames;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    decode_error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(senders);
+        let fps: Vec<Result<Fingerprint>> = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::InvalidArgument(
+                        "frame hashing thread panicked".into(),
+                    ))
+                })
+            })
+            .collect();
+        match decode_error {
+            Some(e) => Err(e),
+            None => fps.into_iter().collect::<Result<Vec<_>>>(),
+        }
+    })?;
+    let info = source.info();
+    Ok(results
+        .into_iter()
+        .map(|fp| Fingerprint {
+            duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+            width: info.width,
+            height: info.height,
+            fps: info.fps,
+            ..fp
+        })
+        .collect())
+}
+
+/// The fingerprints a reference is banked with: the plain frames first, then one per centre
+/// crop in `crops` (see [`BANK_CROPS`]). Pass them to
+/// [`IndexWriter::add_work_variants`](crate::index::IndexWriter::add_work_variants).
+///
+/// # Errors
+/// The decoder's errors, naming the file.
+pub fn reference_fingerprints(
+    path: impl AsRef<Path>,
+    decode: &DecodeOptions,
+    fingerprinter: &Fingerprinter,
+    crops: &[f64],
+) -> Result<Vec<Fingerprint>> {
+    let source = FrameSource::open(path, decode)?;
+    let plain = Fingerprinter {
+        with_mirror: false,
+        ..fingerprinter.clone()
+    };
+    let mut variants: Vec<(Fingerprinter, FrameMap)> =
+        vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+    for &keep in crops {
+        variants.push((
+            plain.clone(),
+            Box::new(move |f: &Frame| f.cropped(&centre_crop(f, keep))),
+        ));
+    }
+    fingerprint_each(source, variants)
+}
+
+/// The fingerprints an upload is checked with: the plain frames, each carrying the hash of
+/// its mirror image (hashed from the flipped pixels: the mirror derived from the DCT is up
+/// to ~28 bits off, because PDQ's box filter is not symmetric) when `mirror`; with `pip`,
+/// five more fingerprints of the same frames (each quadrant and the centre at half size)
+/// for picture-in-picture copies. Match them with [`Matcher::match_variants`].
+///
+/// # Errors
+/// The decoder's errors, naming the file.
+pub fn upload_fingerprints(
+    source: FrameSource,
+    fingerprinter: &Fingerprinter,
+    mirror: bool,
+    pip: bool,
+) -> Result<Vec<Fingerprint>> {
+    let plain = Fingerprinter {
+        with_mirror: false,
+        ..fingerprinter.clone()
+    };
+    let mut variants: Vec<(Fingerprinter, FrameMap)> =
+        vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+    if mirror {
+        variants.push((plain.clone(), Box::new(flip)));
+    }
+    if pip {
+        let parts = Fingerprinter {
+            crop_borders: false,
+            ..plain.clone()
+        };
+        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
+            variants.push((
+                parts.clone(),
+                Box::new(move |f: &Frame| {
+                    let (w, h) = (f.width / 2, f.height / 2);
+                    let left = (f64::from(f.width) * fx) as u32;
+                    let top = (f64::from(f.height) * fy) as u32;
+                    f.cropped(&Crop {
+                        left,
+                        top,
+                        right: f.width - left - w,
+                        bottom: f.height - top - h,
+                    })
+                }),
+            ));
+        }
+    }
+    let mut fps = fingerprint_each(source, variants)?;
+    if mirror {
+        let flipped = fps.remove(1);
+        for (f, m) in fps[0].frames.iter_mut().zip(&flipped.frames) {
+            f.mirror = Some(m.hash);
+        }
+    }
+    Ok(fps)
+}
 
 /// Everything that decides how an upload is checked.
 #[derive(Clone, Debug)]
@@ -36,6 +221,9 @@ pub struct CheckOptions {
     pub matcher: MatchOptions,
     /// Thresholds from segments to a verdict.
     pub policy: Policy,
+    /// Also search each quadrant and the centre at half size (picture-in-picture copies);
+    /// six fingerprints per upload instead of one. Default off.
+    pub pip: bool,
 }
 
 impl Default for CheckOptions {
@@ -45,6 +233,7 @@ impl Default for CheckOptions {
             fingerprinter: Fingerprinter::new(),
             matcher: MatchOptions::default(),
             policy: Policy::default(),
+            pip: false,
         }
     }
 }
@@ -149,8 +338,18 @@ impl<S: Search> Checker<S> {
     /// The decoder's errors, naming the file and the cause.
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
         let source = FrameSource::open(path, &self.options.decode)?;
-        let fingerprint = self.fingerprinter().fingerprint_source(source)?;
-        Ok(self.check_fingerprint(fingerprint))
+        let mut variants = upload_fingerprints(
+            source,
+            &self.options.fingerprinter,
+            self.options.matcher.mirrored,
+            self.options.pip,
+        )?;
+        let refs: Vec<&Fingerprint> = variants.iter().collect();
+        let verdict = self.matcher().match_variants(&refs);
+        Ok(Checked {
+            fingerprint: variants.swap_remove(0),
+            verdict,
+        })
     }
 
     /// Matches a fingerprint made elsewhere.

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use staydown::Error;
+use staydown::check::{BANK_CROPS, reference_fingerprints};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, IndexWriter, WorkMeta};
@@ -52,6 +53,10 @@ pub struct Args {
     /// Frames per second to sample.
     #[arg(long, value_name = "F", default_value_t = BAN_FPS)]
     fps: f64,
+    /// Bank the plain frames only, without the centre crops that let cropped or zoomed
+    /// copies be found (the index is 4× smaller, crops of 5% or more are missed).
+    #[arg(long)]
+    no_crops: bool,
 }
 
 /// One row of the works CSV.
@@ -144,17 +149,19 @@ fn read_manifest(path: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Adds `meta` with `fp`, replacing a live work of the same id when `replace`.
+/// Adds `meta` banked as `fps` (see [`IndexWriter::add_work_variants`]), replacing a live
+/// work of the same id when `replace`.
 pub(crate) fn add(
     w: &mut IndexWriter,
     meta: WorkMeta,
-    fp: &staydown::Fingerprint,
+    fps: &[staydown::Fingerprint],
     replace: bool,
 ) -> staydown::Result<staydown::index::AddStats> {
-    match w.add_work(meta.clone(), fp) {
+    let variants: Vec<&staydown::Fingerprint> = fps.iter().collect();
+    match w.add_work_variants(meta.clone(), &variants) {
         Err(Error::WorkExists { id }) if replace => {
             w.remove_work(&id, "replaced by a new ban of the same id")?;
-            w.add_work(meta, fp)
+            w.add_work_variants(meta, &variants)
         }
         r => r,
     }
@@ -224,11 +231,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             source: Some(canonical(video).to_string_lossy().into_owned()),
             ..WorkMeta::default()
         };
-        let result = fingerprinter
-            .fingerprint_path(video, &decode)
+        let crops: &[f64] = if args.no_crops { &[] } else { &BANK_CROPS };
+        let result = reference_fingerprints(video, &decode, &fingerprinter, crops)
             .map_err(anyhow::Error::from)
-            .and_then(|fp| {
-                add(&mut writer, meta.clone(), &fp, args.replace).map_err(anyhow::Error::from)
+            .and_then(|fps| {
+                add(&mut writer, meta.clone(), &fps, args.replace).map_err(anyhow::Error::from)
             });
         match result {
             Ok(st) => banned.push((meta.id, video, st)),

@@ -1,16 +1,16 @@
 //! `staydown check <VIDEO> --index <DIR>`: one upload, the verdict and its full evidence.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::Fingerprint;
-use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
+use staydown::check::{CheckOptions, Checker};
+use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::Index;
-use staydown::matcher::{Decision, MatchOptions, Matcher, Policy};
-use staydown::report::{self, Outcome};
+use staydown::matcher::{Decision, MatchOptions, Policy};
+use staydown::report;
 
 /// Matching options and policy thresholds shared by `check`, `scan` and `eval`; each flag
 /// left out keeps the library default (see `staydown::matcher`).
@@ -123,6 +123,21 @@ impl PolicyArgs {
         Ok(p)
     }
 
+    /// Everything `check` and `scan` need to check an upload.
+    pub fn check_options(&self) -> anyhow::Result<CheckOptions> {
+        let matcher = self.options()?;
+        Ok(CheckOptions {
+            decode: self.decode()?,
+            fingerprinter: Fingerprinter {
+                min_quality: matcher.min_quality,
+                ..Fingerprinter::new()
+            },
+            matcher,
+            policy: self.policy()?,
+            pip: self.pip,
+        })
+    }
+
     /// How uploads are decoded.
     pub fn decode(&self) -> anyhow::Result<DecodeOptions> {
         let d = DecodeOptions {
@@ -132,73 +147,6 @@ impl PolicyArgs {
         d.validate()?;
         Ok(d)
     }
-}
-
-/// Fingerprints an upload for matching: the plain fingerprint first, whose `mirror` hashes
-/// (with `mirror`) come from hashing the left-right flipped pixels (the DCT-derived mirror
-/// of `Pdq::hash_gray_with_mirror` is up to ~28 bits off on video frames); with `pip`, five
-/// more fingerprints of the same frames: each quadrant and the centre at half size.
-///
-/// # Errors
-/// The decoder's errors.
-pub fn fingerprint_upload(
-    path: &Path,
-    decode: &DecodeOptions,
-    mirror: bool,
-    pip: bool,
-) -> staydown::Result<Vec<Fingerprint>> {
-    let mut src = FrameSource::open(path, decode)?;
-    let mut frames = Vec::new();
-    while let Some(f) = src.next_frame()? {
-        frames.push(f);
-    }
-    let info = src.info().clone();
-    let fpr = Fingerprinter::new();
-    let mut plain = fpr.fingerprint_frames(frames.iter().cloned())?;
-    plain.duration_ms = info.duration_ms.unwrap_or(0);
-    plain.width = info.width;
-    plain.height = info.height;
-    plain.fps = info.fps;
-    if mirror {
-        let flipped = fpr.fingerprint_frames(frames.iter().map(flip))?;
-        for (f, m) in plain.frames.iter_mut().zip(&flipped.frames) {
-            f.mirror = Some(m.hash);
-        }
-    }
-    let mut out = vec![plain];
-    if pip {
-        let parts = Fingerprinter {
-            crop_borders: false,
-            ..Fingerprinter::new()
-        };
-        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
-            let region = frames.iter().map(|f| {
-                let (w, h) = (f.width / 2, f.height / 2);
-                let left = (f.width as f64 * fx) as u32;
-                let top = (f.height as f64 * fy) as u32;
-                f.cropped(&Crop {
-                    left,
-                    top,
-                    right: f.width - left - w,
-                    bottom: f.height - top - h,
-                })
-            });
-            out.push(parts.fingerprint_frames(region)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The frame mirrored left to right.
-fn flip(f: &Frame) -> Frame {
-    let w = f.width as usize;
-    let mut luma = f.luma.clone();
-    if w > 0 {
-        for row in luma.chunks_mut(w) {
-            row.reverse();
-        }
-    }
-    Frame { luma, ..f.clone() }
 }
 
 /// Checks one upload against the index.
@@ -218,25 +166,13 @@ pub struct Args {
 
 /// Runs `check`: exit 0 clean or review, 1 match, 2 error.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let options = args.policy.options()?;
-    let policy = args.policy.policy()?;
-    let decode = args.policy.decode()?;
+    let options = args.policy.check_options()?;
     let index = Index::open(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
-    let snapshot = index.snapshot();
-    let variants = fingerprint_upload(&args.video, &decode, options.mirrored, args.policy.pip)
-        .with_context(|| format!("fingerprinting {}", args.video.display()))?;
-    let fp = &variants[0];
-    let refs: Vec<&Fingerprint> = variants.iter().collect();
-    let verdict = Matcher::new(&snapshot)
-        .with_options(options)
-        .with_policy(policy)
-        .match_variants(&refs);
-    let flagged = verdict.verdict == Decision::Match;
-    let outcome = Outcome::Verdict {
-        duration_ms: fp.duration_or_estimate_ms(),
-        verdict,
-    };
+    let checker = Checker::with_options(index.snapshot(), options);
+    let checked = checker.check_path(&args.video)?;
+    let flagged = checked.verdict.verdict == Decision::Match;
+    let outcome = checked.outcome();
     let text = if args.json {
         report::json_line(&args.video, &outcome, true) + "\n"
     } else {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use rayon::prelude::*;
+use staydown::check::{BANK_CROPS, reference_fingerprints};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, WorkMeta};
@@ -176,25 +177,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|w| {
             let path = works_dir.join(format!("{}.y4m", w.0));
-            Fingerprinter::new()
-                .fingerprint_path(&path, &decode)
-                .map(|fp| (path, fp))
+            reference_fingerprints(&path, &decode, &Fingerprinter::new(), &BANK_CROPS)
+                .map(|fps| (path, fps))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut writer = index.writer()?;
-    for (w, (path, fp)) in WORKS.iter().zip(&fingerprints) {
+    for (w, (path, fps)) in WORKS.iter().zip(&fingerprints) {
         let meta = WorkMeta {
             id: w.0.into(),
             title: w.1.into(),
             rightsholder: w.2.into(),
             notice: w.3.into(),
             source: Some(path.display().to_string()),
-            duration_ms: fp.duration_ms,
+            duration_ms: fps[0].duration_ms,
             ..WorkMeta::default()
         };
-        let stats = writer.add_work(meta, fp)?;
+        let stats = writer.add_work_variants(meta, &fps.iter().collect::<Vec<_>>())?;
         println!(
-            "   banned {} \"{}\" ({}, notice {}): {} frames hashed, {} indexed",
+            "   banned {} \"{}\" ({}, notice {}): {} frame hashes with centre crops, {} indexed",
             w.0, w.1, w.2, w.3, stats.frames, stats.indexed
         );
     }

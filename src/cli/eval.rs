@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
+use staydown::decode::DecodeOptions;
 use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, WorkMeta};
 use staydown::synth::SynthVideo;
-use staydown::{Fingerprint, FrameHash, Result};
+use staydown::{Fingerprint, Result};
 
 use super::check::PolicyArgs;
 
@@ -80,66 +80,23 @@ pub struct CliHasher {
     pub pip: bool,
 }
 
-/// The centre crop keeping `keep` of each dimension.
-fn centre_crop(f: &Frame, keep: f64) -> Crop {
-    let cw = ((f.width as f64 * (1.0 - keep)) / 2.0).floor() as u32;
-    let ch = ((f.height as f64 * (1.0 - keep)) / 2.0).floor() as u32;
-    Crop {
-        left: cw,
-        right: cw,
-        top: ch,
-        bottom: ch,
-    }
-}
-
-fn decode_all(path: &Path, opts: &DecodeOptions) -> Result<(Vec<Frame>, u64)> {
-    let mut src = FrameSource::open(path, opts)?;
-    let mut frames = Vec::new();
-    while let Some(f) = src.next_frame()? {
-        frames.push(f);
-    }
-    let duration = src
-        .info()
-        .duration_ms
-        .unwrap_or_else(|| frames.last().map_or(0, |f| f.pts_ms));
-    Ok((frames, duration))
-}
-
 impl EvalHasher for CliHasher {
     fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let (frames, duration_ms) = decode_all(path, &self.reference)?;
-        let fpr = Fingerprinter::new();
-        let mut out = vec![Fingerprint {
-            duration_ms,
-            ..fpr.fingerprint_frames(frames.iter().cloned())?
-        }];
-        for &keep in &self.bank_crops {
-            let cropped = frames.iter().map(|f| f.cropped(&centre_crop(f, keep)));
-            out.push(Fingerprint {
-                duration_ms,
-                ..fpr.fingerprint_frames(cropped)?
-            });
-        }
-        Ok(out)
+        staydown::check::reference_fingerprints(
+            path,
+            &self.reference,
+            &Fingerprinter::new(),
+            &self.bank_crops,
+        )
     }
 
     fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        super::check::fingerprint_upload(path, &self.query, self.mirror, self.pip)
-    }
-}
-
-/// The variants of a reference as one time-ordered fingerprint (variants of a frame are
-/// consecutive entries at the same time), as the index takes one fingerprint per work.
-fn interleave(variants: &[Fingerprint]) -> Fingerprint {
-    let mut frames: Vec<(usize, FrameHash)> = variants
-        .iter()
-        .enumerate()
-        .flat_map(|(v, fp)| fp.frames.iter().map(move |f| (v, *f)))
-        .collect();
-    frames.sort_by_key(|(v, f)| (f.pts_ms, *v));
-    Fingerprint {
-        frames: frames.into_iter().map(|(_, f)| f).collect(),
-        ..variants[0].clone()
+        staydown::check::upload_fingerprints(
+            staydown::decode::FrameSource::open(path, &self.query)?,
+            &Fingerprinter::new(),
+            self.mirror,
+            self.pip,
+        )
     }
 }
 
@@ -258,15 +215,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let fp = interleave(&variants);
-        let st = writer.add_work(
+        let variants: Vec<&Fingerprint> = variants.iter().collect();
+        let st = writer.add_work_variants(
             WorkMeta {
                 id: id.clone(),
                 title: path.display().to_string(),
                 source: Some(path.display().to_string()),
                 ..WorkMeta::default()
             },
-            &fp,
+            &variants,
         )?;
         banked += st.indexed;
         ids.push(id);

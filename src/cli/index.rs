@@ -239,7 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 duration_ms: fp.duration_or_estimate_ms(),
                 ..WorkMeta::default()
             };
-            let st = super::ban::add(&mut w, meta, &fp, replace)?;
+            let st = super::ban::add(&mut w, meta, std::slice::from_ref(&fp), replace)?;
             w.commit()?;
             writeln!(
                 out,

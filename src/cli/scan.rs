@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rayon::prelude::*;
-use staydown::check::{CheckOptions, Checker};
-use staydown::fingerprint::Fingerprinter;
+use staydown::check::Checker;
 use staydown::index::{Index, Snapshot};
 use staydown::matcher::Decision;
 use staydown::report::{self, HtmlReport, Outcome, Thumbnails};
@@ -138,16 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Runs a scan against an open snapshot (the demo calls this too).
 pub fn run_on(args: Args, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let matcher = args.policy.options()?;
-    let options = CheckOptions {
-        decode: args.policy.decode()?,
-        fingerprinter: Fingerprinter {
-            min_quality: matcher.min_quality,
-            ..Fingerprinter::new()
-        },
-        matcher,
-        policy: args.policy.policy()?,
-    };
+    let options = args.policy.check_options()?;
     let query_fps = options.decode.fps.unwrap_or(1.0);
     let checker = Checker::with_options(snapshot, options);
     let walked = walk(

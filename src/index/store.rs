@@ -309,7 +309,28 @@ impl IndexWriter {
     /// # Errors
     /// [`Error::WorkExists`] when a live work has this id; [`Error::InvalidArgument`]
     /// for an empty id, a timestamp past `u32::MAX` ms, or frames out of time order.
-    pub fn add_work(&mut self, mut meta: WorkMeta, fp: &Fingerprint) -> Result<AddStats> {
+    pub fn add_work(&mut self, meta: WorkMeta, fp: &Fingerprint) -> Result<AddStats> {
+        self.add_work_variants(meta, &[fp])
+    }
+
+    /// Adds a work banked as several fingerprints of the same frames (for instance the plain
+    /// frames and a few centre crops of each, so cropped or zoomed copies are found). Each
+    /// variant is collapsed on its own (a static shot stays one entry per variant), then the
+    /// entries are merged in time order; a hit on any variant is a hit on the work.
+    ///
+    /// # Errors
+    /// As [`IndexWriter::add_work`]; `variants` must not be empty.
+    pub fn add_work_variants(
+        &mut self,
+        mut meta: WorkMeta,
+        variants: &[&Fingerprint],
+    ) -> Result<AddStats> {
+        let Some(first) = variants.first() else {
+            return Err(Error::InvalidArgument(format!(
+                "work {:?}: no fingerprint to ban",
+                meta.id
+            )));
+        };
         if meta.id.is_empty() {
             return Err(Error::InvalidArgument("a work id must not be empty".into()));
         }
@@ -320,32 +341,67 @@ impl IndexWriter {
             meta.added_unix_s = now_unix_s();
         }
         if meta.duration_ms == 0 {
-            meta.duration_ms = fp.duration_ms;
+            meta.duration_ms = first.duration_ms;
         }
-        let mut st = AddStats {
-            frames: fp.frames.len(),
-            ..AddStats::default()
-        };
+        let mut st = AddStats::default();
+        let mut rows: Vec<IndexedFrame> = Vec::new();
+        for fp in variants {
+            st.frames += fp.frames.len();
+            rows.extend(self.collapsed_rows(&meta.id, fp, &mut st.low_quality)?);
+        }
+        // Stable: at equal times the variants keep their order.
+        rows.sort_by_key(|r| r.pts_ms);
+        if rows.len() > MAX_SEGMENT_FRAMES {
+            return Err(Error::InvalidArgument(format!(
+                "work {:?}: {} indexed frames exceed a segment's {MAX_SEGMENT_FRAMES}",
+                meta.id,
+                rows.len()
+            )));
+        }
+        st.indexed = rows.len();
+        self.audit.push(AuditEntry {
+            time_unix_s: now_unix_s(),
+            generation: 0,
+            action: AuditAction::Ban,
+            work: meta.id.clone(),
+            reason: if meta.notice.is_empty() {
+                "banned".to_string()
+            } else {
+                format!("notice {}", meta.notice)
+            },
+            frames: rows.len() as u64,
+        });
+        self.new_works.push((meta, rows));
+        Ok(st)
+    }
+
+    /// One fingerprint's index entries: low-quality frames dropped (counted in
+    /// `low_quality`), runs of near-identical consecutive frames collapsed into spans.
+    fn collapsed_rows(
+        &self,
+        id: &str,
+        fp: &Fingerprint,
+        low_quality: &mut usize,
+    ) -> Result<Vec<IndexedFrame>> {
         let mut rows: Vec<IndexedFrame> = Vec::new();
         let mut run_open = false;
         let mut last_pts = 0u64;
         for f in &fp.frames {
             if f.pts_ms < last_pts {
                 return Err(Error::InvalidArgument(format!(
-                    "work {:?}: frames are not in time order ({} ms after {} ms)",
-                    meta.id, f.pts_ms, last_pts
+                    "work {id:?}: frames are not in time order ({} ms after {} ms)",
+                    f.pts_ms, last_pts
                 )));
             }
             last_pts = f.pts_ms;
             if f.quality < self.options.min_quality {
-                st.low_quality += 1;
+                *low_quality += 1;
                 run_open = false;
                 continue;
             }
             let pts_ms = u32::try_from(f.pts_ms).map_err(|_| {
                 Error::InvalidArgument(format!(
-                    "work {:?}: timestamp {} ms is past the {} ms an index can store",
-                    meta.id,
+                    "work {id:?}: timestamp {} ms is past the {} ms an index can store",
                     f.pts_ms,
                     u32::MAX
                 ))
@@ -369,28 +425,7 @@ impl IndexWriter {
             });
             run_open = true;
         }
-        if rows.len() > MAX_SEGMENT_FRAMES {
-            return Err(Error::InvalidArgument(format!(
-                "work {:?}: {} indexed frames exceed a segment's {MAX_SEGMENT_FRAMES}",
-                meta.id,
-                rows.len()
-            )));
-        }
-        st.indexed = rows.len();
-        self.audit.push(AuditEntry {
-            time_unix_s: now_unix_s(),
-            generation: 0,
-            action: AuditAction::Ban,
-            work: meta.id.clone(),
-            reason: if meta.notice.is_empty() {
-                "banned".to_string()
-            } else {
-                format!("notice {}", meta.notice)
-            },
-            frames: rows.len() as u64,
-        });
-        self.new_works.push((meta, rows));
-        Ok(st)
+        Ok(rows)
     }
 
     /// Removes the live work `id`: from the commit on it answers no search; `compact`
