@@ -378,3 +378,17 @@ fn one_and_two_jobs_give_the_same_verdicts() {
     assert_eq!(one.len(), 5);
     assert_eq!(one, verdicts("2"));
 }
+
+/// Each bad file is one `ERROR` line in the human output, so it stays greppable.
+#[test]
+#[ignore = "bug: a text file named .mkv prints ffmpeg's multi-line stderr inside its ERROR line"]
+fn an_error_is_one_line() {
+    let dir = banked("scan-oneline");
+    dir.create("up/notes.mkv", b"this is not a video at all\n");
+    let (code, out, err) = scan(&dir, &["up"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "one ERROR line and the summary:\n{out}");
+    assert!(lines[0].starts_with("ERROR") && lines[0].contains("notes.mkv"));
+    assert!(lines[1].starts_with("scanned 1 of 1"), "{out}");
+}
