@@ -124,3 +124,40 @@ pub fn have_ffmpeg() -> bool {
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// Writes a small synthetic Y4M video (160x120, 10 fps) of `seed` lasting `secs` seconds to `path`,
+/// creating parent directories.
+pub fn synth_y4m(path: &Path, seed: u64, secs: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    staydown::synth::SynthVideo::new(seed)
+        .size(160, 120)
+        .fps(10)
+        .duration_ms(secs * 1000)
+        .video()
+        .save_y4m(path)
+        .expect("write synthetic video");
+}
+
+/// Bans `video` into the index `index` as work `id` (title "Title <id>", rights holder
+/// "Holder <id>", notice "N-<id>").
+pub fn ban(dir: &Dir, video: &Path, index: &Path, id: &str) {
+    dir.command()
+        .arg("ban")
+        .arg(video)
+        .arg("--index")
+        .arg(index)
+        .args(["--work", id])
+        .args(["--title", &format!("Title {id}")])
+        .args(["--rightsholder", &format!("Holder {id}")])
+        .args(["--notice", &format!("N-{id}")])
+        .expect_code(0);
+}
+
+/// A fresh directory with `works/w1.y4m` (seed 101, 20 s) banned as `w1` into `index/`.
+pub fn banked(name: &str) -> Dir {
+    let dir = Dir::new(name);
+    let work = dir.join("works/w1.y4m");
+    synth_y4m(&work, 101, 20);
+    ban(&dir, &work, &dir.join("index"), "w1");
+    dir
+}

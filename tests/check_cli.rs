@@ -1,0 +1,116 @@
+//! `staydown check` on one file: evidence text, `--json` with evidence, clean, missing
+//! files and a corrupt index.
+
+mod util;
+
+use serde_json::Value;
+use util::{banked, synth_y4m};
+
+#[test]
+fn exact_copy_exits_1_with_readable_evidence() {
+    let dir = banked("check-copy");
+    std::fs::copy(dir.join("works/w1.y4m"), dir.join("copy.y4m")).unwrap();
+    let out = dir
+        .command()
+        .args(["check", "copy.y4m", "--index", "index"])
+        .expect_code(1);
+    assert!(out.contains("copy.y4m"), "{out}");
+    assert!(out.contains("MATCH"), "{out}");
+    for needle in ["w1", "Title w1", "Holder w1", "N-w1", "00:0"] {
+        assert!(out.contains(needle), "missing {needle:?}:\n{out}");
+    }
+    // An mm:ss–mm:ss range.
+    let has_range = out.split_whitespace().any(|w| {
+        let b = w.as_bytes();
+        b.len() >= 11 && b[2] == b':' && w.contains('–') && b[..2].iter().all(u8::is_ascii_digit)
+    });
+    assert!(has_range, "no mm:ss–mm:ss range in:\n{out}");
+
+    let json = dir
+        .command()
+        .args(["check", "copy.y4m", "--index", "index", "--json"])
+        .expect_code(1);
+    let lines: Vec<&str> = json.lines().collect();
+    assert_eq!(lines.len(), 1, "one object:\n{json}");
+    let v: Value = serde_json::from_str(lines[0]).expect("JSON");
+    assert_eq!(v["verdict"], "match", "{v}");
+    let m = &v["matches"][0];
+    assert_eq!(m["work"], "w1");
+    let evidence = m["evidence"].as_array().expect("evidence array");
+    assert!(!evidence.is_empty(), "{v}");
+    for pair in evidence {
+        assert_eq!(
+            pair.as_array().unwrap().len(),
+            3,
+            "[query, ref, distance]: {pair}"
+        );
+    }
+}
+
+#[test]
+fn unrelated_exits_0() {
+    let dir = banked("check-clean");
+    synth_y4m(&dir.join("other.y4m"), 202, 20);
+    let out = dir
+        .command()
+        .args(["check", "other.y4m", "--index", "index"])
+        .expect_code(0);
+    assert!(out.contains("CLEAN"), "{out}");
+}
+
+#[test]
+fn missing_file_exits_2_naming_it() {
+    let dir = banked("check-missing");
+    let err = dir
+        .command()
+        .args(["check", "no-such-upload.y4m", "--index", "index"])
+        .stderr_with_code(2);
+    assert!(err.contains("no-such-upload.y4m"), "{err}");
+}
+
+#[test]
+fn corrupt_index_exits_2_naming_the_segment() {
+    let dir = banked("check-corrupt");
+    let seg = std::fs::read_dir(dir.join("index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with("seg-") && n.ends_with(".sdx")
+        })
+        .expect("a segment file");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5a;
+    std::fs::write(&seg, bytes).unwrap();
+    std::fs::copy(dir.join("works/w1.y4m"), dir.join("copy.y4m")).unwrap();
+    let err = dir
+        .command()
+        .args(["check", "copy.y4m", "--index", "index"])
+        .stderr_with_code(2);
+    let name = seg.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(err.contains(&name), "stderr should name {name}:\n{err}");
+}
+
+/// The demo's first work (seed 11, 320x240, 10 fps, 30 s) banned at the default `ban --fps`:
+/// checking the very same file must be a `match`.
+#[test]
+#[ignore = "bug: ban samples at 4 fps with a phase the 1 fps check never hits; an exact copy of this work checks CLEAN"]
+fn exact_copy_of_a_demo_sized_work_matches() {
+    let dir = util::Dir::new("check-demo-size");
+    let work = dir.join("w.y4m");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    staydown::synth::SynthVideo::new(11)
+        .size(320, 240)
+        .fps(10)
+        .duration_ms(30_000)
+        .video()
+        .save_y4m(&work)
+        .unwrap();
+    util::ban(&dir, &work, &dir.join("index"), "w-001");
+    let out = dir
+        .command()
+        .args(["check", "w.y4m", "--index", "index"])
+        .expect_code(1);
+    assert!(out.contains("MATCH"), "{out}");
+}

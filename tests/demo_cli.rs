@@ -1,0 +1,58 @@
+//! `staydown demo` runs end to end in a temporary directory and leaves a usable index and report.
+
+mod util;
+
+use util::Dir;
+
+#[test]
+fn demo_runs_and_leaves_an_index_and_a_report() {
+    let dir = Dir::new("demo");
+    let out = dir
+        .command()
+        .arg("demo")
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout();
+    let index = dir.join("index");
+    let report = dir.join("report.html");
+    assert!(
+        out.contains(&format!("index:   {}", index.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("report:  {}", report.display())),
+        "{out}"
+    );
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(
+        html.contains("<html") || html.contains("<!DOCTYPE"),
+        "not HTML"
+    );
+    dir.command()
+        .args(["index", "verify", "--index"])
+        .arg(&index)
+        .stdout();
+
+    // The scan part: the broken upload is an error line, something is flagged, unrelated
+    // footage is never flagged.
+    let error = out
+        .lines()
+        .find(|l| l.starts_with("ERROR"))
+        .unwrap_or_else(|| panic!("no ERROR line:\n{out}"));
+    assert!(error.contains("broken-upload.y4m"), "{error}");
+    assert!(
+        out.lines().any(|l| l.starts_with("MATCH")),
+        "nothing flagged:\n{out}"
+    );
+    for l in out
+        .lines()
+        .filter(|l| l.starts_with("MATCH") || l.starts_with("REVIEW"))
+    {
+        assert!(!l.contains("cat-video") && !l.contains("holiday"), "{l}");
+    }
+    assert!(out.contains("scanned 8 of 8 files"), "{out}");
+    assert!(
+        out.contains("community-a: ") && out.contains("community-b: "),
+        "{out}"
+    );
+}
