@@ -381,7 +381,6 @@ fn one_and_two_jobs_give_the_same_verdicts() {
 
 /// Each bad file is one `ERROR` line in the human output, so it stays greppable.
 #[test]
-#[ignore = "bug: a text file named .mkv prints ffmpeg's multi-line stderr inside its ERROR line"]
 fn an_error_is_one_line() {
     let dir = banked("scan-oneline");
     dir.create("up/notes.mkv", b"this is not a video at all\n");

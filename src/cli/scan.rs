@@ -89,9 +89,13 @@ impl Tally {
 pub fn error_text(path: &Path, err: &anyhow::Error) -> String {
     let full = format!("{err:#}");
     let prefix = format!("{}: ", path.display());
-    full.strip_prefix(&prefix)
-        .map(str::to_owned)
-        .unwrap_or(full)
+    let text = full.strip_prefix(&prefix).unwrap_or(&full);
+    // A decoder's stderr can span lines; one file stays one line of output.
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 /// Thumbnails for the evidence report: the upload's frames at the matched query times, and
