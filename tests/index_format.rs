@@ -234,15 +234,60 @@ fn quality_filter_and_collapse_keep_time_spans() {
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/index/v1");
 
+/// The v1 fixture is stored with each file gzipped (`<name>.gz`) to keep `fixtures/` small:
+/// most of a segment is zero-filled table directories. This unpacks it into `dest`.
+fn unpack_fixture(src: &Path, dest: &Path) {
+    use std::io::Read;
+    let mut n = 0;
+    for entry in fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".gz") else {
+            continue;
+        };
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(fs::File::open(&path).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        fs::write(dest.join(stem), bytes).unwrap();
+        n += 1;
+    }
+    assert!(n > 0, "no *.gz files in {}", src.display());
+}
+
+/// Writes each file of the freshly built index `built` gzipped into `dest`.
+fn pack_fixture(built: &Path, dest: &Path) {
+    use std::io::Write;
+    for entry in fs::read_dir(built).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let out = fs::File::create(dest.join(format!("{name}.gz"))).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::best());
+        gz.write_all(&fs::read(&path).unwrap()).unwrap();
+        gz.finish().unwrap();
+    }
+}
+
 /// `BLESS=1 cargo test --test index_format` rewrites the fixture (only with a format bump:
 /// old fixtures must keep opening).
 #[test]
 fn fixture_v1_opens() {
-    let dir = Path::new(FIXTURE);
-    if std::env::var_os("BLESS").is_some() && !dir.join(MANIFEST_FILE).exists() {
-        fs::create_dir_all(dir).unwrap();
-        build(dir);
+    let src = Path::new(FIXTURE);
+    let manifest_gz = format!("{MANIFEST_FILE}.gz");
+    if std::env::var_os("BLESS").is_some() && !src.join(&manifest_gz).exists() {
+        fs::create_dir_all(src).unwrap();
+        let built = tempfile::tempdir().unwrap();
+        build(built.path());
+        pack_fixture(built.path(), src);
     }
+    let tmp = tempfile::tempdir().unwrap();
+    unpack_fixture(src, tmp.path());
+    let dir = tmp.path();
     let index = Index::open(dir).expect("the v1 fixture opens");
     let snap = index.snapshot();
     snap.verify().unwrap();
