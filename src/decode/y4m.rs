@@ -33,8 +33,6 @@ pub(crate) struct Y4mFrames {
     scaler: Option<AreaScaler>,
     /// Index of the next input frame.
     index: u64,
-    /// A frame still to be shown in slots `[next, end)`.
-    pending: Option<(Frame, u64, u64)>,
     buf: Vec<u8>,
     duration_estimate: Option<u64>,
 }
@@ -219,7 +217,6 @@ impl Y4mFrames {
             out_size,
             scaler: None,
             index: 0,
-            pending: None,
             buf: Vec::new(),
             duration_estimate,
         })
@@ -255,13 +252,6 @@ impl Y4mFrames {
 
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
         loop {
-            if let Some((frame, next, end)) = self.pending.take() {
-                let pts_ms = self.sampler.pts_ms(next);
-                if next + 1 < end {
-                    self.pending = Some((frame.clone(), next + 1, end));
-                }
-                return Ok(Some(Frame { pts_ms, ..frame }));
-            }
             let line = read_line(&mut self.reader).map_err(|e| Error::io(&self.path, e))?;
             let header = match line {
                 Line::Eof => return Ok(None),
@@ -289,8 +279,7 @@ impl Y4mFrames {
                 ));
             }
             let luma_bytes = u64::from(self.width) * u64::from(self.height);
-            let (first, end) = self.sampler.slots(self.index);
-            if end > first {
+            if self.sampler.keep(self.index) {
                 self.buf.resize(luma_bytes as usize, 0);
                 let got = read_full(&mut self.reader, &mut self.buf)
                     .map_err(|e| Error::io(&self.path, e))?;
@@ -299,8 +288,9 @@ impl Y4mFrames {
                 }
                 let frame = self.convert();
                 self.skip_chroma()?;
+                let pts_ms = self.sampler.pts_ms(self.index);
                 self.index += 1;
-                self.pending = Some((frame, first, end));
+                return Ok(Some(Frame { pts_ms, ..frame }));
             } else {
                 let got =
                     skip(&mut self.reader, luma_bytes).map_err(|e| Error::io(&self.path, e))?;
