@@ -4,16 +4,17 @@
 //!
 //! ```text
 //! ffmpeg -hide_banner -nostdin -nostats -loglevel info -i file:<path> -map 0:v:0 -an -sn -dn
-//!        -vf [fps=<num>/<den>,][scale=w=min(iw\,<W>):h=-1:flags=area,]format=gray,showinfo
+//!        -vf [select='<rule>',][scale=w=min(iw\,<W>):h=-1:flags=area,]format=gray,showinfo
 //!        -vsync passthrough -f rawvideo -pix_fmt gray pipe:1
 //! ```
 //!
-//! ffmpeg samples with its `fps` filter (the native decoders reproduce its slot rule), scales
+//! ffmpeg samples with a `select` expression (the slot rule of the `decode` module docs, which
+//! the native decoders share: the first frame of each slot, at its own time), scales
 //! by area averaging and converts to full-range gray in one swscale pass, and writes the bare
 //! planes to stdout. `showinfo`, last in the chain, logs every frame's `pts_time` and size
 //! `s:WxH` on stderr *before* the frame reaches the pipe, so each plane is read with its true
-//! size and its timestamp on the video's own timeline (ffmpeg shifts a non-zero start time to
-//! 0; variable frame rates keep their real times). `-vsync passthrough` stops ffmpeg from
+//! size and its timestamp on the video's own timeline (measured from the first frame, so a
+//! non-zero start time gives times from 0; variable frame rates keep their real times). `-vsync passthrough` stops ffmpeg from
 //! duplicating or dropping frames after the filters, so log lines and planes stay one to one.
 //! A thread reads stderr: it parses the input header (duration, size, frame rate, rotation),
 //! forwards the per-frame lines and keeps the last other lines (bounded) for error messages.
@@ -53,6 +54,19 @@ enum Event {
     End(Vec<String>),
 }
 
+/// The `select` filter applying the sampling rule of the module docs at rate `r`: a frame is
+/// kept when its slot `floor((t - start_t) · r)` is greater than the last kept frame's (the
+/// first frame is always kept). `start_t` is the first frame's time, so slots are anchored at
+/// the video's first frame; the `1e-6` absorbs float error in `t` at exact slot boundaries.
+fn select_filter(r: super::Rational) -> String {
+    let slot = |t: &str| format!("floor(({t}-start_t)*{}/{}+1e-6)", r.num, r.den);
+    format!(
+        "select='isnan(prev_selected_t)+gte({},{}+1)',",
+        slot("t"),
+        slot("prev_selected_t")
+    )
+}
+
 pub(crate) struct FfmpegFrames {
     path: PathBuf,
     child: Child,
@@ -61,6 +75,8 @@ pub(crate) struct FfmpegFrames {
     stderr_thread: Option<JoinHandle<()>>,
     info: SourceInfo,
     limits: Limits,
+    /// Time of the first frame, subtracted from every frame's.
+    origin_ms: Option<u64>,
     done: bool,
 }
 
@@ -70,7 +86,7 @@ impl FfmpegFrames {
         let program = program();
         let mut chain = String::new();
         if let Some(r) = opts.fps_rational() {
-            chain.push_str(&format!("fps={}/{},", r.num, r.den));
+            chain.push_str(&select_filter(r));
         }
         if let Some(w) = opts.max_width {
             chain.push_str(&format!("scale=w=min(iw\\,{w}):h=-1:flags=area,"));
@@ -132,6 +148,7 @@ impl FfmpegFrames {
             stderr_thread: Some(thread),
             info: SourceInfo::default(),
             limits: opts.limits,
+            origin_ms: None,
             done: false,
         };
         // Wait for the header, or for ffmpeg to give up on the file.
@@ -218,8 +235,10 @@ impl FfmpegFrames {
                         }
                         return Err(err);
                     }
+                    // Times are measured from the first frame, as the sampling slots are.
+                    let origin = *self.origin_ms.get_or_insert(pts_ms);
                     return Ok(Some(Frame {
-                        pts_ms,
+                        pts_ms: pts_ms.saturating_sub(origin),
                         width,
                         height,
                         luma,

@@ -18,7 +18,6 @@ pub(crate) struct ImageFrames {
     limits: super::Limits,
     first_size: (u32, u32),
     index: usize,
-    pending: Option<(Frame, u64, u64)>,
     scaler: Option<AreaScaler>,
 }
 
@@ -84,7 +83,6 @@ impl ImageFrames {
             limits: opts.limits,
             first_size,
             index: 0,
-            pending: None,
             scaler: None,
         })
     }
@@ -171,23 +169,16 @@ impl ImageFrames {
 
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
         loop {
-            if let Some((frame, next, end)) = self.pending.take() {
-                let pts_ms = self.sampler.pts_ms(next);
-                if next + 1 < end {
-                    self.pending = Some((frame.clone(), next + 1, end));
-                }
-                return Ok(Some(Frame { pts_ms, ..frame }));
-            }
             if self.index >= self.files.len() {
                 return Ok(None);
             }
             let i = self.index;
             self.index += 1;
-            let (first, end) = self.sampler.slots(i as u64);
-            if end > first {
+            if self.sampler.keep(i as u64) {
                 let path = self.files[i].clone();
                 let frame = self.decode(&path)?;
-                self.pending = Some((frame, first, end));
+                let pts_ms = self.sampler.pts_ms(i as u64);
+                return Ok(Some(Frame { pts_ms, ..frame }));
             }
         }
     }

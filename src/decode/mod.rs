@@ -286,40 +286,52 @@ pub(crate) fn rescale_round(a: u64, b: u64, c: u64) -> u64 {
     ((p + c / 2) / c).min(u128::from(u64::MAX)) as u64
 }
 
-/// ffmpeg's `fps` filter for constant-rate inputs: which output slots frame `i` fills.
+/// The sampling rule, for a constant-rate input (see the module docs): frame `i` at
+/// `t_i = i / input` seconds lies in slot `floor(t_i · output)`; a frame is kept when its slot
+/// is greater than the slot of the last kept frame (the first frame is always kept), and it
+/// keeps its own time `t_i`. The ffmpeg path applies the same rule with a `select` expression.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sampler {
     /// Input frame rate.
     input: Rational,
     /// Output rate, `None` for every frame.
     output: Option<Rational>,
+    /// Slot of the last kept frame.
+    last_slot: Option<u64>,
 }
 
 impl Sampler {
     pub fn new(input: Rational, output: Option<Rational>) -> Self {
-        Sampler { input, output }
+        Sampler {
+            input,
+            output,
+            last_slot: None,
+        }
     }
 
-    /// Output slot of input frame `i`: `round(i / input · output)`.
+    /// Sampling slot of input frame `i`: `floor(i / input · output)`, exact integer arithmetic.
     fn slot(&self, i: u64, out: Rational) -> u64 {
-        rescale_round(i, self.input.den * out.num, self.input.num * out.den)
+        let num = u128::from(i) * u128::from(self.input.den) * u128::from(out.num);
+        let den = u128::from(self.input.num) * u128::from(out.den);
+        (num / den.max(1)).min(u128::from(u64::MAX)) as u64
     }
 
-    /// The output slots `[first, end)` input frame `i` fills (empty when dropped) and the
-    /// presentation time of slot `n` is `pts_ms(n)`.
-    pub fn slots(&self, i: u64) -> (u64, u64) {
-        match self.output {
-            None => (i, i + 1),
-            Some(out) => (self.slot(i, out), self.slot(i + 1, out)),
+    /// Whether input frame `i` is kept; call once per frame, in order.
+    pub fn keep(&mut self, i: u64) -> bool {
+        let Some(out) = self.output else {
+            return true;
+        };
+        let slot = self.slot(i, out);
+        if self.last_slot.is_some_and(|last| slot <= last) {
+            return false;
         }
+        self.last_slot = Some(slot);
+        true
     }
 
-    /// Presentation time in milliseconds of output slot `n`.
-    pub fn pts_ms(&self, n: u64) -> u64 {
-        match self.output {
-            None => rescale_round(n, 1000 * self.input.den, self.input.num),
-            Some(out) => rescale_round(n, 1000 * out.den, out.num),
-        }
+    /// Presentation time in milliseconds of input frame `i` (its own time, `i / input`).
+    pub fn pts_ms(&self, i: u64) -> u64 {
+        rescale_round(i, 1000 * self.input.den, self.input.num)
     }
 }
 
@@ -646,32 +658,48 @@ mod tests {
         );
     }
 
+    fn kept(input: Rational, output: Option<Rational>, frames: u64) -> Vec<u64> {
+        let mut s = Sampler::new(input, output);
+        (0..frames).filter(|&i| s.keep(i)).collect()
+    }
+
     #[test]
-    fn sampler_matches_ffmpeg_fps_filter() {
-        // 25 fps input, 1 fps output: slot n shows the last frame with round(i/25) <= n,
-        // i.e. frame 12 (0.48 s) for slot 0, then 37, 62, ...; ffmpeg gives 5 frames for a
-        // 132-frame clip (checked against ffmpeg 5.1 on fixtures/video/bbb-720p.mp4).
-        let s = Sampler::new(
-            Rational { num: 25, den: 1 },
-            Some(Rational { num: 1, den: 1 }),
+    fn sampler_keeps_the_first_frame_of_each_slot() {
+        let ten = Rational { num: 10, den: 1 };
+        let one = Some(Rational { num: 1, den: 1 });
+        let four = Some(Rational { num: 4, den: 1 });
+        // 10 fps at 1 fps: frames 0, 10, 20 at 0, 1, 2 s.
+        let at1 = kept(ten, one, 25);
+        assert_eq!(at1, [0, 10, 20]);
+        let s = Sampler::new(ten, one);
+        let t: Vec<u64> = at1.iter().map(|&i| s.pts_ms(i)).collect();
+        assert_eq!(t, [0, 1000, 2000]);
+        // 10 fps at 4 fps: first frame in each quarter second: 0.0, 0.3, 0.5, 0.8, 1.0 s.
+        let at4 = kept(ten, four, 11);
+        assert_eq!(at4, [0, 3, 5, 8, 10]);
+        // The 1 fps sample is a subset of the 4 fps sample (the bug this rule fixes).
+        let at4 = kept(ten, four, 25);
+        assert!(at1.iter().all(|i| at4.contains(i)), "{at1:?} {at4:?}");
+        // 25 fps at 1 fps: frames 0, 25, 50, ...
+        let at1 = kept(Rational { num: 25, den: 1 }, one, 132);
+        assert_eq!(at1, [0, 25, 50, 75, 100, 125]);
+        // NTSC at 1 fps: slot boundaries fall between frames.
+        let ntsc = Rational {
+            num: 30000,
+            den: 1001,
+        };
+        assert_eq!(kept(ntsc, one, 91), [0, 30, 60, 90]);
+        assert_eq!(Sampler::new(ntsc, None).pts_ms(30), 1001);
+        // Faster than the input: every frame, never duplicated.
+        assert_eq!(
+            kept(
+                Rational { num: 1, den: 1 },
+                Some(Rational { num: 2, den: 1 }),
+                3
+            ),
+            [0, 1, 2]
         );
-        let shown: Vec<u64> = (0..132)
-            .filter(|&i| {
-                let (a, b) = s.slots(i);
-                b > a
-            })
-            .collect();
-        assert_eq!(shown, [12, 37, 62, 87, 112]);
-        assert_eq!(s.pts_ms(3), 3000);
-        let every = Sampler::new(
-            Rational {
-                num: 30000,
-                den: 1001,
-            },
-            None,
-        );
-        assert_eq!(every.slots(7), (7, 8));
-        assert_eq!(every.pts_ms(30), 1001);
+        assert_eq!(kept(ntsc, None, 4), [0, 1, 2, 3]);
     }
 
     #[test]

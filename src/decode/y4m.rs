@@ -33,8 +33,6 @@ pub(crate) struct Y4mFrames {
     scaler: Option<AreaScaler>,
     /// Index of the next input frame.
     index: u64,
-    /// A frame still to be shown in slots `[next, end)`.
-    pending: Option<(Frame, u64, u64)>,
     buf: Vec<u8>,
     duration_estimate: Option<u64>,
 }
@@ -219,7 +217,6 @@ impl Y4mFrames {
             out_size,
             scaler: None,
             index: 0,
-            pending: None,
             buf: Vec::new(),
             duration_estimate,
         })
@@ -255,13 +252,6 @@ impl Y4mFrames {
 
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
         loop {
-            if let Some((frame, next, end)) = self.pending.take() {
-                let pts_ms = self.sampler.pts_ms(next);
-                if next + 1 < end {
-                    self.pending = Some((frame.clone(), next + 1, end));
-                }
-                return Ok(Some(Frame { pts_ms, ..frame }));
-            }
             let line = read_line(&mut self.reader).map_err(|e| Error::io(&self.path, e))?;
             let header = match line {
                 Line::Eof => return Ok(None),
@@ -289,8 +279,7 @@ impl Y4mFrames {
                 ));
             }
             let luma_bytes = u64::from(self.width) * u64::from(self.height);
-            let (first, end) = self.sampler.slots(self.index);
-            if end > first {
+            if self.sampler.keep(self.index) {
                 self.buf.resize(luma_bytes as usize, 0);
                 let got = read_full(&mut self.reader, &mut self.buf)
                     .map_err(|e| Error::io(&self.path, e))?;
@@ -299,8 +288,9 @@ impl Y4mFrames {
                 }
                 let frame = self.convert();
                 self.skip_chroma()?;
+                let pts_ms = self.sampler.pts_ms(self.index);
                 self.index += 1;
-                self.pending = Some((frame, first, end));
+                return Ok(Some(Frame { pts_ms, ..frame }));
             } else {
                 let got =
                     skip(&mut self.reader, luma_bytes).map_err(|e| Error::io(&self.path, e))?;
@@ -413,8 +403,8 @@ mod tests {
 
     #[test]
     fn sampling_and_downscaling() {
-        // 10 fps, 25 frames of 4x2 mono; 1 fps keeps frames 4 (slot 0) and 14 (slot 1);
-        // the end slot is round(2.5) = 3 (ties away), so frame 24 fills slot 2.
+        // 10 fps, 25 frames of 4x2 mono; 1 fps keeps the first frame of each second:
+        // frames 0, 10 and 20, at their own times.
         let frames: Vec<Vec<u8>> = (0..25u8).map(|i| vec![i; 8]).collect();
         let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
         let s = stream("YUV4MPEG2 W4 H2 F10:1 Cmono\n", &refs);
@@ -427,11 +417,11 @@ mod tests {
             .iter()
             .map(|f| (f.pts_ms, f.luma[0], f.width, f.height))
             .collect();
-        assert_eq!(got, [(0, 4, 2, 1), (1000, 14, 2, 1), (2000, 24, 2, 1)]);
+        assert_eq!(got, [(0, 0, 2, 1), (1000, 10, 2, 1), (2000, 20, 2, 1)]);
     }
 
     #[test]
-    fn upsampling_duplicates_frames() {
+    fn sampling_faster_than_the_input_keeps_every_frame_once() {
         let s = stream("YUV4MPEG2 W1 H1 F1:1 Cmono\n", &[&[7], &[9]]);
         let opts = DecodeOptions {
             fps: Some(2.0),
@@ -439,7 +429,7 @@ mod tests {
         };
         let out = all(s, &opts).unwrap();
         let got: Vec<(u64, u8)> = out.iter().map(|f| (f.pts_ms, f.luma[0])).collect();
-        assert_eq!(got, [(0, 7), (500, 7), (1000, 9), (1500, 9)]);
+        assert_eq!(got, [(0, 7), (1000, 9)]);
     }
 
     fn err(bytes: &[u8]) -> String {
