@@ -95,7 +95,6 @@ fn corrupt_index_exits_2_naming_the_segment() {
 /// The demo's first work (seed 11, 320x240, 10 fps, 30 s) banned at the default `ban --fps`:
 /// checking the very same file must be a `match`.
 #[test]
-#[ignore = "bug: ban samples at 4 fps with a phase the 1 fps check never hits; an exact copy of this work checks CLEAN"]
 fn exact_copy_of_a_demo_sized_work_matches() {
     let dir = util::Dir::new("check-demo-size");
     let work = dir.join("w.y4m");

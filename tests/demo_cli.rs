@@ -40,9 +40,27 @@ fn demo_runs_and_leaves_an_index_and_a_report() {
         .find(|l| l.starts_with("ERROR"))
         .unwrap_or_else(|| panic!("no ERROR line:\n{out}"));
     assert!(error.contains("broken-upload.y4m"), "{error}");
+    // Every re-upload is flagged as its own work; the 3-second quote never is.
+    for (file, work) in [
+        ("reupload-cropped.y4m", "w-001"),
+        ("mirrored-brighter.y4m", "w-002"),
+        ("clip.y4m", "w-003"),
+        ("compilation.y4m", "w-001"),
+    ] {
+        let mut lines = out.lines();
+        let flagged = lines
+            .by_ref()
+            .any(|l| l.starts_with("MATCH") && l.ends_with(file));
+        let detail = lines.next().unwrap_or_default();
+        assert!(
+            flagged && detail.contains(work),
+            "{file} not flagged as {work}:\n{out}"
+        );
+    }
     assert!(
-        out.lines().any(|l| l.starts_with("MATCH")),
-        "nothing flagged:\n{out}"
+        !out.lines()
+            .any(|l| l.starts_with("MATCH") && l.contains("short-quote")),
+        "{out}"
     );
     for l in out
         .lines()
