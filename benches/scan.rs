@@ -1,0 +1,227 @@
+//! Scan throughput against bare decode (issue 5: scan ≤ 1.3× the `ffmpeg -f null` time).
+//!
+//! Setup, outside timing and cached under `target/scan-bench/` so reruns skip it:
+//! - `videos/clip-{0..8}.mp4`: `fixtures/video/bbb-720p.mp4` looped 4× (≈21 s, 1280×720),
+//!   each with its own crop and hue, re-encoded with libx264 veryfast crf 23;
+//! - `index/`: 1,000 works × 240 synthetic frame hashes (shots of near copies of a centre and
+//!   uniform hashes, like `benches/index.rs`), quality 100, pts 0, 250, 500, … ms.
+//!
+//! Ids: `scan/720p/jobs2` runs the release binary `target/release/staydown scan <videos>
+//! --index <index> --jobs 2 --json --no-progress` (build it first: `cargo build --release`,
+//! or run `scripts/scan_bench.sh`); `scan/720p/ffmpeg_null_jobs2` runs
+//! `ffmpeg -v error -i <f> -f null -` over the same files, two threads each decoding half.
+//! Throughput is in seconds of video (criterion's "elements").
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use staydown::index::{Index, WriterOptions};
+use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
+
+const FILES: usize = 8;
+const WORKS: usize = 1000;
+const FRAMES_PER_WORK: usize = 240;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scan-bench")
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn hash(&mut self) -> Hash256 {
+        Hash256([self.next(), self.next(), self.next(), self.next()])
+    }
+    /// `h` with `k` random bits flipped (a bit may be drawn twice: distance ≤ `k`).
+    fn near(&mut self, h: &Hash256, k: u32) -> Hash256 {
+        let mut out = *h;
+        for _ in 0..k {
+            let b = self.below(256) as usize;
+            out.0[b / 64] ^= 1 << (b % 64);
+        }
+        out
+    }
+}
+
+/// One work's hashes: shots of 8–64 frames, half near copies (5–20 bits) of a centre, half uniform.
+fn work_hashes(rng: &mut Rng) -> Vec<Hash256> {
+    let mut w = Vec::with_capacity(FRAMES_PER_WORK);
+    while w.len() < FRAMES_PER_WORK {
+        let shot = (8 + rng.below(57) as usize).min(FRAMES_PER_WORK - w.len());
+        if rng.below(2) == 0 {
+            let centre = rng.hash();
+            for _ in 0..shot {
+                let k = 5 + rng.below(16) as u32;
+                w.push(rng.near(&centre, k));
+            }
+        } else {
+            for _ in 0..shot {
+                w.push(rng.hash());
+            }
+        }
+    }
+    w
+}
+
+fn build_index(dir: &Path) {
+    if dir.join(staydown::index::format::MANIFEST_FILE).exists() {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let mut index = Index::create(dir).expect("create bench index");
+    let mut w = index.writer().expect("bench index writer");
+    w.set_options(WriterOptions {
+        min_quality: 0,
+        collapse_max_distance_bits: None,
+    });
+    let mut rng = Rng(0x5ca7);
+    for i in 0..WORKS {
+        let fp = Fingerprint {
+            frames: work_hashes(&mut rng)
+                .into_iter()
+                .enumerate()
+                .map(|(k, hash)| FrameHash {
+                    pts_ms: k as u64 * 250,
+                    hash,
+                    quality: 100,
+                    mirror: None,
+                })
+                .collect(),
+            duration_ms: FRAMES_PER_WORK as u64 * 250,
+            ..Fingerprint::default()
+        };
+        let meta = WorkMeta {
+            id: format!("work-{i:04}"),
+            title: format!("Work {i}"),
+            rightsholder: "Bench Rights".into(),
+            notice: format!("N-{i}"),
+            added_unix_s: 1_700_000_000,
+            duration_ms: fp.duration_ms,
+            ..WorkMeta::default()
+        };
+        w.add_work(meta, &fp).expect("add bench work");
+    }
+    w.commit().expect("commit bench index");
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.status().expect("spawn");
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
+
+/// Generates the clips that are missing; returns them with their total duration in seconds.
+fn videos(dir: &Path) -> (Vec<PathBuf>, f64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/video/bbb-720p.mp4");
+    let mut files = Vec::new();
+    let mut total = 0.0;
+    for i in 0..FILES {
+        let f = dir.join(format!("clip-{i}.mp4"));
+        if !f.exists() {
+            let tmp = dir.join(format!("clip-{i}.mp4.tmp.mp4"));
+            let crop = i * 16;
+            let vf = format!(
+                "crop=iw-{crop}:ih-{crop}:{h}:{h},scale=1280:720,hue=h={hue}",
+                h = crop / 2,
+                hue = i * 40
+            );
+            run(Command::new("ffmpeg")
+                .args(["-v", "error", "-y", "-stream_loop", "3", "-i"])
+                .arg(&src)
+                .args(["-an", "-vf", &vf, "-c:v", "libx264", "-preset", "veryfast"])
+                .args(["-crf", "23", "-pix_fmt", "yuv420p"])
+                .arg(&tmp));
+            std::fs::rename(&tmp, &f).unwrap();
+        }
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&f)
+            .output()
+            .expect("ffprobe");
+        total += String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .expect("ffprobe duration");
+        files.push(f);
+    }
+    (files, total)
+}
+
+fn decode_null(files: &[PathBuf]) {
+    for f in files {
+        run(Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(f)
+            .args(["-f", "null", "-"]));
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("scan bench skipped: ffmpeg is not installed");
+        return;
+    }
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/staydown");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release` first (scripts/scan_bench.sh does)",
+        bin.display()
+    );
+    let root = root();
+    let (files, seconds) = videos(&root.join("videos"));
+    let index = root.join("index");
+    build_index(&index);
+    eprintln!(
+        "scan bench: {} files, {seconds:.1} s of 720p video, {WORKS} works × {FRAMES_PER_WORK} hashes",
+        files.len()
+    );
+
+    let mut g = c.benchmark_group("scan/720p");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(seconds.round() as u64));
+    g.bench_function("jobs2", |b| {
+        b.iter(|| {
+            run(Command::new(&bin)
+                .arg("scan")
+                .arg(root.join("videos"))
+                .arg("--index")
+                .arg(&index)
+                .args(["--jobs", "2", "--json", "--no-progress"])
+                .stdout(Stdio::null()));
+        })
+    });
+    let (a, b2) = files.split_at(files.len().div_ceil(2));
+    g.bench_function("ffmpeg_null_jobs2", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| decode_null(a));
+                s.spawn(|| decode_null(b2));
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
