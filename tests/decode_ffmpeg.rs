@@ -60,7 +60,8 @@ fn bbb_720p_at_one_fps() {
     assert_eq!((info.width, info.height, info.fps), (1280, 720, 25.0));
     assert_eq!(info.duration_ms, Some(5280));
     let frames: Vec<Frame> = src.collect::<Result<_, _>>().unwrap();
-    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000]);
+    // The first frame of each second of the 5.28 s clip, at its own time.
+    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
 }
 
@@ -75,7 +76,7 @@ fn every_frame_at_full_resolution() {
     assert!(frames.iter().all(|f| (f.width, f.height) == (640, 360)));
     let (src, frames) = all(&fixture("bbb-180p.webm"), &DecodeOptions::default()).unwrap();
     assert_eq!((src.info().width, src.info().height), (320, 180));
-    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000]);
+    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
 }
 
@@ -192,9 +193,11 @@ fn variable_frame_rate_keeps_video_time() {
     assert_eq!(p[99], (29_500, 99));
     let (_, sampled) = all(&mkv, &DecodeOptions::default()).unwrap();
     let p = picked(&sampled);
-    // Slot 8 s shows the last frame before 8.5 s: frame 56 (8.0 s), not frame 80.
+    // Each second shows its first frame, at its own time: frame 20 (2.0 s), frame 56
+    // (8.0 s), not frame 80 (a frame count would say 8 s for it).
     assert_eq!(p[8], (8000, 56));
-    assert_eq!(p[2], (2000, 24));
+    assert_eq!(p[2], (2000, 20));
+    assert_eq!(p.len(), 30);
     assert_eq!(
         times(&sampled),
         (0..p.len() as u64).map(|s| s * 1000).collect::<Vec<_>>()
