@@ -61,7 +61,10 @@ fn sampling_rates() {
         (0.5, vec![0, 2000, 4000]),
         (2.0, (0..12).map(|i| i * 500).collect()),
         // The first frame of each third of a second, at its own time: 0, 0.4, 0.7, 1.0, 1.4 s…
-        (3.0, (0..18u64).map(|k| (k * 10).div_ceil(3) * 100).collect()),
+        (
+            3.0,
+            (0..18u64).map(|k| (k * 10).div_ceil(3) * 100).collect(),
+        ),
     ] {
         let opts = DecodeOptions {
             fps: Some(fps),
