@@ -60,7 +60,8 @@ fn bbb_720p_at_one_fps() {
     assert_eq!((info.width, info.height, info.fps), (1280, 720, 25.0));
     assert_eq!(info.duration_ms, Some(5280));
     let frames: Vec<Frame> = src.collect::<Result<_, _>>().unwrap();
-    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000]);
+    // The first frame of each second of the 5.28 s clip, at its own time.
+    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
 }
 
@@ -75,7 +76,7 @@ fn every_frame_at_full_resolution() {
     assert!(frames.iter().all(|f| (f.width, f.height) == (640, 360)));
     let (src, frames) = all(&fixture("bbb-180p.webm"), &DecodeOptions::default()).unwrap();
     assert_eq!((src.info().width, src.info().height), (320, 180));
-    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000]);
+    assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
 }
 
@@ -192,9 +193,11 @@ fn variable_frame_rate_keeps_video_time() {
     assert_eq!(p[99], (29_500, 99));
     let (_, sampled) = all(&mkv, &DecodeOptions::default()).unwrap();
     let p = picked(&sampled);
-    // Slot 8 s shows the last frame before 8.5 s: frame 56 (8.0 s), not frame 80.
+    // Each second shows its first frame, at its own time: frame 20 (2.0 s), frame 56
+    // (8.0 s), not frame 80 (a frame count would say 8 s for it).
     assert_eq!(p[8], (8000, 56));
-    assert_eq!(p[2], (2000, 24));
+    assert_eq!(p[2], (2000, 20));
+    assert_eq!(p.len(), 30);
     assert_eq!(
         times(&sampled),
         (0..p.len() as u64).map(|s| s * 1000).collect::<Vec<_>>()
@@ -290,4 +293,71 @@ fn bad_files_are_errors_naming_the_file_and_cause() {
 
     let e = FrameSource::open(d.join("missing.mp4"), &DecodeOptions::default()).unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
+}
+
+/// Regression: sampling used to keep the last frame of each slot, stamped with the slot time,
+/// so a 1 fps sample was not a subset of a 4 fps sample of the same video and copies of banked
+/// works matched 30-40 bits away. Now both keep the first frame of each slot at its own time.
+#[test]
+fn one_fps_sample_is_a_subset_of_four_fps_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let y4m = index_video(dir.path(), 64, 10);
+    let mut inputs = vec![(y4m.clone(), true)];
+    if let Some(ff) = ffmpeg() {
+        let mkv = dir.path().join("index.mkv");
+        let args = [
+            "-i",
+            y4m.to_str().unwrap(),
+            "-c:v",
+            "ffv1",
+            mkv.to_str().unwrap(),
+        ];
+        run(&ff, &args);
+        inputs.push((y4m.clone(), false));
+        inputs.push((mkv, false));
+    } else {
+        eprintln!("ffmpeg not found: checking the native Y4M path only");
+    }
+    for (path, native) in inputs {
+        let sample = |fps: f64| -> Vec<(u64, u8)> {
+            let opts = DecodeOptions {
+                fps: Some(fps),
+                ..DecodeOptions::default()
+            };
+            let frames: Vec<Frame> = if native {
+                FrameSource::y4m_file(&path, &opts)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            } else {
+                all(&path, &opts).unwrap().1
+            };
+            picked(&frames)
+        };
+        let at1 = sample(1.0);
+        let at4 = sample(4.0);
+        let what = format!("{} native={native}", path.display());
+        assert_eq!(
+            at1,
+            [
+                (0, 0),
+                (1000, 10),
+                (2000, 20),
+                (3000, 30),
+                (4000, 40),
+                (5000, 50),
+                (6000, 60)
+            ],
+            "{what}"
+        );
+        assert_eq!(
+            &at4[..5],
+            [(0, 0), (300, 3), (500, 5), (800, 8), (1000, 10)],
+            "{what}"
+        );
+        assert!(
+            at1.iter().all(|p| at4.contains(p)),
+            "{what}: {at1:?} {at4:?}"
+        );
+    }
 }

@@ -43,8 +43,8 @@ fn default_options_sample_one_per_second_and_downscale() {
     assert_eq!(times, (0..10).map(|s| s * 1000).collect::<Vec<_>>());
     for (k, f) in frames.iter().enumerate() {
         assert_eq!((f.width, f.height), (256, 192));
-        // ffmpeg's fps filter shows, in slot k, the last frame with round(i / 25) <= k.
-        let expected = downscale(v.frame(12 + 25 * k as u64), Some(256));
+        // Second k shows its first frame, 25k.
+        let expected = downscale(v.frame(25 * k as u64), Some(256));
         assert_eq!(f.luma, expected.luma, "slot {k}");
     }
 }
@@ -60,7 +60,11 @@ fn sampling_rates() {
     for (fps, expected) in [
         (0.5, vec![0, 2000, 4000]),
         (2.0, (0..12).map(|i| i * 500).collect()),
-        (3.0, (0..18).map(|i| (i * 1000 + 1) / 3).collect()),
+        // The first frame of each third of a second, at its own time: 0, 0.4, 0.7, 1.0, 1.4 s…
+        (
+            3.0,
+            (0..18u64).map(|k| (k * 10).div_ceil(3) * 100).collect(),
+        ),
     ] {
         let opts = DecodeOptions {
             fps: Some(fps),

@@ -4,7 +4,7 @@
 //! time in milliseconds of video time. Three kinds of input are read:
 //!
 //! - **any file ffmpeg reads** (mp4, mkv, webm, avi, mov, flv, ts…), through an `ffmpeg`
-//!   subprocess ([`FrameSource::ffmpeg`]). ffmpeg samples (`fps` filter), scales (`area`) and
+//!   subprocess ([`FrameSource::ffmpeg`]). ffmpeg samples (`select`), scales (`area`) and
 //!   converts to gray, then writes raw planes to a pipe; a `showinfo` filter at the end of the
 //!   chain reports each frame's timestamp and size on stderr, so timestamps are the video's own
 //!   (variable frame rate and non-zero start times included), never frame counts;
@@ -14,12 +14,18 @@
 //!   ([`FrameSource::images`]).
 //!
 //! # Sampling and scaling are the same on every path
-//! The native paths reproduce what ffmpeg's `fps` filter does (rounding `round=near`): with
-//! output rate `r`, frame `i` of a constant-rate input at `t_i` seconds lands in output slot
-//! `s_i = round(t_i · r)`; slot `n` shows the last frame whose slot is `≤ n` and is stamped
-//! `n / r` seconds; the stream ends at slot `round(t_end · r)` (exclusive), `t_end` being the
-//! end of the last frame. Frames are downscaled to at most [`DecodeOptions::max_width`] pixels
-//! wide by area averaging (ffmpeg's `area` scaler), height `round(h · w' / w)`. Limited-range
+//! Every path applies one sampling rule: with output rate `r`, a frame at `t` seconds (measured
+//! from the video's first frame) lies in slot `floor(t · r)`; a frame is kept when its slot is
+//! greater than the last kept frame's (so the *first* frame of each slot `[k/r, (k+1)/r)`), and
+//! it keeps its own presentation time. The ffmpeg path does this with a `select` expression, the
+//! native paths with one internal sampler. Why: ffmpeg's `fps` filter instead emits the *last*
+//! frame of each slot stamped with the slot time, so its timestamps are up to half an interval
+//! off and a 1 fps sample is not a subset of a 4 fps (or every-frame) sample of the same video;
+//! with this rule a query sampled at any rate consists of frames that a denser banking of the
+//! same video also holds, with the same hashes and the video's own times. Sampling faster than
+//! the input keeps every frame once (no duplicates).
+//!
+//! Frames are downscaled to at most [`DecodeOptions::max_width`] pixels wide by area averaging (ffmpeg's `area` scaler), height `round(h · w' / w)`. Limited-range
 //! ("TV", 16..235) luma is expanded to full range as ffmpeg's gray conversion does, so the same
 //! video decoded by either path gives frames within a grey level or two of each other.
 //!
