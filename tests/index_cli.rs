@@ -265,7 +265,11 @@ fn ban_a_real_video_through_ffmpeg() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     // 5.28 s at 4 fps: 21 frames sampled, each banked plain and as three centre crops.
-    assert!(text(&o).contains("banned bbb-180p: 84 frames"), "{}", text(&o));
+    assert!(
+        text(&o).contains("banned bbb-180p: 84 frames"),
+        "{}",
+        text(&o)
+    );
     let snap = Index::open(&idx).unwrap().snapshot();
     let w = snap.find("bbb-180p").unwrap();
     assert_eq!(snap.works()[w as usize].title, "Big Buck Bunny");
