@@ -19,44 +19,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use staydown::index::{Index, WriterOptions};
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, WorkMeta};
 
+mod common;
+use common::Rng;
+
 const RADIUS: u32 = 31;
 const SIZES: [usize; 3] = [100_000, 1_000_000, 10_000_000];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn hash(&mut self) -> Hash256 {
-        Hash256([self.next(), self.next(), self.next(), self.next()])
-    }
-    /// `h` with `k` distinct bits flipped.
-    fn near(&mut self, h: &Hash256, k: u32) -> Hash256 {
-        let mut out = *h;
-        let mut flipped = 0;
-        while flipped < k {
-            let b = self.below(256) as usize;
-            let before = out;
-            out.0[b / 64] ^= 1 << (b % 64);
-            if out.0[b / 64] & (1 << (b % 64)) != before.0[b / 64] & (1 << (b % 64))
-                && out.distance(h) == flipped + 1
-            {
-                flipped += 1;
-            } else {
-                out = before;
-            }
-        }
-        out
-    }
-}
 
 /// `n` hashes in works of 1000 frames: shots of 8–64 frames, half clusters, half uniform.
 fn data(n: usize, rng: &mut Rng) -> Vec<Vec<Hash256>> {

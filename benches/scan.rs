@@ -20,39 +20,15 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use staydown::index::{Index, WriterOptions};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
 
+mod common;
+use common::Rng;
+
 const FILES: usize = 8;
 const WORKS: usize = 1000;
 const FRAMES_PER_WORK: usize = 240;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scan-bench")
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn hash(&mut self) -> Hash256 {
-        Hash256([self.next(), self.next(), self.next(), self.next()])
-    }
-    /// `h` with `k` random bits flipped (a bit may be drawn twice: distance ≤ `k`).
-    fn near(&mut self, h: &Hash256, k: u32) -> Hash256 {
-        let mut out = *h;
-        for _ in 0..k {
-            let b = self.below(256) as usize;
-            out.0[b / 64] ^= 1 << (b % 64);
-        }
-        out
-    }
 }
 
 /// One work's hashes: shots of 8–64 frames, half near copies (5–20 bits) of a centre, half uniform.

@@ -222,7 +222,7 @@ impl FfmpegFrames {
                         return Err(e);
                     }
                     let mut luma = vec![0u8; width as usize * height as usize];
-                    let got = read_full(&mut self.stdout, &mut luma)
+                    let got = super::read_full(&mut self.stdout, &mut luma)
                         .map_err(|e| Error::io(&self.path, e))?;
                     if got != luma.len() {
                         let tail = self.wait_end();
@@ -247,7 +247,7 @@ impl FfmpegFrames {
                 Event::End(tail) => {
                     self.done = true;
                     let mut extra = [0u8; 1];
-                    let leftover = read_full(&mut self.stdout, &mut extra).unwrap_or(0);
+                    let leftover = super::read_full(&mut self.stdout, &mut extra).unwrap_or(0);
                     let status = self.child.wait().map_err(|e| Error::io(&self.path, e))?;
                     if status.success() && leftover == 0 {
                         return Ok(None);
@@ -283,19 +283,6 @@ impl Drop for FfmpegFrames {
             let _ = t.join();
         }
     }
-}
-
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// Splits stderr into lines (on `\n` or `\r`, each cut to [`MAX_LINE`]) and turns them into

@@ -388,6 +388,20 @@ pub(crate) fn resample_bilinear(frame: &Frame, width: u32, height: u32) -> Frame
     }
 }
 
+/// Reads until `buf` is full or the stream ends; returns the number of bytes read.
+pub(crate) fn read_full(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
 enum Inner {
     Y4m(Box<y4m::Y4mFrames>),
     Images(Box<images::ImageFrames>),

@@ -75,20 +75,6 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Line> {
     }
 }
 
-/// Reads until `buf` is full or the stream ends; returns the number of bytes read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
 fn skip(reader: &mut impl Read, n: u64) -> io::Result<u64> {
     io::copy(&mut reader.take(n), &mut io::sink())
 }
@@ -281,7 +267,7 @@ impl Y4mFrames {
             let luma_bytes = u64::from(self.width) * u64::from(self.height);
             if self.sampler.keep(self.index) {
                 self.buf.resize(luma_bytes as usize, 0);
-                let got = read_full(&mut self.reader, &mut self.buf)
+                let got = super::read_full(&mut self.reader, &mut self.buf)
                     .map_err(|e| Error::io(&self.path, e))?;
                 if got as u64 != luma_bytes {
                     return Err(self.truncated("luma plane", luma_bytes, got as u64));
