@@ -437,6 +437,48 @@ fn ffmpeg(cfg: &EvalConfig, input: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Encodes a synthetic video to H.264 (crf 18, yuv420p) at `out` with ffmpeg, streaming its
+/// frames as Y4M through a pipe: the references and distractors `eval` generates.
+///
+/// # Errors
+/// [`Error::FfmpegMissing`] when ffmpeg cannot be started; [`Error::Ffmpeg`] naming `out`
+/// when it fails.
+pub fn encode_synthetic(ffmpeg: &Path, video: &crate::synth::Video, out: &Path) -> Result<()> {
+    let mut child = std::process::Command::new(ffmpeg)
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "yuv4mpegpipe",
+            "-i",
+            "-",
+        ])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+        ])
+        .arg(out)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|_| Error::FfmpegMissing {
+            program: ffmpeg.display().to_string(),
+        })?;
+    let written = match child.stdin.take() {
+        Some(stdin) => video.write_y4m(std::io::BufWriter::new(stdin)),
+        None => Ok(()),
+    };
+    let output = child.wait_with_output().map_err(|e| Error::io(out, e))?;
+    if !output.status.success() {
+        return Err(Error::Ffmpeg {
+            path: out.to_path_buf(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    written
+}
+
 fn s(x: impl ToString) -> String {
     x.to_string()
 }
@@ -473,7 +515,21 @@ pub fn make_copy(
             s("-pix_fmt"),
             s("yuv420p"),
         ]
+    }; // One input through a -filter_complex graph whose output is [v], re-encoded at crf 23.
+    let complex = |fc: String| -> Vec<String> {
+        let mut a = vec![
+            s("-i"),
+            inp.clone(),
+            s("-filter_complex"),
+            fc,
+            s("-map"),
+            s("[v]"),
+        ];
+        a.extend(enc(23));
+        a.push(outp.clone());
+        a
     };
+
     let simple = |vf: &str, crf: u32, pre: Vec<String>| -> Vec<String> {
         let mut a = pre;
         a.extend([s("-i"), inp.clone(), s("-vf"), s(vf)]);
@@ -530,17 +586,7 @@ pub fn make_copy(
                 f1 = filler_source(pad),
                 f2 = filler_source(pad).replace("seed=7", "seed=11"),
             );
-            let mut a = vec![
-                s("-i"),
-                inp.clone(),
-                s("-filter_complex"),
-                fc,
-                s("-map"),
-                s("[v]"),
-            ];
-            a.extend(enc(23));
-            a.push(outp.clone());
-            a
+            complex(fc)
         }
         Kind::Pip => {
             let fc = format!(
@@ -548,17 +594,7 @@ pub fn make_copy(
                  [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
                 bg = filler_source(dur + 1.0)
             );
-            let mut a = vec![
-                s("-i"),
-                inp.clone(),
-                s("-filter_complex"),
-                fc,
-                s("-map"),
-                s("[v]"),
-            ];
-            a.extend(enc(23));
-            a.push(outp.clone());
-            a
+            complex(fc)
         }
         Kind::Caption => {
             let vf = match &cfg.font {
@@ -577,17 +613,7 @@ pub fn make_copy(
             let fc = "smptebars=s=160x90:r=30,format=yuva420p,colorchannelmixer=aa=0.8[l];\
                       [l][0:v]scale2ref=w=iw*0.2:h=ih*0.2[l2][m];[m][l2]overlay=x=W-w-W*0.03:y=H*0.04:shortest=1,format=yuv420p[v]"
                 .to_string();
-            let mut a = vec![
-                s("-i"),
-                inp.clone(),
-                s("-filter_complex"),
-                fc,
-                s("-map"),
-                s("[v]"),
-            ];
-            a.extend(enc(23));
-            a.push(outp.clone());
-            a
+            complex(fc)
         }
         Kind::Combination => simple(
             "crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,hflip,eq=brightness=0.1",

@@ -3,7 +3,7 @@
 //! that must always pass. Skipped (with a message) when ffmpeg is absent.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
 use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
@@ -79,32 +79,12 @@ impl EvalHasher for Hasher {
 
 fn synthetic(dir: &Path, seed: u64, seconds: u64) -> PathBuf {
     let out = dir.join(format!("synth-{seed}.mp4"));
-    let mut child = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "yuv4mpegpipe",
-            "-i",
-            "-",
-        ])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&out)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    SynthVideo::new(seed)
+    let video = SynthVideo::new(seed)
         .size(192, 144)
         .fps(25)
         .duration_ms(seconds * 1000)
-        .write_y4m(std::io::BufWriter::new(stdin))
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+        .video();
+    staydown::eval::encode_synthetic(Path::new("ffmpeg"), &video, &out).unwrap();
     out
 }
 

@@ -119,32 +119,12 @@ fn videos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 fn synthetic(ffmpeg: &Path, dir: &Path, seed: u64, seconds: u64) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let out = dir.join(format!("synth-{seed}.mp4"));
-    let mut child = std::process::Command::new(ffmpeg)
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "yuv4mpegpipe",
-            "-i",
-            "-",
-        ])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&out)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("running {}", ffmpeg.display()))?;
-    let stdin = child.stdin.take().context("ffmpeg's stdin")?;
-    SynthVideo::new(seed)
+    let video = SynthVideo::new(seed)
         .size(320, 240)
         .fps(25)
         .duration_ms(seconds * 1000)
-        .write_y4m(std::io::BufWriter::new(stdin))?;
-    let status = child.wait()?;
-    anyhow::ensure!(status.success(), "ffmpeg failed writing {}", out.display());
+        .video();
+    staydown::eval::encode_synthetic(ffmpeg, &video, &out)?;
     Ok(out)
 }
 
