@@ -31,21 +31,7 @@ fn data(n: usize, rng: &mut Rng) -> Vec<Vec<Hash256>> {
     let mut total = 0;
     while total < n {
         let len = 1000.min(n - total);
-        let mut w = Vec::with_capacity(len);
-        while w.len() < len {
-            let shot = (8 + rng.below(57) as usize).min(len - w.len());
-            if rng.below(2) == 0 {
-                let centre = rng.hash();
-                for _ in 0..shot {
-                    let k = 5 + rng.below(16) as u32;
-                    w.push(rng.near(&centre, k));
-                }
-            } else {
-                for _ in 0..shot {
-                    w.push(rng.hash());
-                }
-            }
-        }
+        let w = rng.work_hashes(len);
         total += len;
         works.push(w);
     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use staydown::index::{Index, WriterOptions};
-use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
+use staydown::{Fingerprint, FrameHash, WorkMeta};
 
 mod common;
 use common::Rng;
@@ -29,26 +29,6 @@ const FRAMES_PER_WORK: usize = 240;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scan-bench")
-}
-
-/// One work's hashes: shots of 8–64 frames, half near copies (5–20 bits) of a centre, half uniform.
-fn work_hashes(rng: &mut Rng) -> Vec<Hash256> {
-    let mut w = Vec::with_capacity(FRAMES_PER_WORK);
-    while w.len() < FRAMES_PER_WORK {
-        let shot = (8 + rng.below(57) as usize).min(FRAMES_PER_WORK - w.len());
-        if rng.below(2) == 0 {
-            let centre = rng.hash();
-            for _ in 0..shot {
-                let k = 5 + rng.below(16) as u32;
-                w.push(rng.near(&centre, k));
-            }
-        } else {
-            for _ in 0..shot {
-                w.push(rng.hash());
-            }
-        }
-    }
-    w
 }
 
 fn build_index(dir: &Path) {
@@ -65,7 +45,8 @@ fn build_index(dir: &Path) {
     let mut rng = Rng(0x5ca7);
     for i in 0..WORKS {
         let fp = Fingerprint {
-            frames: work_hashes(&mut rng)
+            frames: rng
+                .work_hashes(FRAMES_PER_WORK)
                 .into_iter()
                 .enumerate()
                 .map(|(k, hash)| FrameHash {

@@ -39,3 +39,26 @@ impl Rng {
         out
     }
 }
+
+impl Rng {
+    /// `len` frame hashes of one work, like a real video's: shots of 8–64 frames, half of them
+    /// near copies (5–20 bits) of a shot centre (consecutive frames of a shot), half uniform.
+    pub fn work_hashes(&mut self, len: usize) -> Vec<Hash256> {
+        let mut w = Vec::with_capacity(len);
+        while w.len() < len {
+            let shot = (8 + self.below(57) as usize).min(len - w.len());
+            if self.below(2) == 0 {
+                let centre = self.hash();
+                for _ in 0..shot {
+                    let k = 5 + self.below(16) as u32;
+                    w.push(self.near(&centre, k));
+                }
+            } else {
+                for _ in 0..shot {
+                    w.push(self.hash());
+                }
+            }
+        }
+        w
+    }
+}
