@@ -98,5 +98,5 @@ pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};
 pub use hash::{Pdq, PdqOutput};
-pub use index::{Hit, MemoryIndex, Search, WorkMeta};
+pub use index::{Hit, MemoryIndex, RefFrame, Search, WorkMeta};
 pub use matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};

@@ -76,3 +76,129 @@ fn static_shots_banked_as_spans_still_align() {
         m.weighted_frames
     );
 }
+
+/// `h` with exactly `bits` distinct bits flipped, chosen by `seed`.
+fn flipped(hash: Hash256, bits: u32, seed: u64) -> Hash256 {
+    let mut out = hash;
+    let r = h(seed ^ 0xF11F);
+    let mut state = r.0[0] | 1;
+    let mut done = 0;
+    while done < bits {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let k = (state % 256) as usize;
+        if (out.0[k / 64] ^ hash.0[k / 64]) >> (k % 64) & 1 == 0 {
+            out.0[k / 64] ^= 1 << (k % 64);
+            done += 1;
+        }
+    }
+    out
+}
+
+fn bank(dir: &std::path::Path, works: &[(&str, Vec<FrameHash>)]) -> staydown::index::Snapshot {
+    let mut index = Index::create(dir).unwrap();
+    let mut w = index.writer().unwrap();
+    for (id, frames) in works {
+        w.add_work(
+            WorkMeta {
+                id: (*id).into(),
+                ..Default::default()
+            },
+            &Fingerprint {
+                frames: frames.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    w.commit().unwrap()
+}
+
+#[test]
+fn flipped_sets_exactly_the_asked_number_of_bits() {
+    for bits in [0, 1, 17, 36, 200] {
+        assert_eq!(flipped(h(3), bits, 9).distance(&h(3)), bits);
+    }
+}
+
+#[test]
+fn seeding_finds_what_the_exhaustive_search_finds() {
+    // Two 60 s works at 4 fps and 20 unrelated ones (distinct frames, so nothing collapses
+    // and the segment is large enough to be probed, not scanned); the upload is a
+    // compilation: unrelated footage, 40 s of work A mirrored, footage, 30 s of work B at
+    // speed 1.1. Most copied frames are 30–38 bits from their work (beyond the seeding
+    // radius of 15), one in ten only 6 bits: seeds must be extended to every frame an
+    // exhaustive search finds.
+    let work =
+        |base: u64| -> Vec<FrameHash> { (0..240u64).map(|k| fh(k * 250, h(base + k))).collect() };
+    let mut works = vec![("a", work(1_000)), ("b", work(2_000))];
+    let others: Vec<(String, Vec<FrameHash>)> = (0..20u64)
+        .map(|i| (format!("other{i}"), work(10_000 + 1_000 * i)))
+        .collect();
+    works.extend(others.iter().map(|(id, f)| (id.as_str(), f.clone())));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = bank(dir.path(), &works);
+
+    let far = |s: u64| if s % 10 == 3 { 6 } else { 30 + (s % 9) as u32 };
+    let mut up = Vec::new();
+    let mut t = 0u64;
+    for s in 0..15u64 {
+        up.push(fh(t, h(900_000 + s)));
+        t += 1000;
+    }
+    for s in 0..40u64 {
+        let src = works[0].1[(4 * (10 + s)) as usize].hash;
+        let mut f = fh(t, h(800_000 + s));
+        f.mirror = Some(flipped(src, far(s), 77 + s));
+        up.push(f);
+        t += 1000;
+    }
+    for s in 0..15u64 {
+        up.push(fh(t, h(700_000 + s)));
+        t += 1000;
+    }
+    for s in 0..30u64 {
+        let r = (s as f64 * 1.1 * 4.0).round() as usize + 20;
+        up.push(fh(t, flipped(works[1].1[r].hash, far(s), 99 + s)));
+        t += 1000;
+    }
+    let upload = Fingerprint {
+        frames: up,
+        ..Default::default()
+    };
+    let seeded = Matcher::new(&snap).match_fingerprint(&upload);
+    let exhaustive = Matcher::new(&snap)
+        .with_options(staydown::MatchOptions {
+            seed_bits: 40,
+            ..Default::default()
+        })
+        .match_fingerprint(&upload);
+    assert_eq!(seeded, exhaustive);
+    // The seeds alone are far fewer than the hits.
+    let seeds = upload
+        .frames
+        .iter()
+        .filter(|f| {
+            let mut hits = Vec::new();
+            for q in std::iter::once(f.hash).chain(f.mirror) {
+                staydown::Search::seed(&snap, &q, 40, 15, &mut hits);
+            }
+            !hits.is_empty()
+        })
+        .count();
+    assert!(seeds < 35, "{seeds} of 70 copied frames seeded");
+    assert_eq!(seeded.verdict, Decision::Match, "{seeded:#?}");
+    let mut found: Vec<(&str, bool)> = seeded
+        .matches
+        .iter()
+        .map(|m| (m.meta.id.as_str(), m.mirrored))
+        .collect();
+    found.sort();
+    assert_eq!(found, vec![("a", true), ("b", false)]);
+    // Most copied frames are in the segments, not only the few seeds (one in ten).
+    for m in &seeded.matches {
+        let copied = if m.mirrored { 40 } else { 30 };
+        assert!(m.matched_frames * 5 >= copied * 4, "{m:#?}");
+    }
+}

@@ -22,6 +22,12 @@ pub struct PolicyArgs {
     /// Search radius per frame hash, bits (inclusive) [default 40].
     #[arg(long, value_name = "BITS")]
     pub radius: Option<u32>,
+    /// Seeding radius, bits: frames this close to an indexed frame seed the search of a
+    /// work, whose frames are then compared with the upload's around each seed up to the
+    /// full radius; at or above --radius every frame is searched at the full radius
+    /// (exhaustive, slower) [default 15].
+    #[arg(long, value_name = "BITS")]
+    pub seed_bits: Option<u32>,
     /// Frames of lower PDQ quality are never evidence [default 50].
     #[arg(long, value_name = "Q")]
     pub min_quality: Option<u8>,
@@ -76,6 +82,9 @@ impl PolicyArgs {
         if let Some(x) = self.radius {
             anyhow::ensure!(x <= 256, "--radius {x} is more than the 256 bits of a hash");
             o.radius_bits = x;
+        }
+        if let Some(x) = self.seed_bits {
+            o.seed_bits = x;
         }
         if let Some(x) = self.min_quality {
             o.min_quality = x;

@@ -78,13 +78,45 @@ pub struct WorkMeta {
     pub duration_ms: u64,
 }
 
+/// One indexed frame of a work, as [`Search::work_frames`] lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefFrame {
+    /// Presentation time, milliseconds.
+    pub pts_ms: u64,
+    /// End of the span of near-identical frames it stands for (see [`Hit::ref_end_ms`]).
+    pub end_ms: u64,
+    /// The frame hash.
+    pub hash: Hash256,
+}
+
 /// Something that answers "which indexed frames are within `radius_bits` of this hash".
 ///
 /// The matcher only needs this trait, so an index kept elsewhere (a database, a remote
 /// service) can stand in for the on-disk [`crate::index`].
+///
+/// The matcher searches in two steps (see [`crate::matcher`]): every query frame *seeds*
+/// ([`Search::seed`], allowed to be cheaper and find fewer hits), then for every work a seed
+/// found, the query frames near the seeds in time are compared with that work's own frames
+/// ([`Search::work_frames`]). The defaults make seeding exhaustive (every hit is a seed),
+/// which is always correct; an implementation that overrides `seed` to return fewer hits
+/// must also implement `work_frames`.
 pub trait Search: Sync {
     /// Appends to `out` every indexed frame whose distance to `hash` is `<= radius_bits`.
     fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>);
+    /// Appends to `out` a subset of the hits of [`Search::search`] that contains at least
+    /// every indexed frame within `seed_bits` of `hash` (`seed_bits <= radius_bits`).
+    /// The default is the whole search.
+    fn seed(&self, hash: &Hash256, radius_bits: u32, seed_bits: u32, out: &mut Vec<Hit>) {
+        let _ = seed_bits;
+        self.search(hash, radius_bits, out);
+    }
+    /// Appends to `out` every indexed frame of work ordinal `work` (in any order) and
+    /// returns true, or returns false when this searcher cannot list them. A removed or
+    /// unknown work has no frames.
+    fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
+        let _ = (work, out);
+        false
+    }
     /// The metadata of work ordinal `work`, as used in [`Hit::work`].
     fn work(&self, work: u32) -> Option<&WorkMeta>;
     /// Number of works this searcher answers for (ordinals are `0..work_count()`).
@@ -99,6 +131,8 @@ pub trait Search: Sync {
 pub struct MemoryIndex {
     works: Vec<WorkMeta>,
     frames: Vec<(Hash256, u32, u64)>,
+    /// `frames[starts[w]..starts[w + 1]]` are work `w`'s.
+    starts: Vec<usize>,
 }
 
 impl MemoryIndex {
@@ -111,8 +145,12 @@ impl MemoryIndex {
     pub fn add(&mut self, meta: WorkMeta, frames: impl IntoIterator<Item = (u64, Hash256)>) -> u32 {
         let ord = self.works.len() as u32;
         self.works.push(meta);
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
         self.frames
             .extend(frames.into_iter().map(|(pts, h)| (h, ord, pts)));
+        self.starts.push(self.frames.len());
         ord
     }
 
@@ -140,6 +178,20 @@ impl Search for MemoryIndex {
                 });
             }
         }
+    }
+
+    fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
+        let w = work as usize;
+        if w + 1 < self.starts.len() {
+            out.extend(self.frames[self.starts[w]..self.starts[w + 1]].iter().map(
+                |&(hash, _, pts_ms)| RefFrame {
+                    pts_ms,
+                    end_ms: pts_ms,
+                    hash,
+                },
+            ));
+        }
+        true
     }
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {

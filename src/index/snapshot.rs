@@ -13,7 +13,7 @@ use super::audit::{self, AuditEntry};
 use super::format::{TABLES, segment_file};
 use super::manifest::Manifest;
 use super::segment::{IndexedFrame, Segment};
-use super::{Hit, Search, WorkMeta, mih};
+use super::{Hit, RefFrame, Search, WorkMeta, mih};
 
 /// How segments are brought into memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,6 +308,39 @@ impl Snapshot {
 impl Search for Snapshot {
     fn search(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
         self.search_into(hash, radius_bits, out);
+    }
+
+    /// Probes each table only for keys within its share of `seed_bits` (1 bit of each
+    /// 32-bit substring at `seed_bits = 15`: 17 directory buckets a table instead of 697 at
+    /// radius 31), checking candidates against `radius_bits`; small segments are scanned.
+    fn seed(&self, hash: &Hash256, radius_bits: u32, seed_bits: u32, out: &mut Vec<Hit>) {
+        let t: [i32; TABLES] = mih::thresholds(seed_bits.min(radius_bits));
+        for s in 0..self.inner.segments.len() {
+            let seg = &self.inner.segments[s];
+            let mut emit = self.emit_into(s, out);
+            if mih::probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
+                mih::scan(seg, hash, radius_bits, &mut emit);
+            } else {
+                mih::probe(seg, hash, radius_bits, &t, &mut emit);
+            }
+        }
+    }
+
+    fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
+        if let Some((s, w)) = self.locate(work)
+            && !self.inner.dead[work as usize]
+        {
+            let seg = &self.inner.segments[s];
+            out.extend((seg.work_start[w]..seg.work_start[w + 1]).map(|id| {
+                let row = seg.row(id);
+                RefFrame {
+                    pts_ms: u64::from(row.pts_ms),
+                    end_ms: u64::from(row.pts_ms) + u64::from(row.span_ms),
+                    hash: row.hash,
+                }
+            }));
+        }
+        true
     }
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {

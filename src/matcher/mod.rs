@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::Fingerprint;
 use crate::hash::Hash256;
-use crate::index::{Hit, Search, WorkMeta};
+use crate::index::{Hit, RefFrame, Search, WorkMeta};
 
 pub use policy::{Decision, Policy};
 
@@ -50,6 +50,12 @@ pub struct MatchOptions {
     /// threshold of 31: alignment in time, not the radius, keeps coincidences out, and 40
     /// is what burned-in captions and logos need (see `src/eval.rs`).
     pub radius_bits: u32,
+    /// Seeding radius, bits: every query frame within this distance of an indexed frame
+    /// seeds a search of that work, and the frames around a seed in time are then compared
+    /// with the work's frames up to `radius_bits` (see the module docs). Default 15; at or
+    /// above `radius_bits` every frame is searched at the full radius (exhaustive, slower).
+    #[serde(default = "default_seed_bits")]
+    pub seed_bits: u32,
     /// Query frames with a PDQ quality below this are never searched nor counted (inclusive
     /// lower bound; vPDQ uses 50).
     pub min_quality: u8,
@@ -71,10 +77,15 @@ pub struct MatchOptions {
     pub min_change_bits: u32,
 }
 
+fn default_seed_bits() -> u32 {
+    15
+}
+
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
             radius_bits: 40,
+            seed_bits: default_seed_bits(),
             min_quality: 50,
             mirrored: true,
             min_speed: 0.8,
@@ -313,43 +324,38 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
             }
         }
         queries.sort_by_key(|q| q.0);
-        let mut good_pts: Vec<u64> = queries.iter().map(|q| q.0).collect();
-        good_pts.dedup();
+        let frames = QueryFrames::new(&queries);
 
-        let mut out: Vec<FrameHits> = Vec::with_capacity(good_pts.len());
+        // Seeds: every query hash, searched (cheaply unless exhaustive).
+        let exhaustive = o.seed_bits >= o.radius_bits;
+        let mut hits: Vec<Vec<(u32, bool, Hit, Hash256)>> = vec![Vec::new(); frames.len()];
         let mut buf = Vec::new();
-        let mut seen: Vec<Hash256> = Vec::new();
-        let mut i = 0;
-        while i < queries.len() {
-            let pts = queries[i].0;
-            let mut fh = FrameHits {
-                pts_ms: pts,
-                hits: Vec::new(),
-            };
-            seen.clear();
-            while i < queries.len() && queries[i].0 == pts {
-                let (_, hash, mirrored) = queries[i];
-                i += 1;
-                if seen.contains(&hash) {
-                    continue;
-                }
-                seen.push(hash);
+        for (j, hashes) in frames.hashes.iter().enumerate() {
+            for &(hash, mirrored) in hashes {
                 buf.clear();
-                self.index.search(&hash, o.radius_bits, &mut buf);
-                fh.hits
-                    .extend(buf.iter().map(|h| (h.work, mirrored, *h, hash)));
+                if exhaustive {
+                    self.index.search(&hash, o.radius_bits, &mut buf);
+                } else {
+                    self.index.seed(&hash, o.radius_bits, o.seed_bits, &mut buf);
+                }
+                hits[j].extend(buf.iter().map(|h| (h.work, mirrored, *h, hash)));
             }
+        }
+        if !exhaustive {
+            self.extend_seeds(&frames, &mut hits);
+        }
+
+        let mut out: Vec<FrameHits> = Vec::with_capacity(frames.len());
+        for (j, mut fh) in hits.into_iter().enumerate() {
             // Keep the closest hit per (work, orientation, reference time), then at most
             // `max_hits_per_work` per (work, orientation).
-            fh.hits
-                .sort_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms, h.distance));
-            fh.hits.dedup_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms));
+            fh.sort_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms, h.distance));
+            fh.dedup_by_key(|(w, m, h, _)| (*w, *m, h.ref_pts_ms));
             if o.max_hits_per_work > 0 {
-                fh.hits
-                    .sort_by_key(|(w, m, h, _)| (*w, *m, h.distance, h.ref_pts_ms));
+                fh.sort_by_key(|(w, m, h, _)| (*w, *m, h.distance, h.ref_pts_ms));
                 let mut kept = 0usize;
                 let mut last = None;
-                fh.hits.retain(|(w, m, _, _)| {
+                fh.retain(|(w, m, _, _)| {
                     if last != Some((*w, *m)) {
                         last = Some((*w, *m));
                         kept = 0;
@@ -358,11 +364,69 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
                     kept <= o.max_hits_per_work
                 });
             }
-            if !fh.hits.is_empty() {
-                out.push(fh);
+            if !fh.is_empty() {
+                out.push(FrameHits {
+                    pts_ms: frames.pts[j],
+                    hits: fh,
+                });
             }
         }
-        (good_pts, out)
+        (frames.pts, out)
+    }
+
+    /// Extends the seeds of every (work, orientation) they found: from each hit, the query
+    /// frames within `max_gap_ms` are compared with the work's frames whose time is reachable
+    /// at an accepted speed, and every new hit within `radius_bits` becomes a seed in turn.
+    /// So every hit that a chain could link to a seed, step by step, is found exactly as an
+    /// exhaustive search would find it.
+    fn extend_seeds(&self, frames: &QueryFrames, hits: &mut [Vec<(u32, bool, Hit, Hash256)>]) {
+        let o = &self.options;
+        let mut seeds: Vec<(u32, bool, usize, u64, u64)> = Vec::new();
+        for (j, fh) in hits.iter().enumerate() {
+            for (w, m, h, _) in fh {
+                seeds.push((*w, *m, j, h.ref_pts_ms, h.ref_end_ms.max(h.ref_pts_ms)));
+            }
+        }
+        seeds.sort_unstable_by_key(|s| (s.0, s.1));
+        let mut refs: Vec<RefFrame> = Vec::new();
+        let mut refs_of: Option<u32> = None;
+        let mut supported = true;
+        let mut i = 0;
+        while i < seeds.len() {
+            let (work, mirrored) = (seeds[i].0, seeds[i].1);
+            let group_end = i + seeds[i..]
+                .iter()
+                .take_while(|s| (s.0, s.1) == (work, mirrored))
+                .count();
+            if refs_of != Some(work) {
+                refs.clear();
+                supported = self.index.work_frames(work, &mut refs);
+                refs.sort_unstable_by_key(|r| r.pts_ms);
+                refs_of = Some(work);
+            }
+            if supported && !refs.is_empty() {
+                let stack: Vec<(usize, u64, u64)> = seeds[i..group_end]
+                    .iter()
+                    .map(|s| (s.2, s.3, s.4))
+                    .collect();
+                let found = extend(frames, mirrored, &refs, stack, o);
+                for (j, k, hash, distance) in found {
+                    let r = &refs[k];
+                    hits[j].push((
+                        work,
+                        mirrored,
+                        Hit {
+                            work,
+                            ref_pts_ms: r.pts_ms,
+                            ref_end_ms: r.end_ms,
+                            distance,
+                        },
+                        hash,
+                    ));
+                }
+            }
+            i = group_end;
+        }
     }
 
     fn align(&self, (good_pts, frames): &(Vec<u64>, Vec<FrameHits>)) -> Vec<Match> {
@@ -488,6 +552,110 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
             pairs,
         }
     }
+}
+
+/// The good query frames in time order, each with its distinct hashes and whether each is
+/// a mirror.
+struct QueryFrames {
+    pts: Vec<u64>,
+    hashes: Vec<Vec<(Hash256, bool)>>,
+}
+
+impl QueryFrames {
+    fn new(sorted: &[(u64, Hash256, bool)]) -> Self {
+        let mut pts: Vec<u64> = Vec::new();
+        let mut hashes: Vec<Vec<(Hash256, bool)>> = Vec::new();
+        for &(t, h, m) in sorted {
+            if pts.last() != Some(&t) {
+                pts.push(t);
+                hashes.push(Vec::new());
+            }
+            let v = hashes.last_mut().expect("pushed above");
+            if !v.iter().any(|(x, _)| *x == h) {
+                v.push((h, m));
+            }
+        }
+        QueryFrames { pts, hashes }
+    }
+
+    fn len(&self) -> usize {
+        self.pts.len()
+    }
+}
+
+/// Seed extension within one work and orientation (see [`Matcher::extend_seeds`]): `refs`
+/// sorted by time, `stack` the seeds as (query frame, reference span). Returns the hits
+/// found, as (query frame, reference index, query hash, distance); they may repeat seeds.
+///
+/// Each query frame remembers the range of reference frames it was compared with, so a
+/// pair is compared at most once while the ranges stay contiguous; the cost is bounded by
+/// comparing every query frame with every reference frame.
+fn extend(
+    frames: &QueryFrames,
+    mirrored: bool,
+    refs: &[RefFrame],
+    mut stack: Vec<(usize, u64, u64)>,
+    o: &MatchOptions,
+) -> Vec<(usize, usize, Hash256, u32)> {
+    let max_span = refs.iter().map(|r| r.end_ms - r.pts_ms).max().unwrap_or(0);
+    let tol = o.jitter_ms as f64;
+    let mut covered: Vec<Option<(usize, usize)>> = vec![None; frames.len()];
+    let mut found = Vec::new();
+    let compare = |j: usize, a: usize, b: usize, found: &mut Vec<_>, stack: &mut Vec<_>| {
+        for k in a..b {
+            let r = &refs[k];
+            for &(h, m) in &frames.hashes[j] {
+                if m != mirrored {
+                    continue;
+                }
+                let d = h.distance(&r.hash);
+                if d <= o.radius_bits {
+                    found.push((j, k, h, d));
+                    stack.push((j, r.pts_ms, r.end_ms));
+                }
+            }
+        }
+    };
+    while let Some((j, r_lo, r_hi)) = stack.pop() {
+        let q = frames.pts[j];
+        let first = frames.pts.partition_point(|&t| t + o.max_gap_ms < q);
+        let last = frames
+            .pts
+            .partition_point(|&t| t <= q.saturating_add(o.max_gap_ms));
+        for j2 in first..last {
+            let dq = frames.pts[j2] as f64 - q as f64;
+            let (slow, fast) = (o.min_speed * dq, o.max_speed * dq);
+            let lo = r_lo as f64 + slow.min(fast) - tol;
+            let hi = r_hi as f64 + slow.max(fast) + tol;
+            if hi < 0.0 {
+                continue;
+            }
+            let lo_pts = (lo.max(0.0) as u64).saturating_sub(max_span);
+            let a = refs.partition_point(|r| r.pts_ms < lo_pts);
+            let b = refs.partition_point(|r| (r.pts_ms as f64) <= hi);
+            if a >= b {
+                continue;
+            }
+            match covered[j2] {
+                None => {
+                    compare(j2, a, b, &mut found, &mut stack);
+                    covered[j2] = Some((a, b));
+                }
+                Some((ca, cb)) => {
+                    // Extend to the hull: what lies outside the covered range (a gap
+                    // between the two included) is compared, once.
+                    if a < ca {
+                        compare(j2, a, ca, &mut found, &mut stack);
+                    }
+                    if b > cb {
+                        compare(j2, cb, b, &mut found, &mut stack);
+                    }
+                    covered[j2] = Some((a.min(ca), b.max(cb)));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Drops a segment when a stronger segment of the same work covers most of its query time
