@@ -602,8 +602,7 @@ fn extend(
     let mut covered: Vec<Option<(usize, usize)>> = vec![None; frames.len()];
     let mut found = Vec::new();
     let compare = |j: usize, a: usize, b: usize, found: &mut Vec<_>, stack: &mut Vec<_>| {
-        for k in a..b {
-            let r = &refs[k];
+        for (k, r) in refs.iter().enumerate().take(b).skip(a) {
             for &(h, m) in &frames.hashes[j] {
                 if m != mirrored {
                     continue;
@@ -622,8 +621,8 @@ fn extend(
         let last = frames
             .pts
             .partition_point(|&t| t <= q.saturating_add(o.max_gap_ms));
-        for j2 in first..last {
-            let dq = frames.pts[j2] as f64 - q as f64;
+        for (j2, &q2) in frames.pts.iter().enumerate().take(last).skip(first) {
+            let dq = q2 as f64 - q as f64;
             let (slow, fast) = (o.min_speed * dq, o.max_speed * dq);
             let lo = r_lo as f64 + slow.min(fast) - tol;
             let hi = r_hi as f64 + slow.max(fast) + tol;
