@@ -50,8 +50,13 @@
 //! read. Below the 100× aimed for: a query visits about 5,600 buckets, each a cache and
 //! TLB miss, and a profile shows the time spent waiting on those loads.
 //!
+//! The matcher does not need every hit of every query hash: it *seeds* (see
+//! [`crate::matcher`]) by probing with the thresholds of a smaller radius (`t_i = 1` at 15
+//! bits: 17 buckets a table) while checking candidates against the full radius, and finds the
+//! rest of a matched segment from the work's own frames.
+//!
 //! When the ball is so large (big radius, small segment) that probing would cost more
-//! than reading every hash, [`search`] scans the segment instead; both are exact.
+//! than reading every hash, `search` scans the segment instead; both are exact.
 
 use crate::hash::Hash256;
 

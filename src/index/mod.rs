@@ -1,6 +1,6 @@
 //! Removed works and their fingerprints on disk, and search within a Hamming radius.
 //!
-//! An index is a directory ([`format`] has every byte): immutable segment files, a
+//! An index is a directory ([the format module](self::format) has every byte): immutable segment files, a
 //! manifest replaced atomically (its rename is the commit), an audit log, and a lock
 //! for the one writer. [`Index`] opens it, [`Snapshot`] searches one generation of it
 //! (exactly, by multi-index hashing: see [`mih`]), [`IndexWriter`] changes it.

@@ -2,11 +2,31 @@
 //! a [`Policy`].
 //!
 //! Frame hashes alone do not decide: unrelated videos share black frames, title cards and stock
-//! shots. The matcher searches every good query frame (and its mirror) in the index, then keeps
-//! only hits that line up in time, `ref_t ≈ speed · query_t + offset` with `speed` in
+//! shots. The matcher finds the hits of every good query frame (and its mirror) in the index,
+//! then keeps only hits that line up in time, `ref_t ≈ speed · query_t + offset` with `speed` in
 //! `min_speed..=max_speed` (see `align.rs` for the chaining). Each such run is a [`Match`] with
 //! its time ranges on both sides and the matched frame pairs as evidence; the [`Policy`] turns
 //! the runs into a [`Verdict`].
+//!
+//! # Seed and extend
+//! Searching every query hash at the full radius (40 bits) is the expensive part: in the
+//! on-disk index a radius-40 search probes about 24,000 directory buckets. Instead, as
+//! sequence aligners do (BLAST, minimap2), each query hash is first *seeded*
+//! ([`Search::seed`]): the index probes only keys within 1 bit of each 32-bit substring of
+//! the hash (136 buckets), which finds every frame within [`MatchOptions::seed_bits`] (15)
+//! and, by chance, many farther ones (checked against the full radius). Then, for every work
+//! and orientation a seed found, each hit is *extended*: the query frames within
+//! `max_gap_ms` of it are compared with the work's own frames ([`Search::work_frames`]) whose
+//! time is reachable at an accepted speed, and every new hit within the full radius is
+//! extended in turn. A segment is therefore found exactly as an exhaustive search would find
+//! it as soon as one of its frames seeds, and a segment of a few seconds has several chances
+//! (the references are banked densely and with crops, so each query frame has several close
+//! reference frames). `seed_bits >= radius_bits` searches every hash exhaustively.
+//!
+//! Measured (`cargo bench --bench matcher`, one core, a 10-minute upload with mirrors
+//! against 10^6 indexed frames): 33 ms seeded against 2.2 s exhaustive, the same verdict
+//! (the bench asserts it); `tests/matcher_index.rs` checks the equality on a compilation
+//! where most copied frames lie 30–38 bits from the work and only one in ten seeds.
 //!
 //! ```
 //! use staydown::{Fingerprint, FrameHash, Hash256, MemoryIndex, WorkMeta};
@@ -208,8 +228,10 @@ pub struct Verdict {
 
 /// Matches fingerprints against a [`Search`] and decides with a [`Policy`].
 ///
-/// *Performance*: one index search per good query frame and orientation, then O(n · w)
-/// chaining per candidate work (n hits, w hits within `max_gap_ms`); memory O(hits).
+/// *Performance*: one seeding search per good query frame and orientation (see the module
+/// docs), then per candidate work a read of its frames and O(h · g · s) comparisons (h hits,
+/// g query frames within `max_gap_ms`, s reference frames in a speed window, each pair once),
+/// then O(n · w) chaining (n hits, w hits within `max_gap_ms`); memory O(hits).
 pub struct Matcher<'a, S: Search + ?Sized> {
     index: &'a S,
     options: MatchOptions,
