@@ -286,6 +286,10 @@ pub struct Row {
     pub baseline_false_flags: u32,
     /// Copies that could not be made or checked (with the reason in [`EvalReport::notes`]).
     pub errors: u32,
+    /// References too short for this transformation: the part of the work it keeps would be
+    /// shorter than a `match` needs (see [`kept_seconds`]), so the copy is a short quote that
+    /// the policy must not flag (see [`long_enough`]); not made, not counted in `copies`.
+    pub skipped: u32,
 }
 
 /// What happened to one copy (for `--verbose` and the JSON output).
@@ -368,10 +372,11 @@ impl EvalReport {
                 r.false_flags,
                 brecall,
                 r.baseline_false_flags,
-                if r.errors > 0 {
-                    format!("  ({} errors)", r.errors)
-                } else {
-                    String::new()
+                match (r.errors, r.skipped) {
+                    (0, 0) => String::new(),
+                    (e, 0) => format!("  ({e} errors)"),
+                    (0, k) => format!("  ({k} refs too short, skipped)"),
+                    (e, k) => format!("  ({e} errors; {k} refs too short, skipped)"),
                 }
             ));
         }
@@ -490,6 +495,25 @@ fn filler_source(seconds: f64) -> String {
     )
 }
 
+/// Seconds of the work a transformation keeps from a reference of `dur` seconds, for the
+/// transformations that cut (middle 50%, the clips): a 10 s clip of works of 20 s or more,
+/// half of shorter ones. `None` for the others (they keep the whole work).
+fn kept_seconds(kind: &Kind, dur: f64) -> Option<f64> {
+    match kind {
+        Kind::Middle50 => Some(dur * 0.5),
+        Kind::Clip10 | Kind::ClipInOther => Some(if dur >= 20.0 { 10.0 } else { dur * 0.5 }),
+        _ => None,
+    }
+}
+
+/// Whether a copy keeping `kept` seconds of a work can be a `match` under `policy` at the
+/// query sampling of 1 frame a second: the segment must last `match_min_ms` and hold
+/// `match_min_frames` frames, plus one second of sampling phase.
+pub fn long_enough(policy: &Policy, kept: f64) -> bool {
+    let need_s = (policy.match_min_ms as f64 / 1000.0).max(policy.match_min_frames - 1.0) + 1.0;
+    kept >= need_s
+}
+
 /// Makes the transformed copy of `input` (duration `dur` seconds) at `out`.
 ///
 /// # Errors
@@ -557,7 +581,7 @@ pub fn make_copy(
             ],
         ),
         Kind::Clip10 => {
-            let len = if dur >= 20.0 { 10.0 } else { dur / 3.0 };
+            let len = kept_seconds(&tr.kind, dur).unwrap_or(dur);
             simple(
                 "null",
                 23,
@@ -572,8 +596,7 @@ pub fn make_copy(
         Kind::ClipInOther | Kind::Quote3 => {
             let (len, pad) = match tr.kind {
                 Kind::Quote3 => (3.0, 20.0),
-                _ if dur >= 20.0 => (10.0, 15.0),
-                _ => (dur / 3.0, 15.0),
+                _ => (kept_seconds(&tr.kind, dur).unwrap_or(dur), 15.0),
             };
             let start = if matches!(tr.kind, Kind::Quote3) {
                 (dur / 2.0 - 1.5).max(0.0)
@@ -760,6 +783,21 @@ pub fn run<S: Search + ?Sized>(
         };
         for (k, &(input, own)) in inputs.iter().enumerate() {
             let is_ref = own.is_some();
+            if is_ref
+                && tr.expect_match
+                && kept_seconds(&tr.kind, durations[k])
+                    .is_some_and(|s| !long_enough(&cfg.policy, s))
+            {
+                row.skipped += 1;
+                report.copies.push(CopyResult {
+                    transform: tr.name.to_string(),
+                    input: input.display().to_string(),
+                    reference: true,
+                    verdict: "skipped: too short".into(),
+                    ..Default::default()
+                });
+                continue;
+            }
             let out = cfg.work_dir.join(format!("{k:03}-{}.mp4", tr.name));
             let checked =
                 make_copy(cfg, tr, input, durations[k], &out).and_then(|()| hasher.query(&out));

@@ -18,6 +18,18 @@ use staydown::scan::{WalkOptions, walk};
 /// denser than the 1 fps of queries. Change it here; `--fps` overrides it per run.
 pub const BAN_FPS: f64 = 4.0;
 
+/// Consecutive banked frames within this many bits of their run's first frame are stored
+/// once (see [`staydown::index::WriterOptions`]).
+pub const BAN_COLLAPSE_BITS: u32 = 8;
+
+/// Writer options for banking with `collapse` bits (0: keep every frame).
+pub(crate) fn writer_options(collapse: u32) -> staydown::index::WriterOptions {
+    staydown::index::WriterOptions {
+        collapse_max_distance_bits: (collapse > 0).then_some(collapse),
+        ..Default::default()
+    }
+}
+
 /// Arguments of `staydown ban`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
@@ -53,6 +65,10 @@ pub struct Args {
     /// Frames per second to sample.
     #[arg(long, value_name = "F", default_value_t = BAN_FPS)]
     fps: f64,
+    /// Collapse consecutive frames within this many bits of their run's first frame into
+    /// one indexed frame with a time span (0 keeps every sampled frame).
+    #[arg(long, value_name = "BITS", default_value_t = BAN_COLLAPSE_BITS)]
+    collapse: u32,
     /// Bank the plain frames only, without the centre crops that let cropped or zoomed
     /// copies be found (the index is 4× smaller, crops of 5% or more are missed).
     #[arg(long)]
@@ -205,6 +221,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut index = Index::open_or_create(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
     let mut writer = index.writer()?;
+    writer.set_options(writer_options(args.collapse));
     let fingerprinter = Fingerprinter::new();
     let decode = DecodeOptions {
         fps: Some(args.fps),

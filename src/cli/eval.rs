@@ -40,9 +40,13 @@ pub struct Args {
     /// Also write the table as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Frames banked per second of each reference.
-    #[arg(long, value_name = "FPS", default_value_t = 5.0)]
+    /// Frames banked per second of each reference (as `staydown ban --fps`).
+    #[arg(long, value_name = "FPS", default_value_t = super::ban::BAN_FPS)]
     pub ref_fps: f64,
+    /// Collapse consecutive banked frames within this many bits (as `staydown ban
+    /// --collapse`; 0 keeps every frame).
+    #[arg(long, value_name = "BITS", default_value_t = super::ban::BAN_COLLAPSE_BITS)]
+    pub collapse: u32,
     /// Also bank these centre crops of every reference frame (fractions of width and height
     /// kept), for crops and zooms of the upload; `none` to bank the full frame only.
     #[arg(
@@ -185,6 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let index_dir = tmp.path().join("index");
     let mut index = Index::create(&index_dir)?;
     let mut writer = index.writer()?;
+    writer.set_options(super::ban::writer_options(args.collapse));
     let mut banked = 0usize;
     let mut ids = Vec::new();
     for path in &refs {
