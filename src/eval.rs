@@ -495,6 +495,11 @@ fn filler_source(seconds: f64) -> String {
     )
 }
 
+/// Cuts start this long after a round time, so that the copy's 1 fps samples fall between
+/// the frames any regular banking grid would keep (at 4 fps, 125 ms is halfway): an
+/// upload is cut wherever its uploader chose.
+const CUT_PHASE_S: f64 = 0.13;
+
 /// Seconds of the work a transformation keeps from a reference of `dur` seconds, for the
 /// transformations that cut (middle 50%, the clips): a 10 s clip of works of 20 s or more,
 /// half of shorter ones. `None` for the others (they keep the whole work).
@@ -575,7 +580,7 @@ pub fn make_copy(
             23,
             vec![
                 s("-ss"),
-                format!("{:.3}", dur * 0.25),
+                format!("{:.3}", dur * 0.25 + CUT_PHASE_S),
                 s("-t"),
                 format!("{:.3}", dur * 0.5),
             ],
@@ -587,7 +592,7 @@ pub fn make_copy(
                 23,
                 vec![
                     s("-ss"),
-                    format!("{:.3}", dur * 0.3),
+                    format!("{:.3}", dur * 0.3 + CUT_PHASE_S),
                     s("-t"),
                     format!("{len:.3}"),
                 ],
@@ -602,7 +607,7 @@ pub fn make_copy(
                 (dur / 2.0 - 1.5).max(0.0)
             } else {
                 dur * 0.3
-            };
+            } + CUT_PHASE_S;
             let fc = format!(
                 "[0:v]trim=start={start:.3}:duration={len:.3},setpts=PTS-STARTPTS,{norm}[c];\
                  {f1},{norm}[a];{f2},{norm}[b];[a][c][b]concat=n=3:v=1:a=0[v]",

@@ -13,14 +13,16 @@ use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, IndexWriter, WorkMeta};
 use staydown::scan::{WalkOptions, walk};
 
-/// Frames per second sampled from a banned video. The matcher needs references banked
-/// densely (several frames a second; near-identical neighbours are collapsed by the index),
-/// denser than the 1 fps of queries. Change it here; `--fps` overrides it per run.
-pub const BAN_FPS: f64 = 4.0;
+/// Frames per second sampled from a banned video (`None`: every frame). The matcher needs
+/// every frame of a work to have a close banked frame, whatever the sampling phase of the
+/// upload: banking every frame and collapsing runs within [`BAN_COLLAPSE_BITS`] puts every
+/// frame within 16 bits of a banked one, where 4 fps left 10% of the frames of the real
+/// fixture more than 30 bits away (measured in the README). `--fps` overrides it per run.
+pub const BAN_FPS: Option<f64> = None;
 
 /// Consecutive banked frames within this many bits of their run's first frame are stored
 /// once (see [`staydown::index::WriterOptions`]).
-pub const BAN_COLLAPSE_BITS: u32 = 8;
+pub const BAN_COLLAPSE_BITS: u32 = 16;
 
 /// Writer options for banking with `collapse` bits (0: keep every frame).
 pub(crate) fn writer_options(collapse: u32) -> staydown::index::WriterOptions {
@@ -62,9 +64,9 @@ pub struct Args {
     /// Replace a work already banned under the same id (else that is an error).
     #[arg(long)]
     replace: bool,
-    /// Frames per second to sample.
-    #[arg(long, value_name = "F", default_value_t = BAN_FPS)]
-    fps: f64,
+    /// Frames per second to sample [default: every frame].
+    #[arg(long, value_name = "F")]
+    fps: Option<f64>,
     /// Collapse consecutive frames within this many bits of their run's first frame into
     /// one indexed frame with a time span (0 keeps every sampled frame).
     #[arg(long, value_name = "BITS", default_value_t = BAN_COLLAPSE_BITS)]
@@ -189,8 +191,10 @@ fn canonical(p: &Path) -> PathBuf {
 
 /// Runs `staydown ban`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if !(args.fps.is_finite() && args.fps > 0.0) {
-        bail!("--fps must be a positive number, got {}", args.fps);
+    if let Some(fps) = args.fps
+        && !(fps.is_finite() && fps > 0.0)
+    {
+        bail!("--fps must be a positive number, got {fps}");
     }
     let rows = match &args.manifest {
         Some(p) => read_manifest(p)?,
@@ -224,7 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     writer.set_options(writer_options(args.collapse));
     let fingerprinter = Fingerprinter::new();
     let decode = DecodeOptions {
-        fps: Some(args.fps),
+        fps: args.fps.or(BAN_FPS),
         ..DecodeOptions::default()
     };
     let mut banned = Vec::new();

@@ -170,7 +170,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut index = Index::create(&index_dir)?;
     let decode = DecodeOptions {
-        fps: Some(BAN_FPS),
+        fps: BAN_FPS,
         ..DecodeOptions::default()
     };
     let fingerprints = WORKS

@@ -40,9 +40,10 @@ pub struct Args {
     /// Also write the table as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Frames banked per second of each reference (as `staydown ban --fps`).
-    #[arg(long, value_name = "FPS", default_value_t = super::ban::BAN_FPS)]
-    pub ref_fps: f64,
+    /// Frames banked per second of each reference, as `staydown ban --fps` [default:
+    /// every frame].
+    #[arg(long, value_name = "FPS")]
+    pub ref_fps: Option<f64>,
     /// Collapse consecutive banked frames within this many bits (as `staydown ban
     /// --collapse`; 0 keeps every frame).
     #[arg(long, value_name = "BITS", default_value_t = super::ban::BAN_COLLAPSE_BITS)]
@@ -176,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = args.policy.options()?;
     let hasher = CliHasher {
         reference: DecodeOptions {
-            fps: Some(args.ref_fps),
+            fps: args.ref_fps.or(super::ban::BAN_FPS),
             ..DecodeOptions::default()
         },
         bank_crops,

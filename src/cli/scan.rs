@@ -19,6 +19,10 @@ use staydown::scan::{Found, WalkOptions, quarantine, walk};
 
 use super::check::PolicyArgs;
 
+/// Rate at which a work is decoded for the report's thumbnails (the nearest frame to each
+/// evidence time is shown).
+const WORK_THUMB_FPS: f64 = 4.0;
+
 /// Scans files and directories of uploads against the index.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -122,7 +126,7 @@ fn thumbnails(path: &Path, outcome: &Outcome, query_fps: f64) -> Thumbnails {
         thumbs.upload = map;
     }
     for ((id, src), times) in work_times {
-        if let Ok(map) = report::frames_at(Path::new(&src), &times, super::ban::BAN_FPS) {
+        if let Ok(map) = report::frames_at(Path::new(&src), &times, WORK_THUMB_FPS) {
             thumbs
                 .works
                 .extend(map.into_iter().map(|(t, uri)| ((id.clone(), t), uri)));
