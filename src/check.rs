@@ -24,13 +24,61 @@ use crate::index::Search;
 use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
 use crate::report::Outcome;
 
-/// Centre crops banked beside every reference frame, as the share of width and height kept.
+/// A part of a frame hashed on its own beside the whole frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Region {
+    /// The centred crop keeping this share (0..=1) of the width and of the height.
+    Centre(f64),
+    /// The top of the frame, full width, keeping this share of the height.
+    Top(f64),
+    /// The bottom of the frame, full width, keeping this share of the height.
+    Bottom(f64),
+}
+
+impl Region {
+    /// The crop of `f` this region keeps.
+    pub fn crop(&self, f: &Frame) -> Crop {
+        let band = |keep: f64| {
+            ((f64::from(f.height) * keep.clamp(0.05, 1.0)).round() as u32).clamp(1, f.height.max(1))
+        };
+        match *self {
+            Region::Centre(keep) => centre_crop(f, keep),
+            Region::Top(keep) => Crop {
+                bottom: f.height - band(keep),
+                ..Crop::default()
+            },
+            Region::Bottom(keep) => Crop {
+                top: f.height - band(keep),
+                ..Crop::default()
+            },
+        }
+    }
+}
+
+/// The regions banked beside every reference frame.
 ///
-/// PDQ moves 22–26 bits for a 3% centre crop and 40–50 bits for 5%, so a cropped or zoomed
-/// re-upload is found only if a crop close to it was banked. Three crops make an index 4× as
-/// large (see the README for the measured recall and cost); `ban --no-crops` banks the plain
-/// frames alone.
-pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
+/// Centre crops: PDQ moves 22–26 bits for a 3% centre crop and 40–50 bits for 5%, so a
+/// cropped or zoomed re-upload is found only if a crop close to it was banked.
+///
+/// Bands: a caption burned in along the bottom or a logo in a corner moves PDQ 30–50 bits
+/// for the whole frame, but the band of the frame without it stays within a few bits
+/// (measured on the real fixture with the reference `pdqhash`: a bottom caption, 32.7 bits
+/// for the frame, 1.5 for its top 78%; a top-right logo, 41.5 bits for the frame, 0.9 for
+/// its bottom 75%). Uploads are hashed with the same bands ([`QUERY_REGIONS`]).
+///
+/// The five regions make an index 6× as large as the plain frames alone (see the README for
+/// the measured recall and cost); `ban --no-crops` banks the plain frames alone.
+pub const BANK_REGIONS: [Region; 5] = [
+    Region::Centre(0.95),
+    Region::Centre(0.90),
+    Region::Centre(0.85),
+    Region::Top(0.75),
+    Region::Bottom(0.75),
+];
+
+/// The regions an upload is hashed with beside the whole frame (each with its mirror): the
+/// bands of [`BANK_REGIONS`], for captions and logos.
+pub const QUERY_REGIONS: [Region; 2] = [Region::Top(0.75), Region::Bottom(0.75)];
 
 /// The centred crop of `f` keeping `keep` (0..=1) of its width and height.
 pub fn centre_crop(f: &Frame, keep: f64) -> Crop {
@@ -72,7 +120,27 @@ pub fn fingerprint_each(
     mut source: FrameSource,
     variants: Vec<(Fingerprinter, FrameMap)>,
 ) -> Result<Vec<Fingerprint>> {
-    let results = thread::scope(|s| {
+    let results = fingerprint_stream(|| source.next_frame(), variants)?;
+    let info = source.info();
+    Ok(results
+        .into_iter()
+        .map(|fp| Fingerprint {
+            duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+            width: info.width,
+            height: info.height,
+            fps: info.fps,
+            ..fp
+        })
+        .collect())
+}
+
+/// Feeds the frames `next` yields to one hashing thread per variant (see
+/// [`fingerprint_each`]).
+fn fingerprint_stream(
+    mut next: impl FnMut() -> Result<Option<Frame>>,
+    variants: Vec<(Fingerprinter, FrameMap)>,
+) -> Result<Vec<Fingerprint>> {
+    thread::scope(|s| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for (fingerprinter, map) in variants {
@@ -82,7 +150,7 @@ pub fn fingerprint_each(
         }
         let mut decode_error = None;
         'frames: loop {
-            match source.next_frame() {
+            match next() {
                 Ok(Some(frame)) => {
                     for (tx, map) in &senders {
                         if tx.send(map(&frame)).is_err() {
@@ -112,22 +180,11 @@ pub fn fingerprint_each(
             Some(e) => Err(e),
             None => fps.into_iter().collect::<Result<Vec<_>>>(),
         }
-    })?;
-    let info = source.info();
-    Ok(results
-        .into_iter()
-        .map(|fp| Fingerprint {
-            duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
-            width: info.width,
-            height: info.height,
-            fps: info.fps,
-            ..fp
-        })
-        .collect())
+    })
 }
 
-/// The fingerprints a reference is banked with: the plain frames first, then one per centre
-/// crop in `crops` (see [`BANK_CROPS`]). Pass them to
+/// The fingerprints a reference is banked with: the plain frames first, then one per region
+/// in `regions` (see [`BANK_REGIONS`]). Pass them to
 /// [`IndexWriter::add_work_variants`](crate::index::IndexWriter::add_work_variants).
 ///
 /// # Errors
@@ -136,7 +193,7 @@ pub fn reference_fingerprints(
     path: impl AsRef<Path>,
     decode: &DecodeOptions,
     fingerprinter: &Fingerprinter,
-    crops: &[f64],
+    regions: &[Region],
 ) -> Result<Vec<Fingerprint>> {
     let source = FrameSource::open(path, decode)?;
     let plain = Fingerprinter {
@@ -145,10 +202,10 @@ pub fn reference_fingerprints(
     };
     let mut variants: Vec<(Fingerprinter, FrameMap)> =
         vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
-    for &keep in crops {
+    for &region in regions {
         variants.push((
             plain.clone(),
-            Box::new(move |f: &Frame| f.cropped(&centre_crop(f, keep))),
+            Box::new(move |f: &Frame| f.cropped(&region.crop(f))),
         ));
     }
     fingerprint_each(source, variants)
@@ -158,7 +215,9 @@ pub fn reference_fingerprints(
 /// its mirror image (hashed from the flipped pixels: the mirror derived from the DCT is up
 /// to ~28 bits off, because PDQ's box filter is not symmetric) when `mirror`; with `pip`,
 /// five more fingerprints of the same frames (each quadrant and the centre at half size)
-/// for picture-in-picture copies. Match them with [`Matcher::match_variants`].
+/// for picture-in-picture copies; then one fingerprint per region in `regions` (see
+/// [`QUERY_REGIONS`]), each with its mirrors when `mirror`. Match them with
+/// [`Matcher::match_variants`].
 ///
 /// # Errors
 /// The decoder's errors, naming the file.
@@ -167,46 +226,109 @@ pub fn upload_fingerprints(
     fingerprinter: &Fingerprinter,
     mirror: bool,
     pip: bool,
+    regions: &[Region],
 ) -> Result<Vec<Fingerprint>> {
-    let plain = Fingerprinter {
-        with_mirror: false,
-        ..fingerprinter.clone()
-    };
-    let mut variants: Vec<(Fingerprinter, FrameMap)> =
-        vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
-    if mirror {
-        variants.push((plain.clone(), Box::new(flip)));
+    let hashing = UploadHashing::new(fingerprinter, mirror, pip, regions);
+    let mut fps = fingerprint_each(source, hashing.variants)?;
+    hashing.layout.pair_mirrors(&mut fps);
+    Ok(fps)
+}
+
+/// Where the flipped variants of [`upload_fingerprints`] sit, to fold them into mirrors.
+#[derive(Clone, Copy)]
+struct MirrorLayout {
+    mirror: bool,
+    first_region: usize,
+}
+
+impl MirrorLayout {
+    /// Folds each flipped fingerprint into the mirror hashes of the one it follows.
+    fn pair_mirrors(self, fps: &mut Vec<Fingerprint>) {
+        if !self.mirror || fps.len() < 2 {
+            return;
+        }
+        let mut i = self.first_region;
+        while i + 1 < fps.len() {
+            let flipped = fps.remove(i + 1);
+            attach_mirrors(&mut fps[i], &flipped);
+            i += 1;
+        }
+        let flipped = fps.remove(1);
+        attach_mirrors(&mut fps[0], &flipped);
     }
-    if pip {
-        let parts = Fingerprinter {
-            crop_borders: false,
-            ..plain.clone()
+}
+
+/// The frame maps an upload is hashed with.
+struct UploadHashing {
+    variants: Vec<(Fingerprinter, FrameMap)>,
+    layout: MirrorLayout,
+}
+
+impl UploadHashing {
+    fn new(fingerprinter: &Fingerprinter, mirror: bool, pip: bool, regions: &[Region]) -> Self {
+        let plain = Fingerprinter {
+            with_mirror: false,
+            ..fingerprinter.clone()
         };
-        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
+        let mut variants: Vec<(Fingerprinter, FrameMap)> =
+            vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+        if mirror {
+            variants.push((plain.clone(), Box::new(flip)));
+        }
+        if pip {
+            let parts = Fingerprinter {
+                crop_borders: false,
+                ..plain.clone()
+            };
+            for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
+                variants.push((
+                    parts.clone(),
+                    Box::new(move |f: &Frame| {
+                        let (w, h) = (f.width / 2, f.height / 2);
+                        let left = (f64::from(f.width) * fx) as u32;
+                        let top = (f64::from(f.height) * fy) as u32;
+                        f.cropped(&Crop {
+                            left,
+                            top,
+                            right: f.width - left - w,
+                            bottom: f.height - top - h,
+                        })
+                    }),
+                ));
+            }
+        }
+        // Each region, then (with `mirror`) the same region of the flipped frame. The bands are
+        // symmetric left to right, so the flipped frame's band is the band's mirror image.
+        let first_region = variants.len();
+        for &region in regions {
             variants.push((
-                parts.clone(),
-                Box::new(move |f: &Frame| {
-                    let (w, h) = (f.width / 2, f.height / 2);
-                    let left = (f64::from(f.width) * fx) as u32;
-                    let top = (f64::from(f.height) * fy) as u32;
-                    f.cropped(&Crop {
-                        left,
-                        top,
-                        right: f.width - left - w,
-                        bottom: f.height - top - h,
-                    })
-                }),
+                plain.clone(),
+                Box::new(move |f: &Frame| f.cropped(&region.crop(f))),
             ));
+            if mirror {
+                variants.push((
+                    plain.clone(),
+                    Box::new(move |f: &Frame| flip(&f.cropped(&region.crop(f)))),
+                ));
+            }
+        }
+        UploadHashing {
+            variants,
+            layout: MirrorLayout {
+                mirror,
+                first_region,
+            },
         }
     }
-    let mut fps = fingerprint_each(source, variants)?;
-    if mirror {
-        let flipped = fps.remove(1);
-        for (f, m) in fps[0].frames.iter_mut().zip(&flipped.frames) {
+}
+
+/// Sets each frame's mirror hash from the fingerprint of the flipped frames.
+fn attach_mirrors(fp: &mut Fingerprint, flipped: &Fingerprint) {
+    for (f, m) in fp.frames.iter_mut().zip(&flipped.frames) {
+        if f.pts_ms == m.pts_ms {
             f.mirror = Some(m.hash);
         }
     }
-    Ok(fps)
 }
 
 /// Everything that decides how an upload is checked.
@@ -224,6 +346,8 @@ pub struct CheckOptions {
     /// Also search each quadrant and the centre at half size (picture-in-picture copies);
     /// six fingerprints per upload instead of one. Default off.
     pub pip: bool,
+    /// Regions of each frame hashed beside it (default [`QUERY_REGIONS`]).
+    pub regions: Vec<Region>,
 }
 
 impl Default for CheckOptions {
@@ -234,6 +358,7 @@ impl Default for CheckOptions {
             matcher: MatchOptions::default(),
             policy: Policy::default(),
             pip: false,
+            regions: QUERY_REGIONS.to_vec(),
         }
     }
 }
@@ -316,13 +441,6 @@ impl<S: Search> Checker<S> {
         &self.options
     }
 
-    fn fingerprinter(&self) -> Fingerprinter {
-        Fingerprinter {
-            with_mirror: self.options.matcher.mirrored,
-            ..self.options.fingerprinter.clone()
-        }
-    }
-
     fn matcher(&self) -> Matcher<'_, S> {
         Matcher::new(&self.index)
             .with_options(self.options.matcher)
@@ -343,6 +461,7 @@ impl<S: Search> Checker<S> {
             &self.options.fingerprinter,
             self.options.matcher.mirrored,
             self.options.pip,
+            &self.options.regions,
         )?;
         let refs: Vec<&Fingerprint> = variants.iter().collect();
         let verdict = self.matcher().match_variants(&refs);
@@ -364,10 +483,20 @@ impl<S: Search> Checker<S> {
     /// Starts checking frames the caller decodes itself; see [`CheckSession`].
     pub fn session(&self) -> CheckSession<'_, S> {
         let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
-        let fingerprinter = self.fingerprinter();
+        let hashing = UploadHashing::new(
+            &self.options.fingerprinter,
+            self.options.matcher.mirrored,
+            self.options.pip,
+            &self.options.regions,
+        );
         let worker = thread::Builder::new()
             .name("staydown-hash".into())
-            .spawn(move || fingerprinter.fingerprint_frames(rx))
+            .spawn(move || {
+                let layout = hashing.layout;
+                let mut fps = fingerprint_stream(|| Ok(rx.recv().ok()), hashing.variants)?;
+                layout.pair_mirrors(&mut fps);
+                Ok(fps)
+            })
             .ok();
         CheckSession {
             checker: self,
@@ -383,7 +512,8 @@ impl<S: Search> Checker<S> {
 /// Frames a session queues for hashing before [`CheckSession::push`] waits.
 const SESSION_QUEUE: usize = 8;
 
-/// Frames pushed by a pipeline, hashed on a helper thread as they arrive.
+/// Frames pushed by a pipeline, hashed as they arrive on helper threads (one per hashed
+/// variant: the frame, its mirror, its bands), exactly as [`Checker::check_path`] hashes.
 ///
 /// Frames must come in presentation order. They are sampled at the checker's decode rate
 /// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, so pushing
@@ -392,7 +522,7 @@ const SESSION_QUEUE: usize = 8;
 pub struct CheckSession<'a, S> {
     checker: &'a Checker<S>,
     tx: Option<mpsc::SyncSender<Frame>>,
-    worker: Option<thread::JoinHandle<Result<Fingerprint>>>,
+    worker: Option<thread::JoinHandle<Result<Vec<Fingerprint>>>>,
     next_ms: u64,
     last_ms: Option<u64>,
     pushed: u64,
@@ -448,7 +578,7 @@ impl<S: Search> CheckSession<'_, S> {
         Ok(())
     }
 
-    fn join(&mut self) -> Result<Fingerprint> {
+    fn join(&mut self) -> Result<Vec<Fingerprint>> {
         match self.worker.take() {
             Some(handle) => handle.join().unwrap_or_else(|_| {
                 Err(Error::InvalidArgument(
@@ -467,11 +597,18 @@ impl<S: Search> CheckSession<'_, S> {
     /// The hashing thread's error.
     pub fn finish(mut self) -> Result<Checked> {
         self.tx = None;
-        let mut fingerprint = self.join()?;
+        let mut variants = self.join()?;
         if let (Some(last), Some(fps)) = (self.last_ms, self.checker.options.decode.fps) {
-            fingerprint.duration_ms = last + (1000.0 / fps.max(1.0)) as u64;
+            for v in &mut variants {
+                v.duration_ms = last + (1000.0 / fps.max(1.0)) as u64;
+            }
         }
-        Ok(self.checker.check_fingerprint(fingerprint))
+        let refs: Vec<&Fingerprint> = variants.iter().collect();
+        let verdict = self.checker.matcher().match_variants(&refs);
+        Ok(Checked {
+            fingerprint: variants.swap_remove(0),
+            verdict,
+        })
     }
 }
 

@@ -27,7 +27,7 @@
 //! `Checker<Snapshot>` is `Send + Sync`.
 //!
 //! ```
-//! use staydown::check::{BANK_CROPS, Checker, reference_fingerprints};
+//! use staydown::check::{BANK_REGIONS, Checker, reference_fingerprints};
 //! use staydown::decode::DecodeOptions;
 //! use staydown::fingerprint::Fingerprinter;
 //! use staydown::index::{Index, WorkMeta};
@@ -41,7 +41,7 @@
 //! // Ban the work (4 frames a second and three centre crops, as `staydown ban` does).
 //! let mut index = Index::create(dir.path().join("index"))?;
 //! let bank = DecodeOptions { fps: Some(4.0), ..DecodeOptions::default() };
-//! let fps = reference_fingerprints(&work, &bank, &Fingerprinter::new(), &BANK_CROPS)?;
+//! let fps = reference_fingerprints(&work, &bank, &Fingerprinter::new(), &BANK_REGIONS)?;
 //! let mut writer = index.writer()?;
 //! let meta = WorkMeta { id: "w1".into(), notice: "TD-1".into(), ..WorkMeta::default() };
 //! writer.add_work_variants(meta, &fps.iter().collect::<Vec<_>>())?;

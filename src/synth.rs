@@ -144,6 +144,7 @@ enum Spatial {
     Pad { left: u32, top: u32 },
     Resize,
     Noise { amplitude: u8, seed: u64 },
+    Caption { top: u32, height: u32 },
 }
 
 impl Video {
@@ -287,6 +288,22 @@ impl Video {
         )
     }
 
+    /// Burns in a caption: a dark bar across the middle 80% of the width, `height_fraction`
+    /// of the height, ending `margin_fraction` of the height above the bottom edge, with
+    /// white text-like glyph blocks on it, the same on every frame (a subtitle line held).
+    pub fn caption(&self, height_fraction: f64, margin_fraction: f64) -> Video {
+        let h = f64::from(self.height);
+        let height = ((h * height_fraction.clamp(0.0, 1.0)).round() as u32).clamp(1, self.height);
+        let bottom =
+            ((h * margin_fraction.clamp(0.0, 1.0)).round() as u32).min(self.height - height);
+        let top = self.height - bottom - height;
+        self.with(
+            self.width,
+            self.height,
+            Node::Spatial(self.clone(), Spatial::Caption { top, height }),
+        )
+    }
+
     /// Keeps the frames from `start_ms` (inclusive) to `end_ms` (exclusive).
     pub fn trim(&self, start_ms: u64, end_ms: u64) -> Video {
         let fps = u64::from(self.fps);
@@ -412,6 +429,23 @@ impl Video {
                             let r = rng.next_u64();
                             let n = (r % (2 * a as u64 + 1)) as i32 - a;
                             *v = (i32::from(*v) + n).clamp(0, 255) as u8;
+                        }
+                    }
+                    Spatial::Caption { top, height } => {
+                        inner.render(index, out);
+                        let (top, height) = (*top as usize, *height as usize);
+                        let (x0, x1) = (w / 10, w - w / 10);
+                        let glyph = (height / 2).max(2);
+                        for y in top..top + height {
+                            let row = &mut out[y * w..(y + 1) * w];
+                            let inside = y >= top + height / 4 && y < top + height / 4 + glyph;
+                            for (x, v) in row.iter_mut().enumerate().take(x1).skip(x0) {
+                                // Glyphs: blocks of varying width with one-pixel gaps.
+                                let k = (x - x0) / glyph.max(1);
+                                let lit =
+                                    inside && (k * 7 + 3) % 5 != 0 && (x - x0) % glyph.max(1) != 0;
+                                *v = if lit { 235 } else { 24 };
+                            }
                         }
                     }
                     Spatial::Crop { left, top } => {

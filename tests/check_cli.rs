@@ -113,3 +113,29 @@ fn exact_copy_of_a_demo_sized_work_matches() {
         .expect_code(1);
     assert!(out.contains("MATCH"), "{out}");
 }
+
+#[test]
+fn burned_in_caption_is_found_by_the_top_band() {
+    let dir = banked("check-caption");
+    staydown::synth::SynthVideo::new(101)
+        .size(160, 120)
+        .fps(10)
+        .duration_ms(20_000)
+        .video()
+        .caption(0.14, 0.06)
+        .save_y4m(dir.join("captioned.y4m"))
+        .unwrap();
+    let json = dir
+        .command()
+        .args(["check", "captioned.y4m", "--index", "index", "--json"])
+        .expect_code(1);
+    let v: Value = serde_json::from_str(json.trim()).expect("JSON");
+    assert_eq!(v["matches"][0]["work"], "w1", "{v}");
+    // The whole frame alone does not survive the caption: without the bands the copy is
+    // not flagged.
+    let out = dir
+        .command()
+        .args(["check", "captioned.y4m", "--index", "index", "--no-bands"])
+        .output();
+    assert_ne!(out.status.code(), Some(1), "{out:?}");
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use staydown::Error;
-use staydown::check::{BANK_CROPS, reference_fingerprints};
+use staydown::check::{BANK_REGIONS, Region, reference_fingerprints};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, IndexWriter, WorkMeta};
@@ -71,8 +71,9 @@ pub struct Args {
     /// one indexed frame with a time span (0 keeps every sampled frame).
     #[arg(long, value_name = "BITS", default_value_t = BAN_COLLAPSE_BITS)]
     collapse: u32,
-    /// Bank the plain frames only, without the centre crops that let cropped or zoomed
-    /// copies be found (the index is 4× smaller, crops of 5% or more are missed).
+    /// Bank the plain frames only, without the centre crops and bands that let cropped,
+    /// zoomed, captioned or logoed copies be found (the index is 6× smaller; crops of 5% or
+    /// more and most burned-in captions and logos are missed).
     #[arg(long)]
     no_crops: bool,
 }
@@ -252,7 +253,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             source: Some(canonical(video).to_string_lossy().into_owned()),
             ..WorkMeta::default()
         };
-        let crops: &[f64] = if args.no_crops { &[] } else { &BANK_CROPS };
+        let crops: &[Region] = if args.no_crops { &[] } else { &BANK_REGIONS };
         let result = reference_fingerprints(video, &decode, &fingerprinter, crops)
             .map_err(anyhow::Error::from)
             .and_then(|fps| {

@@ -43,6 +43,10 @@ pub struct PolicyArgs {
     /// Do not search mirrored frames.
     #[arg(long)]
     pub no_mirror: bool,
+    /// Do not search the top and bottom three quarters of each frame on their own (they
+    /// find copies with a burned-in caption or logo; three times the searches).
+    #[arg(long)]
+    pub no_bands: bool,
     /// Also search the four quadrants and the centre of every frame at half size, for
     /// picture-in-picture uploads (six times the searches).
     #[arg(long)]
@@ -144,6 +148,11 @@ impl PolicyArgs {
             matcher,
             policy: self.policy()?,
             pip: self.pip,
+            regions: if self.no_bands {
+                Vec::new()
+            } else {
+                staydown::check::QUERY_REGIONS.to_vec()
+            },
         })
     }
 

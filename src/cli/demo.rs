@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use staydown::check::{BANK_CROPS, reference_fingerprints};
+use staydown::check::{BANK_REGIONS, reference_fingerprints};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::{Index, WorkMeta};
@@ -177,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|w| {
             let path = works_dir.join(format!("{}.y4m", w.0));
-            reference_fingerprints(&path, &decode, &Fingerprinter::new(), &BANK_CROPS)
+            reference_fingerprints(&path, &decode, &Fingerprinter::new(), &BANK_REGIONS)
                 .map(|fps| (path, fps))
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use staydown::check::Region;
 use staydown::decode::DecodeOptions;
 use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
 use staydown::fingerprint::Fingerprinter;
@@ -75,8 +76,10 @@ pub struct Args {
 pub struct CliHasher {
     /// Decoding of references.
     pub reference: DecodeOptions,
-    /// Centre crops banked besides the full frame (fraction kept).
-    pub bank_crops: Vec<f64>,
+    /// Regions banked besides the full frame.
+    pub bank_regions: Vec<Region>,
+    /// Regions of copies hashed besides the full frame.
+    pub query_regions: Vec<Region>,
     /// Decoding of copies.
     pub query: DecodeOptions,
     /// Also hash mirrors of query frames.
@@ -91,7 +94,7 @@ impl EvalHasher for CliHasher {
             path,
             &self.reference,
             &Fingerprinter::new(),
-            &self.bank_crops,
+            &self.bank_regions,
         )
     }
 
@@ -101,6 +104,7 @@ impl EvalHasher for CliHasher {
             &Fingerprinter::new(),
             self.mirror,
             self.pip,
+            &self.query_regions,
         )
     }
 }
@@ -175,12 +179,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<_>>()?;
     let options = args.policy.options()?;
+    let query_regions = args.policy.check_options()?.regions;
+    let mut bank_regions: Vec<Region> = bank_crops.into_iter().map(Region::Centre).collect();
+    bank_regions.extend(query_regions.iter().copied());
     let hasher = CliHasher {
         reference: DecodeOptions {
             fps: args.ref_fps.or(super::ban::BAN_FPS),
             ..DecodeOptions::default()
         },
-        bank_crops,
+        bank_regions,
+        query_regions,
         query: args.policy.decode()?,
         mirror: options.mirrored,
         pip: args.policy.pip,
@@ -246,11 +254,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} references ({} frame hashes banked, {} crops per frame), {} distractors; \
+        "{} references ({} frame hashes banked, {} regions per frame), {} distractors; \
          staydown | vPDQ-style baseline ({}% of frames within 31 bits)",
         report.references,
         report.banked_frames,
-        hasher.bank_crops.len(),
+        hasher.bank_regions.len(),
         report.distractors,
         report.baseline_percent
     )?;
