@@ -55,6 +55,10 @@ impl Region {
     }
 }
 
+/// Centre crops banked beside every reference frame, as the share of width and height kept
+/// (the [`Region::Centre`] entries of [`BANK_REGIONS`]).
+pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
+
 /// The regions banked beside every reference frame.
 ///
 /// Centre crops: PDQ moves 22–26 bits for a 3% centre crop and 40–50 bits for 5%, so a
@@ -69,9 +73,9 @@ impl Region {
 /// The five regions make an index 6× as large as the plain frames alone (see the README for
 /// the measured recall and cost); `ban --no-crops` banks the plain frames alone.
 pub const BANK_REGIONS: [Region; 5] = [
-    Region::Centre(0.95),
-    Region::Centre(0.90),
-    Region::Centre(0.85),
+    Region::Centre(BANK_CROPS[0]),
+    Region::Centre(BANK_CROPS[1]),
+    Region::Centre(BANK_CROPS[2]),
     Region::Top(0.75),
     Region::Bottom(0.75),
 ];
