@@ -17,9 +17,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 
-use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale};
+use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale, resample_bilinear};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter};
+use crate::geometry::{InsetDetector, ROTATION_GRID_DEG, rotate, rotation_keep};
 use crate::index::Search;
 use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
 use crate::report::Outcome;
@@ -62,6 +63,10 @@ pub fn flip(f: &Frame) -> Frame {
 /// A change applied to every decoded frame before one of several fingerprints is made.
 pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
 
+/// A hashing thread's work: it receives every decoded frame and returns a fingerprint, or
+/// `None` when it has nothing to add (an inset search that found no inset).
+type Worker<'a> = Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Option<Fingerprint>> + Send + 'a>;
+
 /// Decodes `source` once and makes one fingerprint per `(fingerprinter, map)` pair, each on
 /// its own thread behind a small bounded queue, so nothing holds the whole video. The
 /// fingerprints carry the source's duration, size and frame rate.
@@ -69,23 +74,44 @@ pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
 /// # Errors
 /// The decoder's errors; a hashing thread's error.
 pub fn fingerprint_each(
-    mut source: FrameSource,
+    source: FrameSource,
     variants: Vec<(Fingerprinter, FrameMap)>,
 ) -> Result<Vec<Fingerprint>> {
+    let workers: Vec<Worker<'static>> = variants
+        .into_iter()
+        .map(|(fingerprinter, map)| -> Worker<'static> {
+            Box::new(move |rx: mpsc::Receiver<Frame>| {
+                fingerprinter
+                    .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
+                    .map(Some)
+            })
+        })
+        .collect();
+    Ok(run_workers(source, workers)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Decodes `source` once, sending every frame to each worker on its own thread.
+fn run_workers(
+    mut source: FrameSource,
+    workers: Vec<Worker<'_>>,
+) -> Result<Vec<Option<Fingerprint>>> {
     let results = thread::scope(|s| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for (fingerprinter, map) in variants {
+        for work in workers {
             let (tx, rx) = mpsc::sync_channel::<Frame>(4);
-            senders.push((tx, map));
-            handles.push(s.spawn(move || fingerprinter.fingerprint_frames(rx)));
+            senders.push(tx);
+            handles.push(s.spawn(move || work(rx)));
         }
         let mut decode_error = None;
         'frames: loop {
             match source.next_frame() {
                 Ok(Some(frame)) => {
-                    for (tx, map) in &senders {
-                        if tx.send(map(&frame)).is_err() {
+                    for tx in &senders {
+                        if tx.send(frame.clone()).is_err() {
                             break 'frames;
                         }
                     }
@@ -98,7 +124,7 @@ pub fn fingerprint_each(
             }
         }
         drop(senders);
-        let fps: Vec<Result<Fingerprint>> = handles
+        let fps: Vec<Result<Option<Fingerprint>>> = handles
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
@@ -116,12 +142,14 @@ pub fn fingerprint_each(
     let info = source.info();
     Ok(results
         .into_iter()
-        .map(|fp| Fingerprint {
-            duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
-            width: info.width,
-            height: info.height,
-            fps: info.fps,
-            ..fp
+        .map(|fp| {
+            fp.map(|fp| Fingerprint {
+                duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+                width: info.width,
+                height: info.height,
+                fps: info.fps,
+                ..fp
+            })
         })
         .collect())
 }
@@ -154,59 +182,170 @@ pub fn reference_fingerprints(
     fingerprint_each(source, variants)
 }
 
-/// The fingerprints an upload is checked with: the plain frames, each carrying the hash of
-/// its mirror image (hashed from the flipped pixels: the mirror derived from the DCT is up
-/// to ~28 bits off, because PDQ's box filter is not symmetric) when `mirror`; with `pip`,
-/// five more fingerprints of the same frames (each quadrant and the centre at half size)
-/// for picture-in-picture copies. Match them with [`Matcher::match_variants`].
+/// Which variants of its frames an upload is searched with, besides the plain frames.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryVariants {
+    /// Carry each frame's mirror hash, hashed from the flipped pixels (the mirror derived
+    /// from the DCT is up to ~28 bits off, because PDQ's box filter is not symmetric).
+    /// Default true.
+    pub mirror: bool,
+    /// Look for a picture-in-picture inset over the first frames (see
+    /// [`geometry`](crate::geometry)) and, when one is found, hash every frame cropped to
+    /// it and scaled back to the frame's width. `None` turns it off. Default on.
+    pub inset: Option<InsetDetector>,
+    /// Also hash each frame rotated back by these angles, in degrees (see
+    /// [`ROTATION_GRID_DEG`], the default), cropped to a centre crop from `banked_crops`
+    /// that leaves out the black corners. Empty turns it off.
+    pub rotations_deg: Vec<f64>,
+    /// The centre crops references were banked with (default [`BANK_CROPS`]).
+    pub banked_crops: Vec<f64>,
+}
+
+impl Default for QueryVariants {
+    fn default() -> Self {
+        QueryVariants {
+            mirror: true,
+            inset: Some(InsetDetector::default()),
+            rotations_deg: ROTATION_GRID_DEG.to_vec(),
+            banked_crops: BANK_CROPS.to_vec(),
+        }
+    }
+}
+
+impl QueryVariants {
+    /// The plain frames only (with mirrors when `mirror`).
+    pub fn plain(mirror: bool) -> Self {
+        QueryVariants {
+            mirror,
+            inset: None,
+            rotations_deg: Vec::new(),
+            banked_crops: BANK_CROPS.to_vec(),
+        }
+    }
+}
+
+/// The inset variant's worker: holds the first `window` frames, finds the inset in them
+/// (after removing black bars, so a windowboxed picture is not taken for an inset), then
+/// hashes every frame of that size cropped to the inset and scaled back to the frame's
+/// width. Without an inset it only drains its queue.
+fn inset_fingerprint(
+    rx: mpsc::Receiver<Frame>,
+    fingerprinter: &Fingerprinter,
+    detector: &InsetDetector,
+) -> Result<Option<Fingerprint>> {
+    let mut frames = rx.iter();
+    let window: Vec<Frame> = frames
+        .by_ref()
+        .take(fingerprinter.border_window.max(detector.min_frames))
+        .collect();
+    let Some(first) = window.first() else {
+        return Ok(None);
+    };
+    let (w, h) = (first.width, first.height);
+    let bars = if fingerprinter.crop_borders {
+        fingerprinter.border.detect(&window)
+    } else {
+        Crop::default()
+    };
+    let bars = if bars.fits(w, h) {
+        bars
+    } else {
+        Crop::default()
+    };
+    let unbarred: Vec<Frame> = window
+        .iter()
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| f.cropped(&bars))
+        .collect();
+    let Some(inset) = detector.detect(&unbarred) else {
+        frames.for_each(drop);
+        return Ok(None);
+    };
+    let crop = Crop {
+        left: bars.left + inset.left,
+        top: bars.top + inset.top,
+        right: bars.right + inset.right,
+        bottom: bars.bottom + inset.bottom,
+    };
+    let (cw, ch) = crop.size_of(w, h);
+    let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
+    let plain = Fingerprinter {
+        with_mirror: false,
+        crop_borders: false,
+        ..fingerprinter.clone()
+    };
+    let crops = window
+        .into_iter()
+        .chain(frames)
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| resample_bilinear(&f.cropped(&crop), w, out_h));
+    plain.fingerprint_frames(crops).map(Some)
+}
+
+/// The fingerprints an upload is checked with: first the plain frames, each carrying the
+/// hash of its mirror image when `variants.mirror`; then, when asked, the frames cropped to
+/// a detected picture-in-picture inset (only if one was found) and the frames rotated back
+/// by each angle of `variants.rotations_deg`. All share the plain frames' times: match them
+/// with [`Matcher::match_variants`].
+///
+/// *Performance*: one decode; each variant is one more PDQ hash per frame on its own
+/// thread (plus a bilinear rotation or crop-and-scale of a 256-pixel-wide plane), and one
+/// more search per frame in the matcher.
 ///
 /// # Errors
 /// The decoder's errors, naming the file.
 pub fn upload_fingerprints(
     source: FrameSource,
     fingerprinter: &Fingerprinter,
-    mirror: bool,
-    pip: bool,
+    variants: &QueryVariants,
 ) -> Result<Vec<Fingerprint>> {
     let plain = Fingerprinter {
         with_mirror: false,
         ..fingerprinter.clone()
     };
-    let mut variants: Vec<(Fingerprinter, FrameMap)> =
-        vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
-    if mirror {
-        variants.push((plain.clone(), Box::new(flip)));
+    let simple = |fingerprinter: Fingerprinter, map: FrameMap| -> Worker<'_> {
+        Box::new(move |rx: mpsc::Receiver<Frame>| {
+            fingerprinter
+                .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
+                .map(Some)
+        })
+    };
+    let mut workers: Vec<Worker<'_>> = vec![simple(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+    if variants.mirror {
+        workers.push(simple(plain.clone(), Box::new(flip)));
     }
-    if pip {
-        let parts = Fingerprinter {
-            crop_borders: false,
-            ..plain.clone()
-        };
-        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
-            variants.push((
-                parts.clone(),
-                Box::new(move |f: &Frame| {
-                    let (w, h) = (f.width / 2, f.height / 2);
-                    let left = (f64::from(f.width) * fx) as u32;
-                    let top = (f64::from(f.height) * fy) as u32;
-                    f.cropped(&Crop {
-                        left,
-                        top,
-                        right: f.width - left - w,
-                        bottom: f.height - top - h,
-                    })
-                }),
-            ));
+    if let Some(detector) = variants.inset {
+        let plain = plain.clone();
+        workers.push(Box::new(move |rx: mpsc::Receiver<Frame>| {
+            inset_fingerprint(rx, &plain, &detector)
+        }));
+    }
+    let turned = Fingerprinter {
+        crop_borders: false,
+        ..plain.clone()
+    };
+    for &degrees in &variants.rotations_deg {
+        let banked = variants.banked_crops.clone();
+        workers.push(simple(
+            turned.clone(),
+            Box::new(move |f: &Frame| {
+                let keep = rotation_keep(f.width, f.height, degrees, &banked);
+                let back = rotate(f, -degrees);
+                back.cropped(&centre_crop(&back, keep))
+            }),
+        ));
+    }
+    let mut fps = run_workers(source, workers)?;
+    if variants.mirror {
+        if let Some(flipped) = fps.remove(1) {
+            if let Some(Some(first)) = fps.first_mut() {
+                for (f, m) in first.frames.iter_mut().zip(&flipped.frames) {
+                    f.mirror = Some(m.hash);
+                }
+            }
         }
     }
-    let mut fps = fingerprint_each(source, variants)?;
-    if mirror {
-        let flipped = fps.remove(1);
-        for (f, m) in fps[0].frames.iter_mut().zip(&flipped.frames) {
-            f.mirror = Some(m.hash);
-        }
-    }
-    Ok(fps)
+    Ok(fps.into_iter().flatten().collect())
 }
 
 /// Everything that decides how an upload is checked.
@@ -221,9 +360,10 @@ pub struct CheckOptions {
     pub matcher: MatchOptions,
     /// Thresholds from segments to a verdict.
     pub policy: Policy,
-    /// Also search each quadrant and the centre at half size (picture-in-picture copies);
-    /// six fingerprints per upload instead of one. Default off.
-    pub pip: bool,
+    /// Variants of the upload's frames searched besides the plain frames (picture-in-picture
+    /// inset, rotations; see [`QueryVariants`]). Its `mirror` is taken from
+    /// [`MatchOptions::mirrored`]. Default [`QueryVariants::default`].
+    pub variants: QueryVariants,
 }
 
 impl Default for CheckOptions {
@@ -233,7 +373,7 @@ impl Default for CheckOptions {
             fingerprinter: Fingerprinter::new(),
             matcher: MatchOptions::default(),
             policy: Policy::default(),
-            pip: false,
+            variants: QueryVariants::default(),
         }
     }
 }
@@ -338,12 +478,11 @@ impl<S: Search> Checker<S> {
     /// The decoder's errors, naming the file and the cause.
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
         let source = FrameSource::open(path, &self.options.decode)?;
-        let mut variants = upload_fingerprints(
-            source,
-            &self.options.fingerprinter,
-            self.options.matcher.mirrored,
-            self.options.pip,
-        )?;
+        let wanted = QueryVariants {
+            mirror: self.options.matcher.mirrored,
+            ..self.options.variants.clone()
+        };
+        let mut variants = upload_fingerprints(source, &self.options.fingerprinter, &wanted)?;
         let refs: Vec<&Fingerprint> = variants.iter().collect();
         let verdict = self.matcher().match_variants(&refs);
         Ok(Checked {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::check::{CheckOptions, Checker};
+use staydown::check::{CheckOptions, Checker, QueryVariants};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::Index;
@@ -37,10 +37,14 @@ pub struct PolicyArgs {
     /// Do not search mirrored frames.
     #[arg(long)]
     pub no_mirror: bool,
-    /// Also search the four quadrants and the centre of every frame at half size, for
-    /// picture-in-picture uploads (six times the searches).
+    /// Do not look for a picture-in-picture inset (by default, when the first 30 sampled
+    /// frames show a moving rectangle with fixed edges, its crop is searched too).
     #[arg(long)]
-    pub pip: bool,
+    pub no_pip: bool,
+    /// Do not search frames rotated back by ±3° and ±6° (by default each is searched too,
+    /// for copies rotated by up to about 7.5°).
+    #[arg(long)]
+    pub no_rotations: bool,
     /// `match` needs at least this many (weighted) frames in a segment.
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
@@ -134,8 +138,23 @@ impl PolicyArgs {
             },
             matcher,
             policy: self.policy()?,
-            pip: self.pip,
+            variants: self.variants(&matcher),
         })
+    }
+
+    /// The query variants these flags ask for (references banked with the default crops).
+    pub fn variants(&self, matcher: &MatchOptions) -> QueryVariants {
+        let all = QueryVariants::default();
+        QueryVariants {
+            mirror: matcher.mirrored,
+            inset: all.inset.filter(|_| !self.no_pip),
+            rotations_deg: if self.no_rotations {
+                Vec::new()
+            } else {
+                all.rotations_deg
+            },
+            ..all
+        }
     }
 
     /// How uploads are decoded.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use staydown::check::QueryVariants;
 use staydown::decode::DecodeOptions;
 use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
 use staydown::fingerprint::Fingerprinter;
@@ -74,10 +75,8 @@ pub struct CliHasher {
     pub bank_crops: Vec<f64>,
     /// Decoding of copies.
     pub query: DecodeOptions,
-    /// Also hash mirrors of query frames.
-    pub mirror: bool,
-    /// Also hash picture-in-picture regions of query frames.
-    pub pip: bool,
+    /// Variants of query frames hashed besides the plain ones (mirror, inset, rotations).
+    pub variants: QueryVariants,
 }
 
 impl EvalHasher for CliHasher {
@@ -94,8 +93,7 @@ impl EvalHasher for CliHasher {
         staydown::check::upload_fingerprints(
             staydown::decode::FrameSource::open(path, &self.query)?,
             &Fingerprinter::new(),
-            self.mirror,
-            self.pip,
+            &self.variants,
         )
     }
 }
@@ -175,10 +173,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             fps: Some(args.ref_fps),
             ..DecodeOptions::default()
         },
-        bank_crops,
+        bank_crops: bank_crops.clone(),
         query: args.policy.decode()?,
-        mirror: options.mirrored,
-        pip: args.policy.pip,
+        variants: QueryVariants {
+            banked_crops: bank_crops.clone(),
+            ..args.policy.variants(&options)
+        },
     };
     hasher.reference.validate()?;
 

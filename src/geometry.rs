@@ -1,0 +1,548 @@
+//! Geometric query variants for copies that PDQ cannot see through: a work shown as a
+//! picture-in-picture inset over other footage, and a work rotated by a few degrees.
+//!
+//! PDQ hashes the whole frame, so a copy whose content is shifted, shrunk or turned is
+//! found only if the query is brought back into register with a banked frame. Both methods
+//! here work on the upload side (no change to the index):
+//!
+//! - **Insets** ([`InsetDetector`]): an inset's borders are straight edges that stay at the
+//!   same place in every frame while the pictures on both sides of them move. Over a window
+//!   of frames the detector counts, per pixel, how often a vertical (horizontal) luma step is
+//!   a local maximum there; the columns and rows where such edges persist are candidates, and
+//!   the rectangle whose four sides are the most persistent edges (each side 20–80% of the
+//!   frame, the inside moving) is the inset. The crop to it, scaled back to the frame's
+//!   width, is hashed as one more variant of each frame. PDQ is steep here: a misplacement of
+//!   1 px (of a 128 px inset) costs about 10 bits, so the sides are placed at the edge pixel.
+//! - **Rotations** ([`ROTATION_GRID_DEG`]): each frame is also rotated back by a few angles
+//!   about its centre and cropped to the largest banked centre crop that the rotation leaves
+//!   free of black corners. Measured on the 720p Big Buck Bunny fixture with
+//!   `scripts/rotation_tolerance.py` (11 frames, median/max PDQ bits against the banked 0.85
+//!   crop): a residual angle of 0.5° costs 12/16 bits, 1° 24/30, 1.5° 34/40, 2° 44/50. The
+//!   search radius is 40 bits and segments need a mean of at most 36, so one angle covers
+//!   about ±1.5°, and a grid at 3° steps (±3°, ±6°) covers rotations up to about 7.5° either
+//!   way; the plain frame covers the first ±1.5°.
+
+use crate::decode::{Crop, Frame};
+
+/// Angles (degrees, counter-clockwise in image coordinates) by which each upload frame is
+/// rotated back before hashing; spaced 3° apart, twice the measured ±1.5° tolerance.
+pub const ROTATION_GRID_DEG: [f64; 4] = [-6.0, -3.0, 3.0, 6.0];
+
+/// The frame rotated by `degrees` about its centre (bilinear), same size, with black where
+/// no source pixel falls.
+pub fn rotate(frame: &Frame, degrees: f64) -> Frame {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    if w == 0 || h == 0 || frame.luma.len() != w * h || !degrees.is_finite() {
+        return frame.clone();
+    }
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
+    let src = &frame.luma;
+    let mut luma = vec![0u8; w * h];
+    for (y, row) in luma.chunks_exact_mut(w).enumerate() {
+        let dy = y as f64 - cy;
+        for (x, out) in row.iter_mut().enumerate() {
+            let dx = x as f64 - cx;
+            // Inverse mapping: the source point that lands on (x, y).
+            let sx = cos * dx - sin * dy + cx;
+            let sy = sin * dx + cos * dy + cy;
+            if sx < 0.0 || sy < 0.0 || sx > (w - 1) as f64 || sy > (h - 1) as f64 {
+                continue;
+            }
+            let (x0, y0) = (sx as usize, sy as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
+            let p = |x: usize, y: usize| f64::from(src[y * w + x]);
+            let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+            let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+            *out = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    Frame {
+        luma,
+        ..frame.clone()
+    }
+}
+
+/// The largest share of width and height that a centred crop of a `width × height` frame
+/// rotated by `degrees` can keep without reaching outside the original picture.
+pub fn inscribed_keep(width: u32, height: u32, degrees: f64) -> f64 {
+    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+    let (sin, cos) = degrees.to_radians().abs().sin_cos();
+    (w / (w * cos + h * sin))
+        .min(h / (w * sin + h * cos))
+        .min(1.0)
+}
+
+/// The centre crop to hash a frame rotated back by `degrees` with: the largest of `banked`
+/// (the centre crops references are banked with) that fits inside the rotation's inscribed
+/// rectangle, with 1% of slack (a sliver of black corner costs less than the next crop
+/// down); the smallest banked crop when none fits; the inscribed rectangle itself when
+/// nothing is banked.
+pub fn rotation_keep(width: u32, height: u32, degrees: f64, banked: &[f64]) -> f64 {
+    let inscribed = inscribed_keep(width, height, degrees);
+    let fitting = banked
+        .iter()
+        .copied()
+        .filter(|&k| k <= inscribed + 0.01)
+        .fold(None, |best: Option<f64>, k| {
+            Some(best.map_or(k, |b| b.max(k)))
+        });
+    fitting
+        .or_else(|| banked.iter().copied().reduce(f64::min))
+        .unwrap_or(inscribed)
+}
+
+/// Finds a picture-in-picture inset: a rectangle whose sides are edges that persist over a
+/// window of frames while its inside moves. See the module docs for the method.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InsetDetector {
+    /// Smallest side of an inset as a share of the frame's side (default 0.2).
+    pub min_size: f64,
+    /// Largest side of an inset as a share of the frame's side (default 0.8).
+    pub max_size: f64,
+    /// Smallest luma step between neighbouring pixels that counts as an edge (default 10).
+    pub edge_step: u8,
+    /// Each side of an inset must carry a persistent edge along at least this share of its
+    /// length, averaged over the frames (default 0.5).
+    pub min_side_score: f64,
+    /// Mean absolute change of luma between consecutive frames inside the inset must reach
+    /// this (default 2.0): a static logo or a still picture is not an inset.
+    pub min_motion: f64,
+    /// Fewest usable frames to decide on (default 3).
+    pub min_frames: usize,
+}
+
+impl Default for InsetDetector {
+    fn default() -> Self {
+        InsetDetector {
+            min_size: 0.2,
+            max_size: 0.8,
+            edge_step: 10,
+            min_side_score: 0.5,
+            min_motion: 2.0,
+            min_frames: 3,
+        }
+    }
+}
+
+/// Candidate edge positions kept per axis.
+const CANDIDATES: usize = 12;
+
+/// Per-pixel edge counts over a window of frames.
+struct EdgeCounts {
+    w: usize,
+    h: usize,
+    frames: u32,
+    /// `v[y * w + x]`: frames with a vertical edge between columns `x` and `x + 1` at row `y`
+    /// (the last column stays 0).
+    v: Vec<u32>,
+    /// `hz[y * w + x]`: frames with a horizontal edge between rows `y` and `y + 1` at column `x`.
+    hz: Vec<u32>,
+    /// Sum over consecutive frame pairs of the absolute luma change, per pixel.
+    motion: Vec<u32>,
+    motion_pairs: u32,
+}
+
+impl EdgeCounts {
+    fn new(w: usize, h: usize) -> Self {
+        EdgeCounts {
+            w,
+            h,
+            frames: 0,
+            v: vec![0; w * h],
+            hz: vec![0; w * h],
+            motion: vec![0; w * h],
+            motion_pairs: 0,
+        }
+    }
+
+    fn add(&mut self, luma: &[u8], previous: Option<&[u8]>, step: u8) {
+        let (w, h) = (self.w, self.h);
+        let d = |a: u8, b: u8| a.abs_diff(b);
+        for y in 0..h {
+            let row = &luma[y * w..(y + 1) * w];
+            for x in 0..w.saturating_sub(1) {
+                let s = d(row[x + 1], row[x]);
+                if s < step {
+                    continue;
+                }
+                let before = if x > 0 { d(row[x], row[x - 1]) } else { 0 };
+                let after = if x + 2 < w {
+                    d(row[x + 2], row[x + 1])
+                } else {
+                    0
+                };
+                if s >= before && s >= after {
+                    self.v[y * w + x] += 1;
+                }
+            }
+        }
+        for y in 0..h.saturating_sub(1) {
+            for x in 0..w {
+                let at = |y: usize| luma[y * w + x];
+                let s = d(at(y + 1), at(y));
+                if s < step {
+                    continue;
+                }
+                let before = if y > 0 { d(at(y), at(y - 1)) } else { 0 };
+                let after = if y + 2 < h {
+                    d(at(y + 2), at(y + 1))
+                } else {
+                    0
+                };
+                if s >= before && s >= after {
+                    self.hz[y * w + x] += 1;
+                }
+            }
+        }
+        if let Some(prev) = previous {
+            for ((m, &a), &b) in self.motion.iter_mut().zip(luma).zip(prev) {
+                *m += u32::from(d(a, b));
+            }
+            self.motion_pairs += 1;
+        }
+        self.frames += 1;
+    }
+}
+
+/// Row-wise prefix sums of a `w × h` grid of values: `sum(y, x0, x1)` over columns
+/// `x0..x1` of row `y`, and column-wise ones for `sum` along a column.
+struct Prefix {
+    w: usize,
+    h: usize,
+    /// `along_x[y * (w + 1) + x]`: sum of row `y` over columns `0..x`.
+    along_x: Vec<f64>,
+    /// `along_y[x * (h + 1) + y]`: sum of column `x` over rows `0..y`.
+    along_y: Vec<f64>,
+}
+
+impl Prefix {
+    fn new(w: usize, h: usize, value: impl Fn(usize, usize) -> f64) -> Self {
+        let mut along_x = vec![0.0; (w + 1) * h];
+        let mut along_y = vec![0.0; (h + 1) * w];
+        for y in 0..h {
+            for x in 0..w {
+                let v = value(x, y);
+                along_x[y * (w + 1) + x + 1] = along_x[y * (w + 1) + x] + v;
+                along_y[x * (h + 1) + y + 1] = along_y[x * (h + 1) + y] + v;
+            }
+        }
+        Prefix {
+            w,
+            h,
+            along_x,
+            along_y,
+        }
+    }
+
+    /// Mean of row `y` over columns `x0..x1`.
+    fn row_mean(&self, y: usize, x0: usize, x1: usize) -> f64 {
+        let r = y * (self.w + 1);
+        (self.along_x[r + x1] - self.along_x[r + x0]) / (x1 - x0).max(1) as f64
+    }
+
+    /// Mean of column `x` over rows `y0..y1`.
+    fn col_mean(&self, x: usize, y0: usize, y1: usize) -> f64 {
+        let c = x * (self.h + 1);
+        (self.along_y[c + y1] - self.along_y[c + y0]) / (y1 - y0).max(1) as f64
+    }
+}
+
+impl InsetDetector {
+    /// The inset common to `frames` (those of the first frame's size; others and flat
+    /// frames are ignored), as the crop that keeps exactly it, or `None` when there is none.
+    pub fn detect(&self, frames: &[Frame]) -> Option<Crop> {
+        let first = frames.first()?;
+        let (w, h) = (first.width as usize, first.height as usize);
+        if w < 16 || h < 16 {
+            return None;
+        }
+        let mut counts = EdgeCounts::new(w, h);
+        let mut previous: Option<&[u8]> = None;
+        for f in frames {
+            if (f.width as usize, f.height as usize) != (w, h) || f.luma.len() != w * h {
+                continue;
+            }
+            let (lo, hi) = f
+                .luma
+                .iter()
+                .fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            if hi.saturating_sub(lo) < self.edge_step.saturating_mul(2) {
+                continue; // flat (black, fade): says nothing
+            }
+            counts.add(&f.luma, previous, self.edge_step);
+            previous = Some(&f.luma);
+        }
+        if (counts.frames as usize) < self.min_frames.max(2) || counts.motion_pairs == 0 {
+            return None;
+        }
+        let n = f64::from(counts.frames);
+        // Share of frames with an edge within one pixel of each position: a boundary that
+        // falls between pixels is blended over two, and the local maximum may take either.
+        let near = |c: &[u32], i: usize, prev: Option<usize>, next: Option<usize>| {
+            let s = c[i] + prev.map_or(0, |p| c[p]) + next.map_or(0, |q| c[q]);
+            (f64::from(s) / n).min(1.0)
+        };
+        let vnear = Prefix::new(w, h, |x, y| {
+            let i = y * w + x;
+            near(
+                &counts.v,
+                i,
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then_some(i + 1),
+            )
+        });
+        let hnear = Prefix::new(w, h, |x, y| {
+            let i = y * w + x;
+            near(
+                &counts.hz,
+                i,
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then_some(i + w),
+            )
+        });
+        let motion = Prefix::new(w, h, |x, y| {
+            f64::from(counts.motion[y * w + x]) / f64::from(counts.motion_pairs)
+        });
+
+        let min_len = |n: usize| ((n as f64 * self.min_size).ceil() as usize).max(4);
+        let cols = candidates(w, |x| {
+            (0..h)
+                .filter(|&y| vnear.col_mean(x, y, y + 1) >= self.min_side_score)
+                .count()
+        });
+        let rows = candidates(h, |y| {
+            (0..w)
+                .filter(|&x| hnear.row_mean(y, x, x + 1) >= self.min_side_score)
+                .count()
+        });
+        let (min_w, max_w) = (min_len(w), (w as f64 * self.max_size) as usize);
+        let (min_h, max_h) = (min_len(h), (h as f64 * self.max_size) as usize);
+        // Boundary b (between b and b + 1) on the left: the inset starts at b + 1; on the
+        // right: it ends at b inclusive.
+        let mut best: Option<(f64, usize, usize, usize, usize)> = None;
+        for &l in &cols {
+            for &r in &cols {
+                let width = r.saturating_sub(l);
+                if r <= l || width < min_w || width > max_w {
+                    continue;
+                }
+                for &t in &rows {
+                    for &b in &rows {
+                        let height = b.saturating_sub(t);
+                        if b <= t || height < min_h || height > max_h {
+                            continue;
+                        }
+                        let (x0, x1, y0, y1) = (l + 1, r + 1, t + 1, b + 1);
+                        let score = vnear
+                            .col_mean(l, y0, y1)
+                            .min(vnear.col_mean(r, y0, y1))
+                            .min(hnear.row_mean(t, x0, x1))
+                            .min(hnear.row_mean(b, x0, x1));
+                        if score < self.min_side_score {
+                            continue;
+                        }
+                        let inside: f64 = (y0..y1).map(|y| motion.row_mean(y, x0, x1)).sum::<f64>()
+                            / (y1 - y0) as f64;
+                        if inside < self.min_motion {
+                            continue;
+                        }
+                        let better = best.is_none_or(|(s, bl, br, bt, bb)| {
+                            score > s + 1e-9
+                                || ((score - s).abs() <= 1e-9
+                                    && width * height > (br - bl) * (bb - bt))
+                        });
+                        if better {
+                            best = Some((score, l, r, t, b));
+                        }
+                    }
+                }
+            }
+        }
+        let (_, l, r, t, b) = best?;
+        // Place each side on the boundary among the three near ones with the most edges.
+        let (y0, y1, x0, x1) = (t + 1, b + 1, l + 1, r + 1);
+        let col_count = |x: usize| (y0..y1).map(|y| counts.v[y * w + x]).sum::<u32>();
+        let row_count = |y: usize| (x0..x1).map(|x| counts.hz[y * w + x]).sum::<u32>();
+        let l = refine(l, w, col_count);
+        let r = refine(r, w, col_count);
+        let t = refine(t, h, row_count);
+        let b = refine(b, h, row_count);
+        if r <= l + 1 || b <= t + 1 {
+            return None;
+        }
+        Some(Crop {
+            left: (l + 1) as u32,
+            top: (t + 1) as u32,
+            right: (w - (r + 1)) as u32,
+            bottom: (h - (b + 1)) as u32,
+        })
+    }
+}
+
+/// The strongest positions by `strength`, at most [`CANDIDATES`], at least 3 apart, each
+/// with a nonzero strength.
+fn candidates(n: usize, strength: impl Fn(usize) -> usize) -> Vec<usize> {
+    let mut s: Vec<(usize, usize)> = (0..n.saturating_sub(1))
+        .map(|i| (strength(i), i))
+        .filter(|&(v, _)| v > 0)
+        .collect();
+    s.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut out: Vec<usize> = Vec::new();
+    for (_, i) in s {
+        if out.iter().all(|&o| o.abs_diff(i) >= 3) {
+            out.push(i);
+            if out.len() == CANDIDATES {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Of boundaries `b - 1`, `b`, `b + 1` (within `0..n - 1`), the one with the largest count.
+fn refine(b: usize, n: usize, count: impl Fn(usize) -> u32) -> usize {
+    let lo = b.saturating_sub(1);
+    let hi = (b + 1).min(n.saturating_sub(2));
+    (lo..=hi)
+        .max_by_key(|&i| (count(i), usize::MAX - i.abs_diff(b)))
+        .unwrap_or(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Pdq;
+    use crate::synth::SynthVideo;
+
+    fn synth(seed: u64, w: u32, h: u32, n: usize) -> Vec<Frame> {
+        let v = SynthVideo::new(seed)
+            .size(w, h)
+            .fps(1)
+            .duration_ms(n as u64 * 1000)
+            .video();
+        v.frames().take(n).collect()
+    }
+
+    /// `fg` scaled to `iw × ih` (area average) pasted over `bg` at (`x`, `y`).
+    fn paste(bg: &Frame, fg: &Frame, x: u32, y: u32, iw: u32, ih: u32) -> Frame {
+        let small = crate::decode::resample_bilinear(fg, iw, ih);
+        let mut out = bg.clone();
+        for yy in 0..ih {
+            for xx in 0..iw {
+                out.luma[((y + yy) * bg.width + x + xx) as usize] =
+                    small.luma[(yy * iw + xx) as usize];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn finds_an_inset_over_other_footage() {
+        let bg = synth(5, 256, 144, 12);
+        let fg = synth(6, 256, 144, 12);
+        for (x, y, iw, ih) in [
+            (122u32, 7u32, 127u32, 71u32),
+            (20, 60, 90, 60),
+            (60, 30, 150, 100),
+        ] {
+            let frames: Vec<Frame> = bg
+                .iter()
+                .zip(&fg)
+                .map(|(b, f)| paste(b, f, x, y, iw, ih))
+                .collect();
+            let c = InsetDetector::default()
+                .detect(&frames)
+                .unwrap_or_else(|| panic!("no inset found at {x},{y} {iw}x{ih}"));
+            let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
+            assert!(
+                near(c.left, x)
+                    && near(c.top, y)
+                    && near(256 - c.right, x + iw)
+                    && near(144 - c.bottom, y + ih),
+                "{c:?} for inset at {x},{y} {iw}x{ih}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_inset_in_plain_letterboxed_or_logoed_frames() {
+        let d = InsetDetector::default();
+        let plain = synth(7, 256, 144, 12);
+        assert_eq!(d.detect(&plain), None, "plain frames");
+        let letterboxed: Vec<Frame> = synth(8, 256, 108, 12)
+            .iter()
+            .map(|f| {
+                let mut luma = vec![0u8; 256 * 18];
+                luma.extend_from_slice(&f.luma);
+                luma.extend(std::iter::repeat_n(0u8, 256 * 18));
+                Frame {
+                    height: 144,
+                    luma,
+                    ..f.clone()
+                }
+            })
+            .collect();
+        assert_eq!(d.detect(&letterboxed), None, "letterboxed frames");
+        // A static card covering 30% of each side, with a frame drawn around it.
+        let logo = Frame {
+            pts_ms: 0,
+            width: 77,
+            height: 43,
+            luma: (0..77 * 43)
+                .map(|i| {
+                    if i % 77 < 2 || i / 77 < 2 {
+                        250
+                    } else {
+                        (i % 7 * 30) as u8
+                    }
+                })
+                .collect(),
+        };
+        let logoed: Vec<Frame> = synth(9, 256, 144, 12)
+            .iter()
+            .map(|f| paste(f, &logo, 170, 10, 77, 43))
+            .collect();
+        assert_eq!(d.detect(&logoed), None, "static logo");
+        assert_eq!(d.detect(&plain[..2]), None, "too few frames");
+        assert_eq!(d.detect(&[]), None);
+    }
+
+    #[test]
+    fn rotating_back_restores_the_picture() {
+        let f = synth(3, 256, 144, 1).remove(0);
+        let keep = inscribed_keep(256, 144, 5.0);
+        assert!((keep - 0.869).abs() < 0.01, "{keep}");
+        assert!((inscribed_keep(320, 240, 6.0) - 0.882).abs() < 0.01);
+        assert_eq!(rotation_keep(256, 144, 6.0, &[0.95, 0.9, 0.85]), 0.85);
+        assert_eq!(rotation_keep(256, 144, 3.0, &[0.95, 0.9, 0.85]), 0.9);
+        assert_eq!(
+            rotation_keep(256, 144, 3.0, &[]),
+            inscribed_keep(256, 144, 3.0)
+        );
+        let crop = crate::check::centre_crop(&f, 0.85);
+        let mut pdq = Pdq::new();
+        let mut hash = |f: &Frame| {
+            pdq.hash_gray(&f.luma, f.width as usize, f.height as usize)
+                .unwrap()
+                .hash
+        };
+        let want = hash(&f.cropped(&crop));
+        let turned = rotate(&f, 5.0);
+        let back = rotate(&turned, -5.0);
+        let crop_back = hash(&back.cropped(&crop));
+        let crop_turned = hash(&turned.cropped(&crop));
+        assert!(
+            want.distance(&crop_back) <= 20,
+            "{}",
+            want.distance(&crop_back)
+        );
+        assert!(
+            want.distance(&crop_turned) > 40,
+            "{}",
+            want.distance(&crop_turned)
+        );
+        assert_eq!(rotate(&f, 0.0), f);
+    }
+}
