@@ -299,18 +299,25 @@ pub fn upload_fingerprints(
     fingerprinter: &Fingerprinter,
     variants: &QueryVariants,
 ) -> Result<Vec<Fingerprint>> {
+    let fps = run_workers(source, query_workers(fingerprinter, variants))?;
+    Ok(merge_mirror(fps, variants.mirror))
+}
+
+/// One worker per fingerprint of [`upload_fingerprints`]: the plain frames, their mirror
+/// (second, when asked), the inset, the rotations.
+fn query_workers(fingerprinter: &Fingerprinter, variants: &QueryVariants) -> Vec<Worker<'static>> {
     let plain = Fingerprinter {
         with_mirror: false,
         ..fingerprinter.clone()
     };
-    let simple = |fingerprinter: Fingerprinter, map: FrameMap| -> Worker<'_> {
+    let simple = |fingerprinter: Fingerprinter, map: FrameMap| -> Worker<'static> {
         Box::new(move |rx: mpsc::Receiver<Frame>| {
             fingerprinter
                 .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
                 .map(Some)
         })
     };
-    let mut workers: Vec<Worker<'_>> = vec![simple(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+    let mut workers = vec![simple(plain.clone(), Box::new(|f: &Frame| f.clone()))];
     if variants.mirror {
         workers.push(simple(plain.clone(), Box::new(flip)));
     }
@@ -322,7 +329,7 @@ pub fn upload_fingerprints(
     }
     let turned = Fingerprinter {
         crop_borders: false,
-        ..plain.clone()
+        ..plain
     };
     for &degrees in &variants.rotations_deg {
         let banked = variants.banked_crops.clone();
@@ -335,8 +342,13 @@ pub fn upload_fingerprints(
             }),
         ));
     }
-    let mut fps = run_workers(source, workers)?;
-    if variants.mirror {
+    workers
+}
+
+/// The workers' fingerprints with the mirror one (second, when `mirror`) folded into the
+/// plain one's `mirror` hashes, and the variants that found nothing left out.
+fn merge_mirror(mut fps: Vec<Option<Fingerprint>>, mirror: bool) -> Vec<Fingerprint> {
+    if mirror && fps.len() > 1 {
         if let Some(flipped) = fps.remove(1) {
             if let Some(Some(first)) = fps.first_mut() {
                 for (f, m) in first.frames.iter_mut().zip(&flipped.frames) {
@@ -345,7 +357,7 @@ pub fn upload_fingerprints(
             }
         }
     }
-    Ok(fps.into_iter().flatten().collect())
+    fps.into_iter().flatten().collect()
 }
 
 /// Everything that decides how an upload is checked.
@@ -456,13 +468,6 @@ impl<S: Search> Checker<S> {
         &self.options
     }
 
-    fn fingerprinter(&self) -> Fingerprinter {
-        Fingerprinter {
-            with_mirror: self.options.matcher.mirrored,
-            ..self.options.fingerprinter.clone()
-        }
-    }
-
     fn matcher(&self) -> Matcher<'_, S> {
         Matcher::new(&self.index)
             .with_options(self.options.matcher)
@@ -478,11 +483,8 @@ impl<S: Search> Checker<S> {
     /// The decoder's errors, naming the file and the cause.
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
         let source = FrameSource::open(path, &self.options.decode)?;
-        let wanted = QueryVariants {
-            mirror: self.options.matcher.mirrored,
-            ..self.options.variants.clone()
-        };
-        let mut variants = upload_fingerprints(source, &self.options.fingerprinter, &wanted)?;
+        let mut variants =
+            upload_fingerprints(source, &self.options.fingerprinter, &self.query_variants())?;
         let refs: Vec<&Fingerprint> = variants.iter().collect();
         let verdict = self.matcher().match_variants(&refs);
         Ok(Checked {
@@ -500,18 +502,37 @@ impl<S: Search> Checker<S> {
         }
     }
 
+    /// The query variants this checker searches (mirror as the matcher options say).
+    fn query_variants(&self) -> QueryVariants {
+        QueryVariants {
+            mirror: self.options.matcher.mirrored,
+            ..self.options.variants.clone()
+        }
+    }
+
     /// Starts checking frames the caller decodes itself; see [`CheckSession`].
     pub fn session(&self) -> CheckSession<'_, S> {
-        let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
-        let fingerprinter = self.fingerprinter();
-        let worker = thread::Builder::new()
-            .name("staydown-hash".into())
-            .spawn(move || fingerprinter.fingerprint_frames(rx))
-            .ok();
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        let mut spawned = true;
+        for work in query_workers(&self.options.fingerprinter, &self.query_variants()) {
+            let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
+            match thread::Builder::new()
+                .name("staydown-hash".into())
+                .spawn(move || work(rx))
+            {
+                Ok(handle) => {
+                    senders.push(tx);
+                    workers.push(handle);
+                }
+                Err(_) => spawned = false,
+            }
+        }
         CheckSession {
             checker: self,
-            tx: Some(tx),
-            worker,
+            senders: if spawned { senders } else { Vec::new() },
+            workers,
+            spawned,
             next_ms: 0,
             last_ms: None,
             pushed: 0,
@@ -522,16 +543,18 @@ impl<S: Search> Checker<S> {
 /// Frames a session queues for hashing before [`CheckSession::push`] waits.
 const SESSION_QUEUE: usize = 8;
 
-/// Frames pushed by a pipeline, hashed on a helper thread as they arrive.
+/// Frames pushed by a pipeline, hashed on helper threads as they arrive.
 ///
 /// Frames must come in presentation order. They are sampled at the checker's decode rate
-/// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, so pushing
-/// every frame of a video gives the same fingerprint as [`Checker::check_path`] up to decoder
-/// differences. At most a few frames are held at a time.
+/// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, then hashed
+/// with the same query variants as [`Checker::check_path`] (one thread each), so pushing every
+/// frame of a video gives the same fingerprints up to decoder differences. At most a few
+/// frames per variant are held at a time, plus the inset search's window (30 frames).
 pub struct CheckSession<'a, S> {
     checker: &'a Checker<S>,
-    tx: Option<mpsc::SyncSender<Frame>>,
-    worker: Option<thread::JoinHandle<Result<Fingerprint>>>,
+    senders: Vec<mpsc::SyncSender<Frame>>,
+    workers: Vec<thread::JoinHandle<Result<Option<Fingerprint>>>>,
+    spawned: bool,
     next_ms: u64,
     last_ms: Option<u64>,
     pushed: u64,
@@ -542,7 +565,7 @@ impl<S: Search> CheckSession<'_, S> {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a frame whose plane does not match its size or whose
-    /// timestamp goes backwards; the hashing thread's error if it stopped.
+    /// timestamp goes backwards; a hashing thread's error if it stopped.
     pub fn push(&mut self, frame: Frame) -> Result<()> {
         if frame.luma.len() as u64 != u64::from(frame.width) * u64::from(frame.height)
             || frame.width == 0
@@ -575,10 +598,10 @@ impl<S: Search> CheckSession<'_, S> {
         }
         self.pushed += 1;
         let frame = downscale(frame, decode.max_width);
-        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(frame).is_ok());
+        let sent = !self.senders.is_empty()
+            && self.senders.iter().all(|tx| tx.send(frame.clone()).is_ok());
         if !sent {
-            // The hashing thread ended early: report its error.
-            self.tx = None;
+            // A hashing thread ended early (or never started): report its error.
             return match self.join() {
                 Err(e) => Err(e),
                 Ok(_) => Err(Error::InvalidArgument("frame hashing stopped".into())),
@@ -587,30 +610,49 @@ impl<S: Search> CheckSession<'_, S> {
         Ok(())
     }
 
-    fn join(&mut self) -> Result<Fingerprint> {
-        match self.worker.take() {
-            Some(handle) => handle.join().unwrap_or_else(|_| {
-                Err(Error::InvalidArgument(
-                    "frame hashing thread panicked".into(),
-                ))
-            }),
-            None => Err(Error::InvalidArgument(
-                "could not start the frame hashing thread".into(),
-            )),
+    /// Closes the queues and collects every worker's fingerprint.
+    fn join(&mut self) -> Result<Vec<Fingerprint>> {
+        self.senders.clear();
+        let results: Vec<Result<Option<Fingerprint>>> = self
+            .workers
+            .drain(..)
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(Error::InvalidArgument(
+                        "frame hashing thread panicked".into(),
+                    ))
+                })
+            })
+            .collect();
+        if !self.spawned {
+            return Err(Error::InvalidArgument(
+                "could not start the frame hashing threads".into(),
+            ));
         }
+        let fps = results.into_iter().collect::<Result<Vec<_>>>()?;
+        let mirror = self.checker.options.matcher.mirrored;
+        let fps = merge_mirror(fps, mirror);
+        if fps.is_empty() {
+            return Err(Error::InvalidArgument("frame hashing stopped".into()));
+        }
+        Ok(fps)
     }
 
     /// Ends the stream and returns the verdict.
     ///
     /// # Errors
-    /// The hashing thread's error.
+    /// A hashing thread's error.
     pub fn finish(mut self) -> Result<Checked> {
-        self.tx = None;
-        let mut fingerprint = self.join()?;
-        if let (Some(last), Some(fps)) = (self.last_ms, self.checker.options.decode.fps) {
-            fingerprint.duration_ms = last + (1000.0 / fps.max(1.0)) as u64;
+        let mut fps = self.join()?;
+        if let (Some(last), Some(rate)) = (self.last_ms, self.checker.options.decode.fps) {
+            fps[0].duration_ms = last + (1000.0 / rate.max(1.0)) as u64;
         }
-        Ok(self.checker.check_fingerprint(fingerprint))
+        let refs: Vec<&Fingerprint> = fps.iter().collect();
+        let verdict = self.checker.matcher().match_variants(&refs);
+        Ok(Checked {
+            fingerprint: fps.swap_remove(0),
+            verdict,
+        })
     }
 }
 
@@ -652,6 +694,44 @@ mod tests {
         assert_eq!(checked.fingerprint.frames.len(), 24);
         assert_eq!(checked.verdict.verdict, Decision::Match);
         assert!(checked.verdict.matches[0].mirrored);
+    }
+
+    #[test]
+    fn pushed_picture_in_picture_frames_match_through_the_inset() {
+        let mut index = MemoryIndex::new();
+        let work = banked(31, "w31", &mut index);
+        let other = SynthVideo::new(77)
+            .size(256, 144)
+            .fps(8)
+            .duration_ms(24_000)
+            .video();
+        let pip: Vec<Frame> = work
+            .frames()
+            .zip(other.frames())
+            .map(|(fg, bg)| {
+                let small = crate::decode::resample_bilinear(&fg, 128, 72);
+                let mut out = bg;
+                for (y, row) in small.luma.chunks_exact(128).enumerate() {
+                    let at = (8 + y) * 256 + 120;
+                    out.luma[at..at + 128].copy_from_slice(row);
+                }
+                out
+            })
+            .collect();
+        let checked = Checker::new(index.clone()).check_frames_for_test(pip.iter().cloned());
+        assert_eq!(checked.verdict.verdict, Decision::Match);
+        assert_eq!(checked.verdict.matches[0].meta.id, "w31");
+        let plain = Checker::with_options(
+            index,
+            CheckOptions {
+                variants: QueryVariants::plain(true),
+                ..CheckOptions::default()
+            },
+        );
+        assert_eq!(
+            plain.check_frames_for_test(pip).verdict.verdict,
+            Decision::Clean
+        );
     }
 
     #[test]
