@@ -20,7 +20,7 @@ use std::thread;
 use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale, resample_bilinear};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter};
-use crate::geometry::{InsetDetector, ROTATION_GRID_DEG, rotate, rotation_keep};
+use crate::geometry::{InsetDetector, ROTATION_GRID_DEG, rotate_cropped, rotation_keep};
 use crate::index::Search;
 use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
 use crate::report::Outcome;
@@ -337,8 +337,7 @@ fn query_workers(fingerprinter: &Fingerprinter, variants: &QueryVariants) -> Vec
             turned.clone(),
             Box::new(move |f: &Frame| {
                 let keep = rotation_keep(f.width, f.height, degrees, &banked);
-                let back = rotate(f, -degrees);
-                back.cropped(&centre_crop(&back, keep))
+                rotate_cropped(f, -degrees, &centre_crop(f, keep))
             }),
         ));
     }
