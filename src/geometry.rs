@@ -34,12 +34,14 @@
 
 use crate::decode::{Crop, Frame};
 
-/// Angles (degrees, counter-clockwise in image coordinates) by which each upload frame is
-/// rotated back before hashing; spaced 3° apart, twice the measured ±1.5° tolerance.
+/// Rotations of a copy (degrees, counter-clockwise on screen; ffmpeg's `rotate` filter turns
+/// clockwise for positive angles) that the upload's frames are turned back from: each
+/// frame is also hashed rotated by minus each angle. Spaced 3° apart, twice the measured
+/// ±1.5° tolerance.
 pub const ROTATION_GRID_DEG: [f64; 4] = [-6.0, -3.0, 3.0, 6.0];
 
-/// The frame rotated by `degrees` about its centre (bilinear), same size, with black where
-/// no source pixel falls.
+/// The frame rotated by `degrees` (counter-clockwise on screen) about its centre
+/// (bilinear), same size, with black where no source pixel falls.
 pub fn rotate(frame: &Frame, degrees: f64) -> Frame {
     rotate_cropped(frame, degrees, &Crop::default())
 }
