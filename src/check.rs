@@ -17,12 +17,17 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 
-use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale};
+use crate::decode::{Crop, DecodeOptions, Frame, FrameSource, downscale, resample_bilinear};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter};
+use crate::geometry::{InsetDetector, ROTATION_GRID_DEG, rotate_cropped, rotation_keep};
 use crate::index::Search;
 use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
 use crate::report::Outcome;
+
+/// Centre crops banked beside every reference frame, as the share of width and height kept
+/// (the [`Region::Centre`] entries of [`BANK_REGIONS`]).
+pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
 
 /// A part of a frame hashed on its own beside the whole frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,10 +59,6 @@ impl Region {
         }
     }
 }
-
-/// Centre crops banked beside every reference frame, as the share of width and height kept
-/// (the [`Region::Centre`] entries of [`BANK_REGIONS`]).
-pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
 
 /// The regions banked beside every reference frame.
 ///
@@ -114,6 +115,10 @@ pub fn flip(f: &Frame) -> Frame {
 /// A change applied to every decoded frame before one of several fingerprints is made.
 pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
 
+/// A hashing thread's work: it receives every decoded frame and returns a fingerprint, or
+/// `None` when it has nothing to add (an inset search that found no inset).
+type Worker<'a> = Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Option<Fingerprint>> + Send + 'a>;
+
 /// Decodes `source` once and makes one fingerprint per `(fingerprinter, map)` pair, each on
 /// its own thread behind a small bounded queue, so nothing holds the whole video. The
 /// fingerprints carry the source's duration, size and frame rate.
@@ -121,43 +126,44 @@ pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
 /// # Errors
 /// The decoder's errors; a hashing thread's error.
 pub fn fingerprint_each(
-    mut source: FrameSource,
+    source: FrameSource,
     variants: Vec<(Fingerprinter, FrameMap)>,
 ) -> Result<Vec<Fingerprint>> {
-    let results = fingerprint_stream(|| source.next_frame(), variants)?;
-    let info = source.info();
-    Ok(results
+    let workers: Vec<Worker<'static>> = variants
         .into_iter()
-        .map(|fp| Fingerprint {
-            duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
-            width: info.width,
-            height: info.height,
-            fps: info.fps,
-            ..fp
+        .map(|(fingerprinter, map)| -> Worker<'static> {
+            Box::new(move |rx: mpsc::Receiver<Frame>| {
+                fingerprinter
+                    .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
+                    .map(Some)
+            })
         })
+        .collect();
+    Ok(run_workers(source, workers)?
+        .into_iter()
+        .flatten()
         .collect())
 }
 
-/// Feeds the frames `next` yields to one hashing thread per variant (see
-/// [`fingerprint_each`]).
-fn fingerprint_stream(
-    mut next: impl FnMut() -> Result<Option<Frame>>,
-    variants: Vec<(Fingerprinter, FrameMap)>,
-) -> Result<Vec<Fingerprint>> {
-    thread::scope(|s| {
+/// Decodes `source` once, sending every frame to each worker on its own thread.
+fn run_workers(
+    mut source: FrameSource,
+    workers: Vec<Worker<'_>>,
+) -> Result<Vec<Option<Fingerprint>>> {
+    let results = thread::scope(|s| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for (fingerprinter, map) in variants {
+        for work in workers {
             let (tx, rx) = mpsc::sync_channel::<Frame>(4);
-            senders.push((tx, map));
-            handles.push(s.spawn(move || fingerprinter.fingerprint_frames(rx)));
+            senders.push(tx);
+            handles.push(s.spawn(move || work(rx)));
         }
         let mut decode_error = None;
         'frames: loop {
-            match next() {
+            match source.next_frame() {
                 Ok(Some(frame)) => {
-                    for (tx, map) in &senders {
-                        if tx.send(map(&frame)).is_err() {
+                    for tx in &senders {
+                        if tx.send(frame.clone()).is_err() {
                             break 'frames;
                         }
                     }
@@ -170,7 +176,7 @@ fn fingerprint_stream(
             }
         }
         drop(senders);
-        let fps: Vec<Result<Fingerprint>> = handles
+        let fps: Vec<Result<Option<Fingerprint>>> = handles
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
@@ -184,7 +190,20 @@ fn fingerprint_stream(
             Some(e) => Err(e),
             None => fps.into_iter().collect::<Result<Vec<_>>>(),
         }
-    })
+    })?;
+    let info = source.info();
+    Ok(results
+        .into_iter()
+        .map(|fp| {
+            fp.map(|fp| Fingerprint {
+                duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+                width: info.width,
+                height: info.height,
+                fps: info.fps,
+                ..fp
+            })
+        })
+        .collect())
 }
 
 /// The fingerprints a reference is banked with: the plain frames first, then one per region
@@ -215,115 +234,208 @@ pub fn reference_fingerprints(
     fingerprint_each(source, variants)
 }
 
-/// The fingerprints an upload is checked with: the plain frames, each carrying the hash of
-/// its mirror image (hashed from the flipped pixels: the mirror derived from the DCT is up
-/// to ~28 bits off, because PDQ's box filter is not symmetric) when `mirror`; with `pip`,
-/// five more fingerprints of the same frames (each quadrant and the centre at half size)
-/// for picture-in-picture copies; then one fingerprint per region in `regions` (see
-/// [`QUERY_REGIONS`]), each with its mirrors when `mirror`. Match them with
-/// [`Matcher::match_variants`].
+/// Which variants of its frames an upload is searched with, besides the plain frames.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryVariants {
+    /// Carry each frame's mirror hash, hashed from the flipped pixels (the mirror derived
+    /// from the DCT is up to ~28 bits off, because PDQ's box filter is not symmetric).
+    /// Default true.
+    pub mirror: bool,
+    /// Look for a picture-in-picture inset over the first frames (see
+    /// [`geometry`](crate::geometry)) and, when one is found, hash every frame cropped to
+    /// it and scaled back to the frame's width. `None` turns it off. Default on.
+    pub inset: Option<InsetDetector>,
+    /// Also hash each frame rotated back by these angles, in degrees (see
+    /// [`ROTATION_GRID_DEG`], the default), cropped to a centre crop from `banked_crops`
+    /// that leaves out the black corners. Empty turns it off.
+    pub rotations_deg: Vec<f64>,
+    /// The centre crops references were banked with (default [`BANK_CROPS`]).
+    pub banked_crops: Vec<f64>,
+    /// Also hash these regions of each frame, each with its mirror when `mirror` (default
+    /// [`QUERY_REGIONS`], the bands banked for captions and logos). Empty turns it off.
+    pub bands: Vec<Region>,
+}
+
+impl Default for QueryVariants {
+    fn default() -> Self {
+        QueryVariants {
+            mirror: true,
+            inset: Some(InsetDetector::default()),
+            rotations_deg: ROTATION_GRID_DEG.to_vec(),
+            banked_crops: BANK_CROPS.to_vec(),
+            bands: QUERY_REGIONS.to_vec(),
+        }
+    }
+}
+
+impl QueryVariants {
+    /// The plain frames only (with mirrors when `mirror`).
+    pub fn plain(mirror: bool) -> Self {
+        QueryVariants {
+            mirror,
+            inset: None,
+            rotations_deg: Vec::new(),
+            banked_crops: BANK_CROPS.to_vec(),
+            bands: Vec::new(),
+        }
+    }
+}
+
+/// The inset variant's worker: holds the first `window` frames, finds the inset in them
+/// (after removing black bars, so a windowboxed picture is not taken for an inset), then
+/// hashes every frame of that size cropped to the inset and scaled back to the frame's
+/// width. Without an inset it only drains its queue.
+fn inset_fingerprint(
+    rx: mpsc::Receiver<Frame>,
+    fingerprinter: &Fingerprinter,
+    detector: &InsetDetector,
+) -> Result<Option<Fingerprint>> {
+    let mut frames = rx.iter();
+    let window: Vec<Frame> = frames
+        .by_ref()
+        .take(fingerprinter.border_window.max(detector.min_frames))
+        .collect();
+    let Some(first) = window.first() else {
+        return Ok(None);
+    };
+    let (w, h) = (first.width, first.height);
+    let bars = if fingerprinter.crop_borders {
+        fingerprinter.border.detect(&window)
+    } else {
+        Crop::default()
+    };
+    let bars = if bars.fits(w, h) {
+        bars
+    } else {
+        Crop::default()
+    };
+    let unbarred: Vec<Frame> = window
+        .iter()
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| f.cropped(&bars))
+        .collect();
+    let Some(inset) = detector.detect(&unbarred) else {
+        frames.for_each(drop);
+        return Ok(None);
+    };
+    let crop = Crop {
+        left: bars.left + inset.left,
+        top: bars.top + inset.top,
+        right: bars.right + inset.right,
+        bottom: bars.bottom + inset.bottom,
+    };
+    let (cw, ch) = crop.size_of(w, h);
+    let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
+    let plain = Fingerprinter {
+        with_mirror: false,
+        crop_borders: false,
+        ..fingerprinter.clone()
+    };
+    let crops = window
+        .into_iter()
+        .chain(frames)
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| resample_bilinear(&f.cropped(&crop), w, out_h));
+    plain.fingerprint_frames(crops).map(Some)
+}
+
+/// The fingerprints an upload is checked with: first the plain frames, each carrying the
+/// hash of its mirror image when `variants.mirror`; then, when asked, the frames cropped to
+/// a detected picture-in-picture inset (only if one was found) and the frames rotated back
+/// by each angle of `variants.rotations_deg`. All share the plain frames' times: match them
+/// with [`Matcher::match_variants`].
+///
+/// *Performance*: one decode; each variant is one more PDQ hash per frame on its own
+/// thread (plus a bilinear rotation or crop-and-scale of a 256-pixel-wide plane), and one
+/// more search per frame in the matcher.
 ///
 /// # Errors
 /// The decoder's errors, naming the file.
 pub fn upload_fingerprints(
     source: FrameSource,
     fingerprinter: &Fingerprinter,
-    mirror: bool,
-    pip: bool,
-    regions: &[Region],
+    variants: &QueryVariants,
 ) -> Result<Vec<Fingerprint>> {
-    let hashing = UploadHashing::new(fingerprinter, mirror, pip, regions);
-    let mut fps = fingerprint_each(source, hashing.variants)?;
-    hashing.layout.pair_mirrors(&mut fps);
-    Ok(fps)
+    let fps = run_workers(source, query_workers(fingerprinter, variants))?;
+    Ok(merge_mirror(fps, variants))
 }
 
-/// Where the flipped variants of [`upload_fingerprints`] sit, to fold them into mirrors.
-#[derive(Clone, Copy)]
-struct MirrorLayout {
-    mirror: bool,
-    first_region: usize,
-}
-
-impl MirrorLayout {
-    /// Folds each flipped fingerprint into the mirror hashes of the one it follows.
-    fn pair_mirrors(self, fps: &mut Vec<Fingerprint>) {
-        if !self.mirror || fps.len() < 2 {
-            return;
+/// One worker per fingerprint of [`upload_fingerprints`]: the plain frames, their mirror
+/// (second, when asked), the inset, the rotations, then each band and its mirror.
+fn query_workers(fingerprinter: &Fingerprinter, variants: &QueryVariants) -> Vec<Worker<'static>> {
+    let plain = Fingerprinter {
+        with_mirror: false,
+        ..fingerprinter.clone()
+    };
+    let simple = |fingerprinter: Fingerprinter, map: FrameMap| -> Worker<'static> {
+        Box::new(move |rx: mpsc::Receiver<Frame>| {
+            fingerprinter
+                .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
+                .map(Some)
+        })
+    };
+    let mut workers = vec![simple(plain.clone(), Box::new(|f: &Frame| f.clone()))];
+    if variants.mirror {
+        workers.push(simple(plain.clone(), Box::new(flip)));
+    }
+    if let Some(detector) = variants.inset {
+        let plain = plain.clone();
+        workers.push(Box::new(move |rx: mpsc::Receiver<Frame>| {
+            inset_fingerprint(rx, &plain, &detector)
+        }));
+    }
+    let turned = Fingerprinter {
+        crop_borders: false,
+        ..plain.clone()
+    };
+    for &degrees in &variants.rotations_deg {
+        let banked = variants.banked_crops.clone();
+        workers.push(simple(
+            turned.clone(),
+            Box::new(move |f: &Frame| {
+                let keep = rotation_keep(f.width, f.height, degrees, &banked);
+                rotate_cropped(f, -degrees, &centre_crop(f, keep))
+            }),
+        ));
+    }
+    // Each band, then (with `mirror`) the same band of the flipped frame: the bands are
+    // symmetric left to right, so that is the band's mirror image.
+    for &region in &variants.bands {
+        workers.push(simple(
+            plain.clone(),
+            Box::new(move |f: &Frame| f.cropped(&region.crop(f))),
+        ));
+        if variants.mirror {
+            workers.push(simple(
+                plain.clone(),
+                Box::new(move |f: &Frame| flip(&f.cropped(&region.crop(f)))),
+            ));
         }
-        let mut i = self.first_region;
+    }
+    workers
+}
+
+/// The workers' fingerprints (in the order of [`query_workers`]) with each mirror one
+/// folded into the `mirror` hashes of the one it follows, and the variants that found
+/// nothing left out.
+fn merge_mirror(mut fps: Vec<Option<Fingerprint>>, variants: &QueryVariants) -> Vec<Fingerprint> {
+    if variants.mirror {
+        let first_band = 2 + usize::from(variants.inset.is_some()) + variants.rotations_deg.len();
+        let mut i = first_band;
         while i + 1 < fps.len() {
             let flipped = fps.remove(i + 1);
-            attach_mirrors(&mut fps[i], &flipped);
+            if let (Some(flipped), Some(Some(band))) = (flipped, fps.get_mut(i)) {
+                attach_mirrors(band, &flipped);
+            }
             i += 1;
         }
-        let flipped = fps.remove(1);
-        attach_mirrors(&mut fps[0], &flipped);
-    }
-}
-
-/// The frame maps an upload is hashed with.
-struct UploadHashing {
-    variants: Vec<(Fingerprinter, FrameMap)>,
-    layout: MirrorLayout,
-}
-
-impl UploadHashing {
-    fn new(fingerprinter: &Fingerprinter, mirror: bool, pip: bool, regions: &[Region]) -> Self {
-        let plain = Fingerprinter {
-            with_mirror: false,
-            ..fingerprinter.clone()
-        };
-        let mut variants: Vec<(Fingerprinter, FrameMap)> =
-            vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
-        if mirror {
-            variants.push((plain.clone(), Box::new(flip)));
-        }
-        if pip {
-            let parts = Fingerprinter {
-                crop_borders: false,
-                ..plain.clone()
-            };
-            for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5), (0.25, 0.25)] {
-                variants.push((
-                    parts.clone(),
-                    Box::new(move |f: &Frame| {
-                        let (w, h) = (f.width / 2, f.height / 2);
-                        let left = (f64::from(f.width) * fx) as u32;
-                        let top = (f64::from(f.height) * fy) as u32;
-                        f.cropped(&Crop {
-                            left,
-                            top,
-                            right: f.width - left - w,
-                            bottom: f.height - top - h,
-                        })
-                    }),
-                ));
-            }
-        }
-        // Each region, then (with `mirror`) the same region of the flipped frame. The bands are
-        // symmetric left to right, so the flipped frame's band is the band's mirror image.
-        let first_region = variants.len();
-        for &region in regions {
-            variants.push((
-                plain.clone(),
-                Box::new(move |f: &Frame| f.cropped(&region.crop(f))),
-            ));
-            if mirror {
-                variants.push((
-                    plain.clone(),
-                    Box::new(move |f: &Frame| flip(&f.cropped(&region.crop(f)))),
-                ));
-            }
-        }
-        UploadHashing {
-            variants,
-            layout: MirrorLayout {
-                mirror,
-                first_region,
-            },
+        if fps.len() > 1
+            && let (Some(flipped), Some(Some(first))) = (fps.remove(1), fps.first_mut())
+        {
+            attach_mirrors(first, &flipped);
         }
     }
+    fps.into_iter().flatten().collect()
 }
 
 /// Sets each frame's mirror hash from the fingerprint of the flipped frames.
@@ -347,11 +459,10 @@ pub struct CheckOptions {
     pub matcher: MatchOptions,
     /// Thresholds from segments to a verdict.
     pub policy: Policy,
-    /// Also search each quadrant and the centre at half size (picture-in-picture copies);
-    /// six fingerprints per upload instead of one. Default off.
-    pub pip: bool,
-    /// Regions of each frame hashed beside it (default [`QUERY_REGIONS`]).
-    pub regions: Vec<Region>,
+    /// Variants of the upload's frames searched besides the plain frames (picture-in-picture
+    /// inset, rotations; see [`QueryVariants`]). Its `mirror` is taken from
+    /// [`MatchOptions::mirrored`]. Default [`QueryVariants::default`].
+    pub variants: QueryVariants,
 }
 
 impl Default for CheckOptions {
@@ -361,8 +472,7 @@ impl Default for CheckOptions {
             fingerprinter: Fingerprinter::new(),
             matcher: MatchOptions::default(),
             policy: Policy::default(),
-            pip: false,
-            regions: QUERY_REGIONS.to_vec(),
+            variants: QueryVariants::default(),
         }
     }
 }
@@ -460,13 +570,8 @@ impl<S: Search> Checker<S> {
     /// The decoder's errors, naming the file and the cause.
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
         let source = FrameSource::open(path, &self.options.decode)?;
-        let mut variants = upload_fingerprints(
-            source,
-            &self.options.fingerprinter,
-            self.options.matcher.mirrored,
-            self.options.pip,
-            &self.options.regions,
-        )?;
+        let mut variants =
+            upload_fingerprints(source, &self.options.fingerprinter, &self.query_variants())?;
         let refs: Vec<&Fingerprint> = variants.iter().collect();
         let verdict = self.matcher().match_variants(&refs);
         Ok(Checked {
@@ -484,28 +589,37 @@ impl<S: Search> Checker<S> {
         }
     }
 
+    /// The query variants this checker searches (mirror as the matcher options say).
+    fn query_variants(&self) -> QueryVariants {
+        QueryVariants {
+            mirror: self.options.matcher.mirrored,
+            ..self.options.variants.clone()
+        }
+    }
+
     /// Starts checking frames the caller decodes itself; see [`CheckSession`].
     pub fn session(&self) -> CheckSession<'_, S> {
-        let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
-        let hashing = UploadHashing::new(
-            &self.options.fingerprinter,
-            self.options.matcher.mirrored,
-            self.options.pip,
-            &self.options.regions,
-        );
-        let worker = thread::Builder::new()
-            .name("staydown-hash".into())
-            .spawn(move || {
-                let layout = hashing.layout;
-                let mut fps = fingerprint_stream(|| Ok(rx.recv().ok()), hashing.variants)?;
-                layout.pair_mirrors(&mut fps);
-                Ok(fps)
-            })
-            .ok();
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        let mut spawned = true;
+        for work in query_workers(&self.options.fingerprinter, &self.query_variants()) {
+            let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
+            match thread::Builder::new()
+                .name("staydown-hash".into())
+                .spawn(move || work(rx))
+            {
+                Ok(handle) => {
+                    senders.push(tx);
+                    workers.push(handle);
+                }
+                Err(_) => spawned = false,
+            }
+        }
         CheckSession {
             checker: self,
-            tx: Some(tx),
-            worker,
+            senders: if spawned { senders } else { Vec::new() },
+            workers,
+            spawned,
             next_ms: 0,
             last_ms: None,
             pushed: 0,
@@ -516,17 +630,18 @@ impl<S: Search> Checker<S> {
 /// Frames a session queues for hashing before [`CheckSession::push`] waits.
 const SESSION_QUEUE: usize = 8;
 
-/// Frames pushed by a pipeline, hashed as they arrive on helper threads (one per hashed
-/// variant: the frame, its mirror, its bands), exactly as [`Checker::check_path`] hashes.
+/// Frames pushed by a pipeline, hashed on helper threads as they arrive.
 ///
 /// Frames must come in presentation order. They are sampled at the checker's decode rate
-/// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, so pushing
-/// every frame of a video gives the same fingerprint as [`Checker::check_path`] up to decoder
-/// differences. At most a few frames are held at a time.
+/// (`DecodeOptions::fps`, by their timestamps) and downscaled like decoded frames, then hashed
+/// with the same query variants as [`Checker::check_path`] (one thread each), so pushing every
+/// frame of a video gives the same fingerprints up to decoder differences. At most a few
+/// frames per variant are held at a time, plus the inset search's window (30 frames).
 pub struct CheckSession<'a, S> {
     checker: &'a Checker<S>,
-    tx: Option<mpsc::SyncSender<Frame>>,
-    worker: Option<thread::JoinHandle<Result<Vec<Fingerprint>>>>,
+    senders: Vec<mpsc::SyncSender<Frame>>,
+    workers: Vec<thread::JoinHandle<Result<Option<Fingerprint>>>>,
+    spawned: bool,
     next_ms: u64,
     last_ms: Option<u64>,
     pushed: u64,
@@ -537,7 +652,7 @@ impl<S: Search> CheckSession<'_, S> {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a frame whose plane does not match its size or whose
-    /// timestamp goes backwards; the hashing thread's error if it stopped.
+    /// timestamp goes backwards; a hashing thread's error if it stopped.
     pub fn push(&mut self, frame: Frame) -> Result<()> {
         if frame.luma.len() as u64 != u64::from(frame.width) * u64::from(frame.height)
             || frame.width == 0
@@ -570,10 +685,10 @@ impl<S: Search> CheckSession<'_, S> {
         }
         self.pushed += 1;
         let frame = downscale(frame, decode.max_width);
-        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(frame).is_ok());
+        let sent = !self.senders.is_empty()
+            && self.senders.iter().all(|tx| tx.send(frame.clone()).is_ok());
         if !sent {
-            // The hashing thread ended early: report its error.
-            self.tx = None;
+            // A hashing thread ended early (or never started): report its error.
             return match self.join() {
                 Err(e) => Err(e),
                 Ok(_) => Err(Error::InvalidArgument("frame hashing stopped".into())),
@@ -582,35 +697,46 @@ impl<S: Search> CheckSession<'_, S> {
         Ok(())
     }
 
+    /// Closes the queues and collects every worker's fingerprint.
     fn join(&mut self) -> Result<Vec<Fingerprint>> {
-        match self.worker.take() {
-            Some(handle) => handle.join().unwrap_or_else(|_| {
-                Err(Error::InvalidArgument(
-                    "frame hashing thread panicked".into(),
-                ))
-            }),
-            None => Err(Error::InvalidArgument(
-                "could not start the frame hashing thread".into(),
-            )),
+        self.senders.clear();
+        let results: Vec<Result<Option<Fingerprint>>> = self
+            .workers
+            .drain(..)
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(Error::InvalidArgument(
+                        "frame hashing thread panicked".into(),
+                    ))
+                })
+            })
+            .collect();
+        if !self.spawned {
+            return Err(Error::InvalidArgument(
+                "could not start the frame hashing threads".into(),
+            ));
         }
+        let fps = results.into_iter().collect::<Result<Vec<_>>>()?;
+        let fps = merge_mirror(fps, &self.checker.query_variants());
+        if fps.is_empty() {
+            return Err(Error::InvalidArgument("frame hashing stopped".into()));
+        }
+        Ok(fps)
     }
 
     /// Ends the stream and returns the verdict.
     ///
     /// # Errors
-    /// The hashing thread's error.
+    /// A hashing thread's error.
     pub fn finish(mut self) -> Result<Checked> {
-        self.tx = None;
-        let mut variants = self.join()?;
-        if let (Some(last), Some(fps)) = (self.last_ms, self.checker.options.decode.fps) {
-            for v in &mut variants {
-                v.duration_ms = last + (1000.0 / fps.max(1.0)) as u64;
-            }
+        let mut fps = self.join()?;
+        if let (Some(last), Some(rate)) = (self.last_ms, self.checker.options.decode.fps) {
+            fps[0].duration_ms = last + (1000.0 / rate.max(1.0)) as u64;
         }
-        let refs: Vec<&Fingerprint> = variants.iter().collect();
+        let refs: Vec<&Fingerprint> = fps.iter().collect();
         let verdict = self.checker.matcher().match_variants(&refs);
         Ok(Checked {
-            fingerprint: variants.swap_remove(0),
+            fingerprint: fps.swap_remove(0),
             verdict,
         })
     }
@@ -654,6 +780,44 @@ mod tests {
         assert_eq!(checked.fingerprint.frames.len(), 24);
         assert_eq!(checked.verdict.verdict, Decision::Match);
         assert!(checked.verdict.matches[0].mirrored);
+    }
+
+    #[test]
+    fn pushed_picture_in_picture_frames_match_through_the_inset() {
+        let mut index = MemoryIndex::new();
+        let work = banked(31, "w31", &mut index);
+        let other = SynthVideo::new(77)
+            .size(256, 144)
+            .fps(8)
+            .duration_ms(24_000)
+            .video();
+        let pip: Vec<Frame> = work
+            .frames()
+            .zip(other.frames())
+            .map(|(fg, bg)| {
+                let small = crate::decode::resample_bilinear(&fg, 128, 72);
+                let mut out = bg;
+                for (y, row) in small.luma.chunks_exact(128).enumerate() {
+                    let at = (8 + y) * 256 + 120;
+                    out.luma[at..at + 128].copy_from_slice(row);
+                }
+                out
+            })
+            .collect();
+        let checked = Checker::new(index.clone()).check_frames_for_test(pip.iter().cloned());
+        assert_eq!(checked.verdict.verdict, Decision::Match);
+        assert_eq!(checked.verdict.matches[0].meta.id, "w31");
+        let plain = Checker::with_options(
+            index,
+            CheckOptions {
+                variants: QueryVariants::plain(true),
+                ..CheckOptions::default()
+            },
+        );
+        assert_eq!(
+            plain.check_frames_for_test(pip).verdict.verdict,
+            Decision::Clean
+        );
     }
 
     #[test]

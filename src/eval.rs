@@ -108,7 +108,8 @@ enum Kind {
     Clip10,
     /// The 10 s clip between 15 s of other footage before and after.
     ClipInOther,
-    /// Half size over other footage.
+    /// Half size over other footage (640×360), 16 px from the top right corner; found by
+    /// the upload's inset variant (`check::QueryVariants::inset`).
     Pip,
     /// Three seconds from the middle between 20 s of other footage on each side.
     Quote3,
@@ -191,7 +192,10 @@ pub fn transforms() -> Vec<Transform> {
         t("middle50", 0.95, Kind::Middle50),
         t("clip10", 0.95, Kind::Clip10),
         t("clip10-in-40s", 0.95, Kind::ClipInOther),
+        // Found through the inset crop searched for every upload (crate::geometry).
         t("pip-half", 0.8, Kind::Pip),
+        // Clockwise, same size, black corners. Found through the frames turned back by 6°,
+        // the nearest angle (1° off) of the ±3°/±6° grid of crate::geometry, not fitted to 5°.
         t("rotate5", 0.8, filt("rotate=5*PI/180")),
         t("stretch", 0.95, filt("scale=trunc(iw*4/3/2)*2:ih,setsar=1")),
         t("combo", 0.95, Kind::Combination),

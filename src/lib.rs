@@ -86,6 +86,7 @@ pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod fingerprint;
+pub mod geometry;
 pub mod hash;
 pub mod index;
 pub mod matcher;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::check::{CheckOptions, Checker};
+use staydown::check::{CheckOptions, Checker, QueryVariants};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::index::Index;
@@ -44,13 +44,18 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub no_mirror: bool,
     /// Do not search the top and bottom three quarters of each frame on their own (they
-    /// find copies with a burned-in caption or logo; three times the searches).
+    /// find copies with a burned-in caption or logo; each is one more search per frame and
+    /// orientation).
     #[arg(long)]
     pub no_bands: bool,
-    /// Also search the four quadrants and the centre of every frame at half size, for
-    /// picture-in-picture uploads (six times the searches).
+    /// Do not look for a picture-in-picture inset (by default, when the first 30 sampled
+    /// frames show a moving rectangle with fixed edges, its crop is searched too).
     #[arg(long)]
-    pub pip: bool,
+    pub no_pip: bool,
+    /// Do not search frames rotated back by ±3° and ±6° (by default each is searched too,
+    /// for copies rotated by up to about 7.5°).
+    #[arg(long)]
+    pub no_rotations: bool,
     /// `match` needs at least this many (weighted) frames in a segment.
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
@@ -147,13 +152,24 @@ impl PolicyArgs {
             },
             matcher,
             policy: self.policy()?,
-            pip: self.pip,
-            regions: if self.no_bands {
+            variants: self.variants(&matcher),
+        })
+    }
+
+    /// The query variants these flags ask for (references banked with the default crops).
+    pub fn variants(&self, matcher: &MatchOptions) -> QueryVariants {
+        let all = QueryVariants::default();
+        QueryVariants {
+            mirror: matcher.mirrored,
+            inset: all.inset.filter(|_| !self.no_pip),
+            rotations_deg: if self.no_rotations {
                 Vec::new()
             } else {
-                staydown::check::QUERY_REGIONS.to_vec()
+                all.rotations_deg
             },
-        })
+            bands: if self.no_bands { Vec::new() } else { all.bands },
+            ..all
+        }
     }
 
     /// How uploads are decoded.

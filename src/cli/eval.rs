@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::check::Region;
+use staydown::check::{QueryVariants, Region};
 use staydown::decode::DecodeOptions;
 use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
 use staydown::fingerprint::Fingerprinter;
@@ -71,21 +71,18 @@ pub struct Args {
     pub policy: PolicyArgs,
 }
 
-/// The binary's hashing for the benchmark: references at `ref_fps` with extra centre crops,
-/// copies as `check` hashes uploads.
+/// The binary's hashing for the benchmark: references as `ban` banks them (at `ref_fps`,
+/// with centre crops and bands), copies as `check` hashes uploads.
 pub struct CliHasher {
     /// Decoding of references.
     pub reference: DecodeOptions,
     /// Regions banked besides the full frame.
     pub bank_regions: Vec<Region>,
-    /// Regions of copies hashed besides the full frame.
-    pub query_regions: Vec<Region>,
     /// Decoding of copies.
     pub query: DecodeOptions,
-    /// Also hash mirrors of query frames.
-    pub mirror: bool,
-    /// Also hash picture-in-picture regions of query frames.
-    pub pip: bool,
+    /// Variants of query frames hashed besides the plain ones (mirror, inset, rotations,
+    /// bands).
+    pub variants: QueryVariants,
 }
 
 impl EvalHasher for CliHasher {
@@ -102,9 +99,7 @@ impl EvalHasher for CliHasher {
         staydown::check::upload_fingerprints(
             staydown::decode::FrameSource::open(path, &self.query)?,
             &Fingerprinter::new(),
-            self.mirror,
-            self.pip,
-            &self.query_regions,
+            &self.variants,
         )
     }
 }
@@ -179,19 +174,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<_>>()?;
     let options = args.policy.options()?;
-    let query_regions = args.policy.check_options()?.regions;
-    let mut bank_regions: Vec<Region> = bank_crops.into_iter().map(Region::Centre).collect();
-    bank_regions.extend(query_regions.iter().copied());
+    let variants = QueryVariants {
+        banked_crops: bank_crops.clone(),
+        ..args.policy.variants(&options)
+    };
+    let mut bank_regions: Vec<Region> = bank_crops.iter().copied().map(Region::Centre).collect();
+    bank_regions.extend(variants.bands.iter().copied());
     let hasher = CliHasher {
         reference: DecodeOptions {
             fps: args.ref_fps.or(super::ban::BAN_FPS),
             ..DecodeOptions::default()
         },
         bank_regions,
-        query_regions,
         query: args.policy.decode()?,
-        mirror: options.mirrored,
-        pip: args.policy.pip,
+        variants,
     };
     hasher.reference.validate()?;
 
