@@ -731,6 +731,57 @@ pub fn bank(hasher: &dyn EvalHasher, references: &[PathBuf]) -> Result<(MemoryIn
     Ok((index, frames))
 }
 
+/// Bans `references` into a new on-disk index at `dir` exactly as `staydown ban` does
+/// (with `options`: collapse, quality), one work per video (id = file stem), and returns
+/// the snapshot, the references with their work ordinals, and the hashes indexed.
+///
+/// # Errors
+/// Hashing errors naming the video; index errors naming the file.
+pub fn bank_index(
+    hasher: &dyn EvalHasher,
+    references: &[PathBuf],
+    dir: &Path,
+    options: crate::index::WriterOptions,
+) -> Result<(crate::index::Snapshot, Vec<Reference>, usize)> {
+    let mut index = crate::index::Index::create(dir)?;
+    let mut writer = index.writer()?;
+    writer.set_options(options);
+    let mut banked = 0usize;
+    let mut ids = Vec::new();
+    for path in references {
+        let variants = hasher.reference(path)?;
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let variants: Vec<&Fingerprint> = variants.iter().collect();
+        let st = writer.add_work_variants(
+            WorkMeta {
+                id: id.clone(),
+                title: path.display().to_string(),
+                source: Some(path.display().to_string()),
+                duration_ms: variants.first().map_or(0, |f| f.duration_ms),
+                ..WorkMeta::default()
+            },
+            &variants,
+        )?;
+        banked += st.indexed;
+        ids.push(id);
+    }
+    let snapshot = writer.commit()?;
+    let refs = references
+        .iter()
+        .zip(&ids)
+        .filter_map(|(p, id)| {
+            snapshot.find(id).map(|work| Reference {
+                path: p.clone(),
+                work,
+            })
+        })
+        .collect();
+    Ok((snapshot, refs, banked))
+}
+
 /// A banked reference: its video and its work ordinal in the index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {

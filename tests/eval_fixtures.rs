@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use staydown::decode::{Crop, DecodeOptions, Frame, FrameSource};
-use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
+use staydown::check::{self, BANK_REGIONS, QueryVariants};
+use staydown::decode::{DecodeOptions, FrameSource};
+use staydown::eval::{self, EvalConfig, EvalHasher};
 use staydown::fingerprint::Fingerprinter;
 use staydown::synth::SynthVideo;
 use staydown::{Fingerprint, Result};
@@ -18,62 +19,26 @@ fn have_ffmpeg() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// References at 5 fps plus centre crops; copies at 1 fps with exact mirrors.
+/// The product's hashing: references as `staydown ban` banks them (every frame, centre
+/// crops and bands), copies as `staydown check` hashes uploads (1 fps, mirrors, bands,
+/// inset, rotations).
 struct Hasher;
-
-fn frames(path: &Path, fps: f64) -> Result<(Vec<Frame>, u64)> {
-    let opts = DecodeOptions {
-        fps: Some(fps),
-        ..DecodeOptions::default()
-    };
-    let mut src = FrameSource::open(path, &opts)?;
-    let mut out = Vec::new();
-    while let Some(f) = src.next_frame()? {
-        out.push(f);
-    }
-    Ok((out, src.info().duration_ms.unwrap_or(0)))
-}
 
 impl EvalHasher for Hasher {
     fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let (fr, duration_ms) = frames(path, 5.0)?;
-        let fpr = Fingerprinter::new();
-        let mut out = vec![Fingerprint {
-            duration_ms,
-            ..fpr.fingerprint_frames(fr.iter().cloned())?
-        }];
-        for keep in [0.95, 0.9, 0.85] {
-            let crops = fr.iter().map(|f| {
-                let cw = (f.width as f64 * (1.0 - keep) / 2.0) as u32;
-                let ch = (f.height as f64 * (1.0 - keep) / 2.0) as u32;
-                f.cropped(&Crop {
-                    left: cw,
-                    right: cw,
-                    top: ch,
-                    bottom: ch,
-                })
-            });
-            out.push(fpr.fingerprint_frames(crops)?);
-        }
-        Ok(out)
+        let every_frame = DecodeOptions {
+            fps: None,
+            ..DecodeOptions::default()
+        };
+        check::reference_fingerprints(path, &every_frame, &Fingerprinter::new(), &BANK_REGIONS)
     }
 
     fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let (fr, duration_ms) = frames(path, 1.0)?;
-        let fpr = Fingerprinter::new();
-        let mut fp = fpr.fingerprint_frames(fr.iter().cloned())?;
-        fp.duration_ms = duration_ms;
-        let flipped = fpr.fingerprint_frames(fr.iter().map(|f| {
-            let mut luma = f.luma.clone();
-            for row in luma.chunks_mut(f.width as usize) {
-                row.reverse();
-            }
-            Frame { luma, ..f.clone() }
-        }))?;
-        for (f, m) in fp.frames.iter_mut().zip(&flipped.frames) {
-            f.mirror = Some(m.hash);
-        }
-        Ok(vec![fp])
+        check::upload_fingerprints(
+            FrameSource::open(path, &DecodeOptions::default())?,
+            &Fingerprinter::new(),
+            &QueryVariants::default(),
+        )
     }
 }
 
@@ -97,31 +62,31 @@ fn must_pass_transformations_on_synthetic_and_real_clips() {
     let dir = tempfile::tempdir().unwrap();
     let bbb = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/video/bbb-180p.webm");
     let refs = vec![
-        synthetic(dir.path(), 1, 24),
-        synthetic(dir.path(), 2, 24),
+        synthetic(dir.path(), 1, 16),
+        synthetic(dir.path(), 2, 16),
         bbb,
     ];
-    let distractors = vec![synthetic(dir.path(), 1001, 24)];
-    let (index, banked) = eval::bank(&Hasher, &refs).unwrap();
-    let references: Vec<Reference> = refs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Reference {
-            path: p.clone(),
-            work: i as u32,
-        })
-        .collect();
+    let distractors = vec![synthetic(dir.path(), 1001, 16)];
+    let writer = staydown::index::WriterOptions {
+        collapse_max_distance_bits: Some(16),
+        ..Default::default()
+    };
+    let (index, references, banked) =
+        eval::bank_index(&Hasher, &refs, &dir.path().join("index"), writer).unwrap();
+    assert_eq!(references.len(), refs.len());
     let mut cfg = EvalConfig::new(dir.path().join("copies"));
     // (speed1.1 is left out: sped up, the 5.3 s real clip lasts 4.8 s, 4 frames at 1 fps,
-    // below the policy's floor for `match`; the full `staydown eval` measures it on longer works.)
+    // below the policy's floor for `match`; the full `staydown eval` measures it on longer
+    // works. The cut rows skip the real clip for the same reason.)
     let must = [
         "identity",
-        "crf38",
         "crop10",
         "letterbox",
         "mirror",
-        "brightness",
-        "blur",
+        "caption",
+        "logo",
+        "middle50",
+        "clip10-in-40s",
         "combo",
         "quote3s",
     ];
@@ -133,7 +98,8 @@ fn must_pass_transformations_on_synthetic_and_real_clips() {
         assert_eq!(row.errors, 0, "{row:?}: {:?}", report.notes);
         assert_eq!(row.false_flags, 0, "{row:?}");
         if row.expect_match {
-            assert_eq!(row.copies, 3);
+            assert_eq!(row.copies + row.skipped, 3, "{row:?}");
+            assert!(row.copies >= 2, "{row:?}");
             assert!(
                 row.recall >= 0.99,
                 "{}: recall {}",

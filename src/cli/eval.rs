@@ -12,9 +12,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use staydown::check::{QueryVariants, Region};
 use staydown::decode::DecodeOptions;
-use staydown::eval::{self, EvalConfig, EvalHasher, Reference};
+use staydown::eval::{self, EvalConfig, EvalHasher};
 use staydown::fingerprint::Fingerprinter;
-use staydown::index::{Index, WorkMeta};
 use staydown::synth::SynthVideo;
 use staydown::{Fingerprint, Result};
 
@@ -191,47 +190,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     hasher.reference.validate()?;
 
-    let index_dir = tmp.path().join("index");
-    let mut index = Index::create(&index_dir)?;
-    let mut writer = index.writer()?;
-    writer.set_options(super::ban::writer_options(args.collapse));
-    let mut banked = 0usize;
-    let mut ids = Vec::new();
-    for path in &refs {
-        let variants = hasher
-            .reference(path)
-            .with_context(|| format!("fingerprinting {}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let variants: Vec<&Fingerprint> = variants.iter().collect();
-        let st = writer.add_work_variants(
-            WorkMeta {
-                id: id.clone(),
-                title: path.display().to_string(),
-                source: Some(path.display().to_string()),
-                ..WorkMeta::default()
-            },
-            &variants,
-        )?;
-        banked += st.indexed;
-        ids.push(id);
-    }
-    let snapshot = writer.commit()?;
-    let references: Vec<Reference> = refs
-        .iter()
-        .zip(&ids)
-        .map(|(p, id)| {
-            let work = snapshot
-                .find(id)
-                .context("a banked work is in the snapshot")?;
-            Ok(Reference {
-                path: p.clone(),
-                work,
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let (snapshot, references, banked) = eval::bank_index(
+        &hasher,
+        &refs,
+        &tmp.path().join("index"),
+        super::ban::writer_options(args.collapse),
+    )?;
+    anyhow::ensure!(
+        references.len() == refs.len(),
+        "two references share a file name; work ids must be unique"
+    );
 
     let work_dir = args
         .keep
