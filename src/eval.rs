@@ -37,7 +37,8 @@
 //! | quote3s (hard case: must not be `match`) | - | 2 | 0 | - | 0 |
 //!
 //! The same run with `--no-pip --no-rotations` gives the same table except pip-half and
-//! rotate5 at 0.00, and in neither run does any of the 54 distractor copies, nor any copy
+//! rotate5 at 0.00 (and so does the binary from before the variants on the rows it was run
+//! on), and in neither run does any of the 54 distractor copies, nor any copy
 //! of a reference against another work, get even a two-frame segment: the extra query
 //! hashes (6–7 per frame instead of 2, within 40 bits) add no time-consistent coincidence.
 //! Nor with ten more distractors (the real clips and their letterbox, pillarbox, windowbox

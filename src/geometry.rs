@@ -40,9 +40,9 @@
 //!   and 9° are `clean`; without the rotations only 0 and 1.5° match.
 //!
 //! **Cost** (`cargo bench --bench query_variants`, CPU time of all hashing threads for a
-//! 60-frame 256×144 upload with an inset, on the shared 2-core build machine): plain frames
-//! and mirrors 28.5 ms, plus the inset 63.8 ms, plus the four rotations (the default)
-//! 145.6 ms, i.e. 2.4 ms instead of 0.5 ms per sampled frame. Next to decoding this is
+//! 60-frame 256×144 upload with an inset, on the shared 2-core build machine, load ~6):
+//! plain frames and mirrors 26.8 ms, plus the inset 55.4 ms, plus the four rotations (the
+//! default) 147.2 ms, i.e. 2.5 ms instead of 0.45 ms per sampled frame. Next to decoding this is
 //! small: `staydown check` of a 32 s 1280×720 upload (bbb-720p looped) against a one-work
 //! index took 2.75 s of CPU (user + sys, ffmpeg included; mean of 5) with
 //! `--no-pip --no-rotations` and 2.79 s by default; wall 2.46 s and 2.68 s on the loaded
