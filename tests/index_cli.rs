@@ -264,9 +264,10 @@ fn ban_a_real_video_through_ffmpeg() {
         "N-42",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    // 5.28 s at 4 fps: 21 frames sampled, each banked plain and as three centre crops.
+    // Every frame of the 5.28 s clip at 25 fps (132), each banked plain, as three centre
+    // crops and as two bands.
     assert!(
-        text(&o).contains("banned bbb-180p: 84 frames"),
+        text(&o).contains("banned bbb-180p: 792 frames"),
         "{}",
         text(&o)
     );
