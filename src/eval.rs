@@ -53,8 +53,12 @@ use std::process::Command;
 
 use serde::Serialize;
 
+use crate::check::{
+    BANK_REGIONS, QueryVariants, Region, reference_fingerprints, upload_fingerprints,
+};
+use crate::decode::{DecodeOptions, FrameSource};
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{Fingerprint, Fingerprinter};
 use crate::hash::Hash256;
 use crate::index::{MemoryIndex, Search, WorkMeta};
 use crate::matcher::{Decision, MatchOptions, Matcher, Policy};
@@ -721,6 +725,54 @@ pub fn bank(hasher: &dyn EvalHasher, references: &[PathBuf]) -> Result<(MemoryIn
         );
     }
     Ok((index, frames))
+}
+
+/// The product's hashing for the benchmark: references as `staydown ban` banks them,
+/// copies as `staydown check` hashes uploads (the defaults); each part can be changed to
+/// measure an alternative.
+#[derive(Clone, Debug)]
+pub struct ProductHasher {
+    /// Decoding of references (default: every frame).
+    pub reference: DecodeOptions,
+    /// Regions banked besides the whole frame (default [`BANK_REGIONS`]).
+    pub bank_regions: Vec<Region>,
+    /// Decoding of copies (default: 1 fps).
+    pub query: DecodeOptions,
+    /// Variants of the copies' frames searched (default [`QueryVariants::default`]).
+    pub variants: QueryVariants,
+}
+
+impl Default for ProductHasher {
+    fn default() -> Self {
+        ProductHasher {
+            reference: DecodeOptions {
+                fps: None,
+                ..DecodeOptions::default()
+            },
+            bank_regions: BANK_REGIONS.to_vec(),
+            query: DecodeOptions::default(),
+            variants: QueryVariants::default(),
+        }
+    }
+}
+
+impl EvalHasher for ProductHasher {
+    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
+        reference_fingerprints(
+            path,
+            &self.reference,
+            &Fingerprinter::new(),
+            &self.bank_regions,
+        )
+    }
+
+    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
+        upload_fingerprints(
+            FrameSource::open(path, &self.query)?,
+            &Fingerprinter::new(),
+            &self.variants,
+        )
+    }
 }
 
 /// Bans `references` into a new on-disk index at `dir` exactly as `staydown ban` does

@@ -3,62 +3,35 @@
 //! distractor made the same way is never flagged. Skipped (with a message) when ffmpeg is
 //! absent.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod util;
 
-use staydown::check::{self, CheckOptions, Checker, QueryVariants};
-use staydown::decode::{DecodeOptions, FrameSource};
-use staydown::eval::{self, EvalConfig, EvalHasher};
-use staydown::fingerprint::Fingerprinter;
-use staydown::synth::SynthVideo;
-use staydown::{Decision, Fingerprint, Result};
+use staydown::Decision;
+use staydown::check::{CheckOptions, Checker, QueryVariants};
+use staydown::decode::DecodeOptions;
+use staydown::eval::{self, EvalConfig, ProductHasher};
+use util::synthetic_mp4;
 
-fn have_ffmpeg() -> bool {
-    Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// References as `ban` banks them: 5 fps with the default centre crops.
-struct Banker;
-
-impl EvalHasher for Banker {
-    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let decode = DecodeOptions {
+/// References as `ban` banks them but at 5 fps (faster), copies as `check` hashes them.
+fn banker() -> ProductHasher {
+    ProductHasher {
+        reference: DecodeOptions {
             fps: Some(5.0),
             ..DecodeOptions::default()
-        };
-        check::reference_fingerprints(path, &decode, &Fingerprinter::new(), &check::BANK_REGIONS)
+        },
+        ..ProductHasher::default()
     }
-
-    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        let source = FrameSource::open(path, &DecodeOptions::default())?;
-        check::upload_fingerprints(source, &Fingerprinter::new(), &QueryVariants::default())
-    }
-}
-
-fn synthetic(dir: &Path, seed: u64, seconds: u64) -> PathBuf {
-    let out = dir.join(format!("synth-{seed}.mp4"));
-    let video = SynthVideo::new(seed)
-        .size(192, 144)
-        .fps(25)
-        .duration_ms(seconds * 1000)
-        .video();
-    eval::encode_synthetic(Path::new("ffmpeg"), &video, &out).unwrap();
-    out
 }
 
 #[test]
 fn pip_and_rotated_copies_match_only_with_the_variants() {
-    if !have_ffmpeg() {
+    if !util::have_ffmpeg() {
         eprintln!("skipping: ffmpeg not found (the copies are made with it)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let work = synthetic(dir.path(), 1, 16);
-    let distractor = synthetic(dir.path(), 1001, 16);
-    let (index, _) = eval::bank(&Banker, std::slice::from_ref(&work)).unwrap();
+    let work = synthetic_mp4(dir.path(), 1, 16);
+    let distractor = synthetic_mp4(dir.path(), 1001, 16);
+    let (index, _) = eval::bank(&banker(), std::slice::from_ref(&work)).unwrap();
     let cfg = EvalConfig::new(dir.path());
     let with = Checker::with_options(index.clone(), CheckOptions::default());
     let without = Checker::with_options(

@@ -12,10 +12,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use staydown::check::{QueryVariants, Region};
 use staydown::decode::DecodeOptions;
-use staydown::eval::{self, EvalConfig, EvalHasher};
-use staydown::fingerprint::Fingerprinter;
+use staydown::eval::{self, EvalConfig};
 use staydown::synth::SynthVideo;
-use staydown::{Fingerprint, Result};
 
 use super::check::PolicyArgs;
 
@@ -68,39 +66,6 @@ pub struct Args {
     pub keep: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
-}
-
-/// The binary's hashing for the benchmark: references as `ban` banks them (at `ref_fps`,
-/// with centre crops and bands), copies as `check` hashes uploads.
-pub struct CliHasher {
-    /// Decoding of references.
-    pub reference: DecodeOptions,
-    /// Regions banked besides the full frame.
-    pub bank_regions: Vec<Region>,
-    /// Decoding of copies.
-    pub query: DecodeOptions,
-    /// Variants of query frames hashed besides the plain ones (mirror, inset, rotations,
-    /// bands).
-    pub variants: QueryVariants,
-}
-
-impl EvalHasher for CliHasher {
-    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        staydown::check::reference_fingerprints(
-            path,
-            &self.reference,
-            &Fingerprinter::new(),
-            &self.bank_regions,
-        )
-    }
-
-    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        staydown::check::upload_fingerprints(
-            staydown::decode::FrameSource::open(path, &self.query)?,
-            &Fingerprinter::new(),
-            &self.variants,
-        )
-    }
 }
 
 fn videos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -179,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut bank_regions: Vec<Region> = bank_crops.iter().copied().map(Region::Centre).collect();
     bank_regions.extend(variants.bands.iter().copied());
-    let hasher = CliHasher {
+    let hasher = eval::ProductHasher {
         reference: DecodeOptions {
             fps: args.ref_fps.or(super::ban::BAN_FPS),
             ..DecodeOptions::default()

@@ -161,3 +161,16 @@ pub fn banked(name: &str) -> Dir {
     ban(&dir, &work, &dir.join("index"), "w1");
     dir
 }
+
+/// Encodes a synthetic video of `seed` (192x144, 25 fps, `seconds` long) with ffmpeg as
+/// `dir/synth-<seed>.mp4`, as `staydown eval` makes its synthetic works.
+pub fn synthetic_mp4(dir: &Path, seed: u64, seconds: u64) -> PathBuf {
+    let out = dir.join(format!("synth-{seed}.mp4"));
+    let video = staydown::synth::SynthVideo::new(seed)
+        .size(192, 144)
+        .fps(25)
+        .duration_ms(seconds * 1000)
+        .video();
+    staydown::eval::encode_synthetic(Path::new("ffmpeg"), &video, &out).unwrap();
+    out
+}
