@@ -1,10 +1,12 @@
 //! `staydown index …` on a real index directory.
 
+mod util;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use staydown::index::Index;
-use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
+use staydown::{Fingerprint, WorkMeta};
 
 fn staydown(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_staydown"))
@@ -18,24 +20,7 @@ fn text(o: &Output) -> String {
 }
 
 fn fp(seed: u64) -> Fingerprint {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    Fingerprint {
-        frames: (0..12)
-            .map(|i| FrameHash {
-                pts_ms: i * 250,
-                hash: Hash256([next(), next(), next(), next()]),
-                quality: 90,
-                mirror: None,
-            })
-            .collect(),
-        ..Fingerprint::default()
-    }
+    util::random_fingerprint(seed, 12, |_| 90)
 }
 
 fn setup(dir: &Path) {

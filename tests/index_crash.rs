@@ -1,11 +1,13 @@
 //! A commit interrupted at any step leaves an index that opens to the old or the new
 //! state, never a mixture and never an error; the next writer carries on.
 
+mod util;
+
 use std::path::Path;
 use std::process::Command;
 
 use staydown::index::{FailPoint, Index, IndexedFrame};
-use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
+use staydown::{Fingerprint, Hash256, WorkMeta};
 
 const POINTS: [FailPoint; 8] = [
     FailPoint::SegmentTorn,
@@ -19,25 +21,7 @@ const POINTS: [FailPoint; 8] = [
 ];
 
 fn fp(seed: u64, n: usize) -> Fingerprint {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    Fingerprint {
-        frames: (0..n)
-            .map(|i| FrameHash {
-                pts_ms: i as u64 * 250,
-                hash: Hash256([next(), next(), next(), next()]),
-                quality: 90,
-                mirror: None,
-            })
-            .collect(),
-        duration_ms: n as u64 * 250,
-        ..Fingerprint::default()
-    }
+    util::random_fingerprint(seed, n, |_| 90)
 }
 
 fn meta(id: &str) -> WorkMeta {

@@ -1,6 +1,8 @@
 //! On-disk format: damaged files are refused with an error naming them, and the
 //! committed v1 fixture still opens.
 
+mod util;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,25 +11,7 @@ use staydown::index::{AuditAction, Index, WriterOptions};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
 
 fn fp(seed: u64, n: usize) -> Fingerprint {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    Fingerprint {
-        frames: (0..n)
-            .map(|i| FrameHash {
-                pts_ms: i as u64 * 250,
-                hash: Hash256([next(), next(), next(), next()]),
-                quality: 40 + (i % 60) as u8,
-                mirror: None,
-            })
-            .collect(),
-        duration_ms: n as u64 * 250,
-        ..Fingerprint::default()
-    }
+    util::random_fingerprint(seed, n, |i| 40 + (i % 60) as u8)
 }
 
 fn meta(id: &str) -> WorkMeta {

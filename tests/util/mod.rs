@@ -174,3 +174,31 @@ pub fn synthetic_mp4(dir: &Path, seed: u64, seconds: u64) -> PathBuf {
     staydown::eval::encode_synthetic(Path::new("ffmpeg"), &video, &out).unwrap();
     out
 }
+
+/// A fingerprint of `n` frames 250 ms apart with pseudo-random hashes from `seed` (the same
+/// seed gives the same hashes) and the PDQ quality `quality(i)` for frame `i`.
+pub fn random_fingerprint(
+    seed: u64,
+    n: usize,
+    quality: impl Fn(usize) -> u8,
+) -> staydown::Fingerprint {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    staydown::Fingerprint {
+        frames: (0..n)
+            .map(|i| staydown::FrameHash {
+                pts_ms: i as u64 * 250,
+                hash: staydown::Hash256([next(), next(), next(), next()]),
+                quality: quality(i),
+                mirror: None,
+            })
+            .collect(),
+        duration_ms: n as u64 * 250,
+        ..staydown::Fingerprint::default()
+    }
+}
