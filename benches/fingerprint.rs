@@ -23,6 +23,17 @@ use staydown::synth::SynthVideo;
 
 const REPEAT: usize = 4;
 
+/// Decodes `clip` with ffmpeg and discards the frames: the bare-decode baseline.
+fn decode_to_null(ff: &str, clip: &Path) {
+    let status = Command::new(ff)
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(clip)
+        .args(["-f", "null", "-"])
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success());
+}
+
 fn ffmpeg_program() -> String {
     std::env::var("STAYDOWN_FFMPEG").unwrap_or_else(|_| "ffmpeg".into())
 }
@@ -70,15 +81,7 @@ fn bench_e2e(c: &mut Criterion) {
     });
     group.bench_function("ffmpeg_null/720p", |b| {
         let ff = ffmpeg_program();
-        b.iter(|| {
-            let status = Command::new(&ff)
-                .args(["-v", "error", "-nostdin", "-i"])
-                .arg(&clip)
-                .args(["-f", "null", "-"])
-                .status()
-                .expect("run ffmpeg");
-            assert!(status.success());
-        })
+        b.iter(|| decode_to_null(&ff, &clip))
     });
     group.bench_function("decode/720p", |b| {
         b.iter(|| {
@@ -122,13 +125,7 @@ fn cpu_ratio(_c: &mut Criterion) {
     let (mut null_cpu, mut e2e_cpu) = (0.0, 0.0);
     for _ in 0..3 {
         let (s0, c0) = cpu_seconds().unwrap();
-        let status = Command::new(&ff)
-            .args(["-v", "error", "-nostdin", "-i"])
-            .arg(&clip)
-            .args(["-f", "null", "-"])
-            .status()
-            .expect("run ffmpeg");
-        assert!(status.success());
+        decode_to_null(&ff, &clip);
         let (s1, c1) = cpu_seconds().unwrap();
         let fp = Fingerprinter::new()
             .fingerprint_path(&clip, &opts)

@@ -102,22 +102,7 @@ fn videos(dir: &Path) -> (Vec<PathBuf>, f64) {
                 .arg(&tmp));
             std::fs::rename(&tmp, &f).unwrap();
         }
-        let out = Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-show_entries",
-                "format=duration",
-                "-of",
-                "csv=p=0",
-            ])
-            .arg(&f)
-            .output()
-            .expect("ffprobe");
-        total += String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<f64>()
-            .expect("ffprobe duration");
+        total += staydown::eval::probe_duration(Path::new("ffmpeg"), &f).expect("ffprobe duration");
         files.push(f);
     }
     (files, total)
