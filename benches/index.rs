@@ -16,7 +16,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use staydown::index::{Index, WriterOptions};
+use staydown::bank::{self, BankOptions};
+use staydown::index::Index;
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, WorkMeta};
 
 mod common;
@@ -41,10 +42,11 @@ fn data(n: usize, rng: &mut Rng) -> Vec<Vec<Hash256>> {
 fn build(dir: &std::path::Path, works: &[Vec<Hash256>]) {
     let mut index = Index::create(dir).unwrap();
     let mut w = index.writer().unwrap();
-    w.set_options(WriterOptions {
+    let opts = BankOptions {
         min_quality: 0,
-        collapse_max_distance_bits: None,
-    });
+        collapse_bits: None,
+        ..BankOptions::whole_frames()
+    };
     for (i, hashes) in works.iter().enumerate() {
         let fp = Fingerprint {
             frames: hashes
@@ -67,7 +69,7 @@ fn build(dir: &std::path::Path, works: &[Vec<Hash256>]) {
             added_unix_s: 1_700_000_000,
             ..WorkMeta::default()
         };
-        w.add_work(meta, &fp).unwrap();
+        bank::add(&mut w, meta, std::slice::from_ref(&fp), &opts).unwrap();
     }
     w.commit().unwrap();
 }

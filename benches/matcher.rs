@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use staydown::bank::{self, BankOptions};
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, Matcher, MemoryIndex, Search, WorkMeta};
 
 struct Rng(u64);
@@ -165,7 +166,13 @@ fn bench(c: &mut Criterion) {
             frames,
             ..Default::default()
         };
-        writer.add_work(meta.clone(), &fp).expect("banked");
+        bank::add(
+            &mut writer,
+            meta.clone(),
+            std::slice::from_ref(&fp),
+            &BankOptions::whole_frames(),
+        )
+        .expect("banked");
     }
     let snapshot = writer.commit().expect("committed");
     let matcher = Matcher::new(&snapshot);

@@ -1,7 +1,7 @@
 //! The cost of the geometric query variants on the hashing side: one upload of 60 frames
 //! (a minute at 1 fps, already at the decoder's 256×144), a synthetic work shown as a
 //! picture-in-picture inset over other synthetic footage, hashed by
-//! `check::upload_fingerprints` from an in-memory Y4M stream.
+//! `query::upload_fingerprints` from an in-memory Y4M stream.
 //!
 //! `cargo bench --bench query_variants -- --warm-up-time 1 --measurement-time 3`
 //!
@@ -17,9 +17,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use staydown::check::{QueryVariants, upload_fingerprints};
+use staydown::bank::BANK_REGIONS;
 use staydown::decode::{DecodeOptions, Frame, FrameSource};
 use staydown::fingerprint::Fingerprinter;
+use staydown::query::{QueryVariants, upload_fingerprints};
 use staydown::synth::SynthVideo;
 
 const FRAMES: usize = 60;
@@ -88,9 +89,14 @@ fn bench(c: &mut Criterion) {
                         &DecodeOptions::default(),
                     )
                     .expect("y4m");
-                    let fps = upload_fingerprints(source, &Fingerprinter::new(), &variants)
-                        .expect("hash");
-                    assert_eq!(fps[0].frames.len(), FRAMES);
+                    let fps = upload_fingerprints(
+                        source,
+                        &Fingerprinter::new(),
+                        &variants,
+                        &BANK_REGIONS,
+                    )
+                    .expect("hash");
+                    assert_eq!(fps[0].fingerprint.frames.len(), FRAMES);
                     black_box(fps);
                 }
                 process_cpu() - start

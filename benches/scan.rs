@@ -17,7 +17,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use staydown::index::{Index, WriterOptions};
+use staydown::bank::{self, BankOptions};
+use staydown::index::Index;
 use staydown::{Fingerprint, FrameHash, WorkMeta};
 
 mod common;
@@ -38,10 +39,11 @@ fn build_index(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
     let mut index = Index::create(dir).expect("create bench index");
     let mut w = index.writer().expect("bench index writer");
-    w.set_options(WriterOptions {
+    let opts = BankOptions {
         min_quality: 0,
-        collapse_max_distance_bits: None,
-    });
+        collapse_bits: None,
+        ..BankOptions::whole_frames()
+    };
     let mut rng = Rng(0x5ca7);
     for i in 0..WORKS {
         let fp = Fingerprint {
@@ -68,7 +70,7 @@ fn build_index(dir: &Path) {
             duration_ms: fp.duration_ms,
             ..WorkMeta::default()
         };
-        w.add_work(meta, &fp).expect("add bench work");
+        bank::add(&mut w, meta, std::slice::from_ref(&fp), &opts).expect("add bench work");
     }
     w.commit().expect("commit bench index");
 }

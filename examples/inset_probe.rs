@@ -4,7 +4,7 @@
 //! `cargo run --release --example inset_probe -- VIDEO...`
 
 use staydown::decode::{BorderDetector, DecodeOptions, FrameSource};
-use staydown::geometry::InsetDetector;
+use staydown::query::InsetDetector;
 fn main() {
     for p in std::env::args().skip(1) {
         let mut src = FrameSource::open(&p, &DecodeOptions::default()).unwrap();

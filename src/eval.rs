@@ -9,9 +9,10 @@
 //! (`VPDQ_QUERY_MATCH_THRESHOLD_PERCENT = 80.0`, `VPDQ_DISTANCE_THRESHOLD = 31`,
 //! `VPDQ_QUALITY_THRESHOLD = 50`, `VPDQ_INDEX_MATCH_THRESHOLD_PERCENT = 0.0`).
 //!
-//! Hashing is left to the caller ([`EvalHasher`]), so the benchmark measures whatever
-//! fingerprinting the binary uses; the library part here makes the copies, runs the matcher
-//! and the baseline, and builds the table.
+//! References are banked with [`bank`] exactly as `staydown ban` banks them
+//! ([`bank_index`]), and copies are hashed and matched by a [`Checker`] exactly as `staydown
+//! check` checks uploads ([`run`]); this module makes the copies, runs the baseline, and
+//! builds the table.
 //!
 //! # Results (2026-11-29)
 //! `staydown eval --refs R --distractors D --synthetic 3 --synthetic-distractors 2
@@ -30,9 +31,9 @@
 //!
 //! What moved the rows below 1.00 in the previous run (2026-11-28: caption and logo 0.75,
 //! middle50 0.50, clips 0.75, pip-half and rotate5 0.00): the bands (captions, logos, see
-//! [`crate::check::BANK_REGIONS`]), every-frame banking (cuts that fall between banked
+//! [`crate::bank::BANK_REGIONS`]), every-frame banking (cuts that fall between banked
 //! frames; the cuts now start 130 ms off any grid), the inset and rotation query
-//! variants ([`crate::geometry`]: `--no-pip --no-rotations` gives the same table with
+//! variants ([`crate::query`]: `--no-pip --no-rotations` gives the same table with
 //! pip-half and rotate5 at 0.00), and skipping cuts too short to be a `match`.
 //!
 //! Defaults chosen from these runs: radius 31 left captions at `review` (mean distances
@@ -53,15 +54,14 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::check::{
-    BANK_REGIONS, QueryVariants, Region, reference_fingerprints, upload_fingerprints,
-};
-use crate::decode::{DecodeOptions, FrameSource};
+use crate::bank::{self, BankOptions};
+use crate::check::Checker;
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Fingerprinter};
+use crate::fingerprint::Fingerprint;
 use crate::hash::Hash256;
-use crate::index::{MemoryIndex, Search, WorkMeta};
-use crate::matcher::{Decision, MatchOptions, Matcher, Policy};
+use crate::index::{Index, Search, Snapshot, WorkMeta};
+use crate::matcher::{Decision, MatchOptions, Policy};
+use crate::query::{Variant, VariantFingerprint};
 
 /// vPDQ's default share of query frames that must match, percent.
 pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
@@ -69,23 +69,6 @@ pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
 pub const VPDQ_DISTANCE_BITS: u32 = 31;
 /// vPDQ's default minimum frame quality.
 pub const VPDQ_MIN_QUALITY: u8 = 50;
-
-/// Turns videos into fingerprints for the benchmark.
-pub trait EvalHasher {
-    /// The fingerprints banked for a reference: the first is the plain one; any others (for
-    /// instance centre crops of every frame) are banked as extra frames of the same work.
-    ///
-    /// # Errors
-    /// When the video cannot be decoded.
-    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>>;
-    /// The fingerprints of a copy: the first is the plain one (the baseline uses it alone);
-    /// any others are variants of the same frames, matched with
-    /// [`Matcher::match_variants`].
-    ///
-    /// # Errors
-    /// When the video cannot be decoded.
-    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>>;
-}
 
 /// What a transformation does to a video.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,7 +88,7 @@ enum Kind {
     /// The 10 s clip between 15 s of other footage before and after.
     ClipInOther,
     /// Half size over other footage (640×360), 16 px from the top right corner; found by
-    /// the upload's inset variant (`check::QueryVariants::inset`).
+    /// the upload's inset variant (`query::QueryVariants::inset`).
     Pip,
     /// Three seconds from the middle between 20 s of other footage on each side.
     Quote3,
@@ -188,10 +171,10 @@ pub fn transforms() -> Vec<Transform> {
         t("middle50", 0.95, Kind::Middle50),
         t("clip10", 0.95, Kind::Clip10),
         t("clip10-in-40s", 0.95, Kind::ClipInOther),
-        // Found through the inset crop searched for every upload (crate::geometry).
+        // Found through the inset crop searched for every upload (crate::query).
         t("pip-half", 0.8, Kind::Pip),
         // Clockwise, same size, black corners. Found through the frames turned back by 6°,
-        // the nearest angle (1° off) of the ±3°/±6° grid of crate::geometry, not fitted to 5°.
+        // the nearest angle (1° off) of the ±3°/±6° grid of crate::query, not fitted to 5°.
         t("rotate5", 0.8, filt("rotate=5*PI/180")),
         t("stretch", 0.95, filt("scale=trunc(iw*4/3/2)*2:ih,setsar=1")),
         t("combo", 0.95, Kind::Combination),
@@ -211,10 +194,6 @@ pub struct EvalConfig {
     pub ffmpeg: PathBuf,
     /// Where the copies are written (a temporary directory, say).
     pub work_dir: PathBuf,
-    /// Matcher options.
-    pub options: MatchOptions,
-    /// Decision policy.
-    pub policy: Policy,
     /// The baseline's share of query frames that must match, percent.
     pub baseline_percent: f64,
     /// Transformations to run (see [`transforms`]).
@@ -231,8 +210,6 @@ impl EvalConfig {
                 std::env::var_os("STAYDOWN_FFMPEG").unwrap_or_else(|| "ffmpeg".into()),
             ),
             work_dir: work_dir.into(),
-            options: MatchOptions::default(),
-            policy: Policy::default(),
             baseline_percent: VPDQ_QUERY_MATCH_PERCENT,
             transforms: transforms(),
             font: find_font(),
@@ -305,6 +282,9 @@ pub struct CopyResult {
     pub verdict: String,
     /// Ids of the works flagged `match`.
     pub flagged: Vec<String>,
+    /// Their ordinals in the index.
+    #[serde(skip)]
+    pub flagged_ordinals: Vec<u32>,
     /// The strongest segment: work id, matched frames, weighted frames, query seconds,
     /// mean distance, score.
     pub best: Option<(String, u32, f64, f64, f64, f64)>,
@@ -312,6 +292,9 @@ pub struct CopyResult {
     pub good_frames: usize,
     /// Ids of the works the baseline matched.
     pub baseline: Vec<String>,
+    /// Their ordinals in the index.
+    #[serde(skip)]
+    pub baseline_ordinals: Vec<u32>,
 }
 
 /// The benchmark's result.
@@ -325,8 +308,8 @@ pub struct EvalReport {
     pub references: usize,
     /// Number of distractors.
     pub distractors: usize,
-    /// Frame hashes banked (all reference variants).
-    pub banked_frames: usize,
+    /// Hashes stored for the references (every banked region, runs collapsed).
+    pub banked_hashes: usize,
     /// The options and policy used.
     pub options: MatchOptions,
     /// The policy used.
@@ -530,100 +513,56 @@ pub fn make_copy(
     dur: f64,
     out: &Path,
 ) -> Result<()> {
-    let inp = input.display().to_string();
-    let outp = out.display().to_string();
-    let enc = |crf: u32| -> Vec<String> {
-        vec![
-            s("-an"),
-            s("-c:v"),
-            s("libx264"),
-            s("-preset"),
-            s("veryfast"),
-            s("-crf"),
-            crf.to_string(),
-            s("-pix_fmt"),
-            s("yuv420p"),
-        ]
-    }; // One input through a -filter_complex graph whose output is [v], re-encoded at crf 23.
-    let complex = |fc: String| -> Vec<String> {
-        let mut a = vec![
-            s("-i"),
-            inp.clone(),
-            s("-filter_complex"),
-            fc,
-            s("-map"),
-            s("[v]"),
-        ];
-        a.extend(enc(23));
-        a.push(outp.clone());
-        a
-    };
+    let mut args = Vec::new();
+    match complex_graph(&tr.kind, dur) {
+        // One input through a -filter_complex graph whose output is [v], re-encoded at crf 23.
+        Some(graph) => {
+            args.extend([s("-i"), input.display().to_string()]);
+            args.extend([s("-filter_complex"), graph, s("-map"), s("[v]")]);
+            args.extend(encoder(23));
+        }
+        None => {
+            let (vf, crf) = simple_filter(cfg, &tr.kind);
+            args.extend(cut_args(&tr.kind, dur));
+            args.extend([s("-i"), input.display().to_string(), s("-vf"), vf]);
+            args.extend(encoder(crf));
+        }
+    }
+    args.push(out.display().to_string());
+    ffmpeg(cfg, input, &args)
+}
 
-    let simple = |vf: &str, crf: u32, pre: Vec<String>| -> Vec<String> {
-        let mut a = pre;
-        a.extend([s("-i"), inp.clone(), s("-vf"), s(vf)]);
-        a.extend(enc(crf));
-        a.push(outp.clone());
-        a
+/// The encoder arguments at quality `crf` (H.264, no audio).
+fn encoder(crf: u32) -> Vec<String> {
+    ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf"]
+        .into_iter()
+        .map(s)
+        .chain([crf.to_string(), s("-pix_fmt"), s("yuv420p")])
+        .collect()
+}
+
+/// The input options that cut a part of the work (`-ss`, `-t`) for the cutting kinds.
+fn cut_args(kind: &Kind, dur: f64) -> Vec<String> {
+    let (start, len) = match kind {
+        Kind::Middle50 => (dur * 0.25, dur * 0.5),
+        Kind::Clip10 => (dur * 0.3, kept_seconds(kind, dur).unwrap_or(dur)),
+        _ => return Vec::new(),
     };
-    // Pieces of a concatenation at the reference's own size (a compilation whose pieces
-    // differ in aspect ratio pillarboxes some of them; the fingerprinter detects borders on
-    // the first frames only, so that case is left out here).
-    let norm = "scale=320:240,setsar=1,fps=30,format=yuv420p";
-    let args = match &tr.kind {
-        Kind::Filter(f) => simple(f, 23, vec![]),
-        Kind::Crf38 => simple("null", 38, vec![]),
-        Kind::Fps15 => simple("fps=15", 23, vec![]),
-        Kind::Speed(f) => simple(&format!("setpts=PTS/{f}"), 23, vec![]),
-        Kind::Middle50 => simple(
-            "null",
-            23,
-            vec![
-                s("-ss"),
-                format!("{:.3}", dur * 0.25 + CUT_PHASE_S),
-                s("-t"),
-                format!("{:.3}", dur * 0.5),
-            ],
-        ),
-        Kind::Clip10 => {
-            let len = kept_seconds(&tr.kind, dur).unwrap_or(dur);
-            simple(
-                "null",
-                23,
-                vec![
-                    s("-ss"),
-                    format!("{:.3}", dur * 0.3 + CUT_PHASE_S),
-                    s("-t"),
-                    format!("{len:.3}"),
-                ],
-            )
-        }
-        Kind::ClipInOther | Kind::Quote3 => {
-            let (len, pad) = match tr.kind {
-                Kind::Quote3 => (3.0, 20.0),
-                _ => (kept_seconds(&tr.kind, dur).unwrap_or(dur), 15.0),
-            };
-            let start = if matches!(tr.kind, Kind::Quote3) {
-                (dur / 2.0 - 1.5).max(0.0)
-            } else {
-                dur * 0.3
-            } + CUT_PHASE_S;
-            let fc = format!(
-                "[0:v]trim=start={start:.3}:duration={len:.3},setpts=PTS-STARTPTS,{norm}[c];\
-                 {f1},{norm}[a];{f2},{norm}[b];[a][c][b]concat=n=3:v=1:a=0[v]",
-                f1 = filler_source(pad),
-                f2 = filler_source(pad).replace("seed=7", "seed=11"),
-            );
-            complex(fc)
-        }
-        Kind::Pip => {
-            let fc = format!(
-                "{bg},scale=640:360,setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
-                 [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
-                bg = filler_source(dur + 1.0)
-            );
-            complex(fc)
-        }
+    vec![
+        s("-ss"),
+        format!("{:.3}", start + CUT_PHASE_S),
+        s("-t"),
+        format!("{len:.3}"),
+    ]
+}
+
+/// The `-vf` chain and crf of the kinds made with one simple filter.
+fn simple_filter(cfg: &EvalConfig, kind: &Kind) -> (String, u32) {
+    match kind {
+        Kind::Filter(f) => (f.clone(), 23),
+        Kind::Crf38 => (s("null"), 38),
+        Kind::Fps15 => (s("fps=15"), 23),
+        Kind::Speed(f) => (format!("setpts=PTS/{f}"), 23),
         Kind::Caption => {
             let vf = match &cfg.font {
                 Some(font) => format!(
@@ -635,21 +574,50 @@ pub fn make_copy(
                          drawbox=x=iw*0.13:y=ih*0.85:w=iw*0.5:h=ih*0.04:color=white:t=fill"
                     .to_string(),
             };
-            simple(&vf, 23, vec![])
+            (vf, 23)
         }
-        Kind::Logo => {
-            let fc = "smptebars=s=160x90:r=30,format=yuva420p,colorchannelmixer=aa=0.8[l];\
-                      [l][0:v]scale2ref=w=iw*0.2:h=ih*0.2[l2][m];[m][l2]overlay=x=W-w-W*0.03:y=H*0.04:shortest=1,format=yuv420p[v]"
-                .to_string();
-            complex(fc)
-        }
-        Kind::Combination => simple(
-            "crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,hflip,eq=brightness=0.1",
+        Kind::Combination => (
+            s("crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,hflip,eq=brightness=0.1"),
             32,
-            vec![],
         ),
-    };
-    ffmpeg(cfg, input, &args)
+        _ => (s("null"), 23),
+    }
+}
+
+/// The `-filter_complex` graph of the kinds that mix the work with other footage or an
+/// overlay; `None` for the others.
+fn complex_graph(kind: &Kind, dur: f64) -> Option<String> {
+    // Pieces of a concatenation at the reference's own size (a compilation whose pieces
+    // differ in aspect ratio pillarboxes some of them; the fingerprinter detects borders on
+    // the first frames only, so that case is left out here).
+    let norm = "scale=320:240,setsar=1,fps=30,format=yuv420p";
+    match kind {
+        Kind::ClipInOther | Kind::Quote3 => {
+            let (len, pad, start) = if matches!(kind, Kind::Quote3) {
+                (3.0, 20.0, (dur / 2.0 - 1.5).max(0.0))
+            } else {
+                (kept_seconds(kind, dur).unwrap_or(dur), 15.0, dur * 0.3)
+            };
+            let start = start + CUT_PHASE_S;
+            Some(format!(
+                "[0:v]trim=start={start:.3}:duration={len:.3},setpts=PTS-STARTPTS,{norm}[c];\
+                 {f1},{norm}[a];{f2},{norm}[b];[a][c][b]concat=n=3:v=1:a=0[v]",
+                f1 = filler_source(pad),
+                f2 = filler_source(pad).replace("seed=7", "seed=11"),
+            ))
+        }
+        Kind::Pip => Some(format!(
+            "{bg},scale=640:360,setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
+             [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
+            bg = filler_source(dur + 1.0)
+        )),
+        Kind::Logo => Some(
+            "smptebars=s=160x90:r=30,format=yuva420p,colorchannelmixer=aa=0.8[l];\
+             [l][0:v]scale2ref=w=iw*0.2:h=ih*0.2[l2][m];[m][l2]overlay=x=W-w-W*0.03:y=H*0.04:shortest=1,format=yuv420p[v]"
+                .to_string(),
+        ),
+        _ => None,
+    }
 }
 
 /// Baseline verdict in vPDQ's manner: the works that at least `percent`% of the copy's good,
@@ -693,123 +661,33 @@ pub fn baseline_matches<S: Search + ?Sized>(
     out
 }
 
-/// Bans `references` into an in-memory index (work id = file stem, ordinals in order) and
-/// returns it with the number of banked frames. (The binary bans into an on-disk index.)
-///
-/// # Errors
-/// When a reference cannot be hashed.
-pub fn bank(hasher: &dyn EvalHasher, references: &[PathBuf]) -> Result<(MemoryIndex, usize)> {
-    let mut index = MemoryIndex::new();
-    let mut frames = 0;
-    for path in references {
-        let fps = hasher.reference(path)?;
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        let duration_ms = fps.first().map_or(0, |f| f.duration_ms);
-        let all: Vec<(u64, Hash256)> = fps
-            .iter()
-            .flat_map(|fp| fp.frames.iter().map(|f| (f.pts_ms, f.hash)))
-            .collect();
-        frames += all.len();
-        index.add(
-            WorkMeta {
-                id,
-                title: path.display().to_string(),
-                source: Some(path.display().to_string()),
-                duration_ms,
-                ..Default::default()
-            },
-            all,
-        );
-    }
-    Ok((index, frames))
-}
-
-/// The product's hashing for the benchmark: references as `staydown ban` banks them,
-/// copies as `staydown check` hashes uploads (the defaults); each part can be changed to
-/// measure an alternative.
-#[derive(Clone, Debug)]
-pub struct ProductHasher {
-    /// Decoding of references (default: every frame).
-    pub reference: DecodeOptions,
-    /// Regions banked besides the whole frame (default [`BANK_REGIONS`]).
-    pub bank_regions: Vec<Region>,
-    /// Decoding of copies (default: 1 fps).
-    pub query: DecodeOptions,
-    /// Variants of the copies' frames searched (default [`QueryVariants::default`]).
-    pub variants: QueryVariants,
-}
-
-impl Default for ProductHasher {
-    fn default() -> Self {
-        ProductHasher {
-            reference: DecodeOptions {
-                fps: None,
-                ..DecodeOptions::default()
-            },
-            bank_regions: BANK_REGIONS.to_vec(),
-            query: DecodeOptions::default(),
-            variants: QueryVariants::default(),
-        }
-    }
-}
-
-impl EvalHasher for ProductHasher {
-    fn reference(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        reference_fingerprints(
-            path,
-            &self.reference,
-            &Fingerprinter::new(),
-            &self.bank_regions,
-        )
-    }
-
-    fn query(&self, path: &Path) -> Result<Vec<Fingerprint>> {
-        upload_fingerprints(
-            FrameSource::open(path, &self.query)?,
-            &Fingerprinter::new(),
-            &self.variants,
-        )
-    }
-}
-
-/// Bans `references` into a new on-disk index at `dir` exactly as `staydown ban` does
-/// (with `options`: collapse, quality), one work per video (id = file stem), and returns
-/// the snapshot, the references with their work ordinals, and the hashes indexed.
+/// Bans `references` into a new on-disk index at `dir` exactly as `staydown ban` does (with
+/// `options`), one work per video (id = file stem), and returns the snapshot, the
+/// references with their work ordinals, and the hashes stored.
 ///
 /// # Errors
 /// Hashing errors naming the video; index errors naming the file.
 pub fn bank_index(
-    hasher: &dyn EvalHasher,
     references: &[PathBuf],
     dir: &Path,
-    options: crate::index::WriterOptions,
-) -> Result<(crate::index::Snapshot, Vec<Reference>, usize)> {
-    let mut index = crate::index::Index::create(dir)?;
+    options: &BankOptions,
+) -> Result<(Snapshot, Vec<Reference>, usize)> {
+    let mut index = Index::create(dir)?;
     let mut writer = index.writer()?;
-    writer.set_options(options);
-    let mut banked = 0usize;
+    let mut stored = 0usize;
     let mut ids = Vec::new();
     for path in references {
-        let variants = hasher.reference(path)?;
         let id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let variants: Vec<&Fingerprint> = variants.iter().collect();
-        let st = writer.add_work_variants(
-            WorkMeta {
-                id: id.clone(),
-                title: path.display().to_string(),
-                source: Some(path.display().to_string()),
-                duration_ms: variants.first().map_or(0, |f| f.duration_ms),
-                ..WorkMeta::default()
-            },
-            &variants,
-        )?;
-        banked += st.indexed;
+        let meta = WorkMeta {
+            id: id.clone(),
+            title: path.display().to_string(),
+            source: Some(path.display().to_string()),
+            ..WorkMeta::default()
+        };
+        stored += bank::ban(&mut writer, path, meta, options)?.stored;
         ids.push(id);
     }
     let snapshot = writer.commit()?;
@@ -823,7 +701,7 @@ pub fn bank_index(
             })
         })
         .collect();
-    Ok((snapshot, refs, banked))
+    Ok((snapshot, refs, stored))
 }
 
 /// A banked reference: its video and its work ordinal in the index.
@@ -835,32 +713,30 @@ pub struct Reference {
     pub work: u32,
 }
 
-/// Runs the benchmark against `index`, where `references` were banked: makes every
-/// transformed copy of every reference and distractor under `cfg.work_dir` and checks each
-/// with the matcher and the baseline. `banked_frames` is only reported.
+/// Runs the benchmark with `checker` (its index holds `references`; copies are hashed and
+/// matched as it checks uploads): makes every transformed copy of every reference and
+/// distractor under `cfg.work_dir` and checks each with the matcher and the baseline.
+/// `banked_hashes` is only reported.
 ///
 /// A copy that cannot be made or hashed is counted in [`Row::errors`] with a note, not fatal.
 ///
 /// # Errors
 /// When the work directory cannot be created or a video cannot be probed.
-pub fn run<S: Search + ?Sized>(
-    hasher: &dyn EvalHasher,
-    index: &S,
+pub fn run<S: Search>(
+    checker: &Checker<S>,
     references: &[Reference],
     distractors: &[PathBuf],
-    banked_frames: usize,
+    banked_hashes: usize,
     cfg: &EvalConfig,
 ) -> Result<EvalReport> {
     std::fs::create_dir_all(&cfg.work_dir).map_err(|e| Error::io(&cfg.work_dir, e))?;
-    let matcher = Matcher::new(index)
-        .with_options(cfg.options)
-        .with_policy(cfg.policy);
+    let options = checker.options();
     let mut report = EvalReport {
         references: references.len(),
         distractors: distractors.len(),
-        banked_frames,
-        options: cfg.options,
-        policy: cfg.policy,
+        banked_hashes,
+        options: options.matcher,
+        policy: options.policy,
         baseline_percent: cfg.baseline_percent,
         ..Default::default()
     };
@@ -869,15 +745,15 @@ pub fn run<S: Search + ?Sized>(
             .notes
             .push("no font found: captions drawn as drawbox bars instead of text".into());
     }
-    let mut durations = Vec::new();
     let inputs: Vec<(&Path, Option<u32>)> = references
         .iter()
         .map(|r| (r.path.as_path(), Some(r.work)))
         .chain(distractors.iter().map(|p| (p.as_path(), None)))
         .collect();
-    for (p, _) in &inputs {
-        durations.push(probe_duration(&cfg.ffmpeg, p)?);
-    }
+    let durations = inputs
+        .iter()
+        .map(|(p, _)| probe_duration(&cfg.ffmpeg, p))
+        .collect::<Result<Vec<f64>>>()?;
     for tr in &cfg.transforms {
         let mut row = Row {
             transform: tr.name.to_string(),
@@ -886,12 +762,11 @@ pub fn run<S: Search + ?Sized>(
             ..Default::default()
         };
         for (k, &(input, own)) in inputs.iter().enumerate() {
-            let is_ref = own.is_some();
-            if is_ref
+            let too_short = own.is_some()
                 && tr.expect_match
                 && kept_seconds(&tr.kind, durations[k])
-                    .is_some_and(|s| !long_enough(&cfg.policy, s))
-            {
+                    .is_some_and(|s| !long_enough(&options.policy, s));
+            if too_short {
                 row.skipped += 1;
                 report.copies.push(CopyResult {
                     transform: tr.name.to_string(),
@@ -903,88 +778,21 @@ pub fn run<S: Search + ?Sized>(
                 continue;
             }
             let out = cfg.work_dir.join(format!("{k:03}-{}.mp4", tr.name));
-            let checked =
-                make_copy(cfg, tr, input, durations[k], &out).and_then(|()| hasher.query(&out));
-            let variants = match checked {
-                Ok(v) if !v.is_empty() => v,
-                Ok(_) => {
-                    row.errors += 1;
-                    continue;
+            let hashed = make_copy(cfg, tr, input, durations[k], &out)
+                .and_then(|()| checker.fingerprint_path(&out));
+            let _ = std::fs::remove_file(&out);
+            match hashed {
+                Ok(variants) if !variants.is_empty() => {
+                    let copy = check_copy(checker, tr, input, own, &variants, cfg);
+                    row.count(&copy, own);
+                    report.copies.push(copy);
                 }
+                Ok(_) => row.errors += 1,
                 Err(e) => {
                     row.errors += 1;
                     report.notes.push(format!("{}: {e}", tr.name));
-                    continue;
-                }
-            };
-            let _ = std::fs::remove_file(&out);
-            let refs: Vec<&Fingerprint> = variants.iter().collect();
-            let verdict = matcher.match_variants(&refs);
-            let flagged: Vec<u32> = verdict
-                .matches
-                .iter()
-                .filter(|m| m.decision == Decision::Match)
-                .map(|m| m.work)
-                .collect();
-            let base = baseline_matches(index, &variants[0], cfg.baseline_percent);
-            if is_ref {
-                row.copies += 1;
-            } else {
-                row.distractor_copies += 1;
-            }
-            if tr.expect_match {
-                if own.is_some_and(|w| flagged.contains(&w)) {
-                    row.matched += 1;
-                }
-                if own.is_some_and(|w| base.contains(&w)) {
-                    row.baseline_matched += 1;
-                }
-                if flagged.iter().any(|w| Some(*w) != own) {
-                    row.false_flags += 1;
-                }
-                if base.iter().any(|w| Some(*w) != own) {
-                    row.baseline_false_flags += 1;
-                }
-            } else {
-                if !flagged.is_empty() {
-                    row.false_flags += 1;
-                }
-                if !base.is_empty() {
-                    row.baseline_false_flags += 1;
                 }
             }
-            if verdict.verdict == Decision::Review {
-                row.review += 1;
-            }
-            let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
-            let best = matcher
-                .segments(&refs)
-                .into_iter()
-                .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
-                .map(|m| {
-                    (
-                        m.meta.id.clone(),
-                        m.matched_frames,
-                        m.weighted_frames,
-                        (m.query_end_ms - m.query_start_ms) as f64 / 1000.0,
-                        m.mean_distance,
-                        m.score,
-                    )
-                });
-            report.copies.push(CopyResult {
-                transform: tr.name.to_string(),
-                input: input.display().to_string(),
-                reference: is_ref,
-                verdict: verdict.verdict.to_string(),
-                flagged: flagged.iter().map(|&w| id(w)).collect(),
-                best,
-                good_frames: variants[0]
-                    .frames
-                    .iter()
-                    .filter(|f| f.quality >= cfg.options.min_quality)
-                    .count(),
-                baseline: base.iter().map(|&w| id(w)).collect(),
-            });
         }
         if row.copies > 0 {
             row.recall = row.matched as f64 / row.copies as f64;
@@ -993,4 +801,81 @@ pub fn run<S: Search + ?Sized>(
         report.rows.push(row);
     }
     Ok(report)
+}
+
+/// Matches one copy (of reference work `own`, or of a distractor when `None`) hashed as
+/// `variants`, with `checker` and with the baseline.
+fn check_copy<S: Search>(
+    checker: &Checker<S>,
+    tr: &Transform,
+    input: &Path,
+    own: Option<u32>,
+    variants: &[VariantFingerprint],
+    cfg: &EvalConfig,
+) -> CopyResult {
+    let index = checker.index();
+    let matcher = checker.matcher();
+    let refs: Vec<&Fingerprint> = variants.iter().map(|v| &v.fingerprint).collect();
+    let plain = variants
+        .iter()
+        .find(|v| v.variant == Variant::Plain)
+        .map_or(refs[0], |v| &v.fingerprint);
+    let verdict = matcher.match_variants(&refs);
+    let flagged: Vec<u32> = verdict
+        .matches
+        .iter()
+        .filter(|m| m.decision == Decision::Match)
+        .map(|m| m.work)
+        .collect();
+    let base = baseline_matches(index, plain, cfg.baseline_percent);
+    let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
+    let best = matcher
+        .segments(&refs)
+        .into_iter()
+        .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
+        .map(|m| {
+            (
+                m.meta.id.clone(),
+                m.matched_frames,
+                m.weighted_frames,
+                (m.query_end_ms - m.query_start_ms) as f64 / 1000.0,
+                m.mean_distance,
+                m.score,
+            )
+        });
+    CopyResult {
+        transform: tr.name.to_string(),
+        input: input.display().to_string(),
+        reference: own.is_some(),
+        verdict: verdict.verdict.to_string(),
+        flagged: flagged.iter().map(|&w| id(w)).collect(),
+        flagged_ordinals: flagged,
+        best,
+        good_frames: plain.good_count(matcher.options().min_quality),
+        baseline: base.iter().map(|&w| id(w)).collect(),
+        baseline_ordinals: base,
+    }
+}
+
+impl Row {
+    /// Adds one checked copy (of reference work `own`, or of a distractor when `None`).
+    fn count(&mut self, c: &CopyResult, own: Option<u32>) {
+        if own.is_some() {
+            self.copies += 1;
+        } else {
+            self.distractor_copies += 1;
+        }
+        let others = |flagged: &[u32]| flagged.iter().any(|w| Some(*w) != own);
+        if self.expect_match {
+            let mine = |flagged: &[u32]| own.is_some_and(|w| flagged.contains(&w));
+            self.matched += u32::from(mine(&c.flagged_ordinals));
+            self.baseline_matched += u32::from(mine(&c.baseline_ordinals));
+            self.false_flags += u32::from(others(&c.flagged_ordinals));
+            self.baseline_false_flags += u32::from(others(&c.baseline_ordinals));
+        } else {
+            self.false_flags += u32::from(!c.flagged_ordinals.is_empty());
+            self.baseline_false_flags += u32::from(!c.baseline_ordinals.is_empty());
+        }
+        self.review += u32::from(c.verdict == Decision::Review.as_str());
+    }
 }

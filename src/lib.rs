@@ -1,12 +1,16 @@
 //! staydown finds re-uploads of video works that were already taken down, and returns the
 //! evidence a person can check.
 //!
-//! The pipeline runs one way: [`decode`] turns a file into timestamped gray frames,
-//! [`hash`] gives each frame a PDQ hash ([`Hash256`]), [`fingerprint`] collects them into a
-//! [`Fingerprint`], the [`index`] keeps the fingerprints of banned works on disk and answers
-//! "which banked frames are within r bits of this hash", and the [`matcher`] aligns an
-//! upload's hits in time into segments and decides a [`Verdict`] (`match`, `review`, `clean`)
-//! with its evidence. [`check`] bundles these for upload pipelines; [`report`] renders verdicts.
+//! The pipeline runs one way: [`decode`] turns a file into timestamped gray frames (and owns
+//! every frame operation: crops, flips, rotations), [`hash`] gives each frame a PDQ hash
+//! ([`Hash256`]), [`fingerprint`] collects them into a [`Fingerprint`]. A removed work is
+//! banked by [`bank`] (one recipe, [`bank::BankOptions`], recorded in the index); the
+//! [`index`] keeps what was banked on disk and answers "which banked hashes are within r bits
+//! of this hash". An upload is hashed with its [`query`] variants (mirror, bands, inset,
+//! rotations), and the [`matcher`] aligns its hits in time into segments and decides a
+//! [`Verdict`] (`match`, `review`, `clean`) with its evidence. [`check`] bundles these for
+//! upload pipelines; [`report`] renders verdicts; [`walk`] and [`quarantine`] serve directory
+//! scans; [`eval`] is the accuracy benchmark. ARCHITECTURE.md has the map.
 //!
 //! # Hashing a frame
 //!
@@ -27,9 +31,8 @@
 //! `Checker<Snapshot>` is `Send + Sync`.
 //!
 //! ```
-//! use staydown::check::{BANK_REGIONS, Checker, reference_fingerprints};
-//! use staydown::decode::DecodeOptions;
-//! use staydown::fingerprint::Fingerprinter;
+//! use staydown::bank::{self, BankOptions};
+//! use staydown::check::Checker;
 //! use staydown::index::{Index, WorkMeta};
 //! use staydown::synth::SynthVideo;
 //! use staydown::Decision;
@@ -38,16 +41,15 @@
 //! let work = dir.path().join("work.y4m");
 //! SynthVideo::new(5).size(160, 120).fps(10).duration_ms(12_000).video().save_y4m(&work)?;
 //!
-//! // Ban the work (4 frames a second and three centre crops, as `staydown ban` does).
+//! // Ban the work as `staydown ban` does (the recipe is recorded in the index).
 //! let mut index = Index::create(dir.path().join("index"))?;
-//! let bank = DecodeOptions { fps: Some(4.0), ..DecodeOptions::default() };
-//! let fps = reference_fingerprints(&work, &bank, &Fingerprinter::new(), &BANK_REGIONS)?;
 //! let mut writer = index.writer()?;
 //! let meta = WorkMeta { id: "w1".into(), notice: "TD-1".into(), ..WorkMeta::default() };
-//! writer.add_work_variants(meta, &fps.iter().collect::<Vec<_>>())?;
+//! bank::ban(&mut writer, &work, meta, &BankOptions::default())?;
 //! writer.commit()?;
 //! index.reload()?;
 //!
+//! // The checker reads from the snapshot which regions were banked.
 //! let checker = Checker::new(index.snapshot());
 //! std::thread::scope(|s| {
 //!     for _ in 0..2 {
@@ -81,20 +83,23 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod bank;
 pub mod check;
 pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod fingerprint;
-pub mod geometry;
 pub mod hash;
 pub mod index;
 pub mod matcher;
+pub mod quarantine;
+pub mod query;
 pub mod report;
-pub mod scan;
 pub mod synth;
+pub mod walk;
 
-pub use decode::{DecodeOptions, Frame, FrameSource, Limits, SourceInfo};
+pub use bank::BankOptions;
+pub use decode::{DecodeOptions, Frame, FrameSource, Limits, Region, SourceInfo};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FrameHash};
 pub use hash::{Hash256, distance};

@@ -6,7 +6,9 @@ mod util;
 
 use std::path::Path;
 
-use staydown::eval::{self, EvalConfig, ProductHasher};
+use staydown::bank::BankOptions;
+use staydown::check::Checker;
+use staydown::eval::{self, EvalConfig};
 use util::synthetic_mp4;
 
 #[test]
@@ -23,17 +25,8 @@ fn must_pass_transformations_on_synthetic_and_real_clips() {
         bbb,
     ];
     let distractors = vec![synthetic_mp4(dir.path(), 1001, 16)];
-    let writer = staydown::index::WriterOptions {
-        collapse_max_distance_bits: Some(16),
-        ..Default::default()
-    };
-    let (index, references, banked) = eval::bank_index(
-        &ProductHasher::default(),
-        &refs,
-        &dir.path().join("index"),
-        writer,
-    )
-    .unwrap();
+    let (index, references, banked) =
+        eval::bank_index(&refs, &dir.path().join("index"), &BankOptions::default()).unwrap();
     assert_eq!(references.len(), refs.len());
     let mut cfg = EvalConfig::new(dir.path().join("copies"));
     // (speed1.1 is left out: sped up, the 5.3 s real clip lasts 4.8 s, 4 frames at 1 fps,
@@ -53,15 +46,8 @@ fn must_pass_transformations_on_synthetic_and_real_clips() {
     ];
     cfg.transforms.retain(|t| must.contains(&t.name));
     assert_eq!(cfg.transforms.len(), must.len());
-    let report = eval::run(
-        &ProductHasher::default(),
-        &index,
-        &references,
-        &distractors,
-        banked,
-        &cfg,
-    )
-    .unwrap();
+    let checker = Checker::new(index);
+    let report = eval::run(&checker, &references, &distractors, banked, &cfg).unwrap();
     eprintln!("{}", report.to_table());
     for row in &report.rows {
         assert_eq!(row.errors, 0, "{row:?}: {:?}", report.notes);

@@ -6,19 +6,17 @@
 mod util;
 
 use staydown::Decision;
-use staydown::check::{CheckOptions, Checker, QueryVariants};
-use staydown::decode::DecodeOptions;
-use staydown::eval::{self, EvalConfig, ProductHasher};
+use staydown::bank::BankOptions;
+use staydown::check::{CheckOptions, Checker};
+use staydown::eval::{self, EvalConfig};
+use staydown::query::QueryVariants;
 use util::synthetic_mp4;
 
-/// References as `ban` banks them but at 5 fps (faster), copies as `check` hashes them.
-fn banker() -> ProductHasher {
-    ProductHasher {
-        reference: DecodeOptions {
-            fps: Some(5.0),
-            ..DecodeOptions::default()
-        },
-        ..ProductHasher::default()
+/// References as `ban` banks them but at 5 fps (faster); copies are checked as `check` does.
+fn recipe() -> BankOptions {
+    BankOptions {
+        fps: Some(5.0),
+        ..BankOptions::default()
     }
 }
 
@@ -31,7 +29,12 @@ fn pip_and_rotated_copies_match_only_with_the_variants() {
     let dir = tempfile::tempdir().unwrap();
     let work = synthetic_mp4(dir.path(), 1, 16);
     let distractor = synthetic_mp4(dir.path(), 1001, 16);
-    let (index, _) = eval::bank(&banker(), std::slice::from_ref(&work)).unwrap();
+    let (index, _, _) = eval::bank_index(
+        std::slice::from_ref(&work),
+        &dir.path().join("index"),
+        &recipe(),
+    )
+    .unwrap();
     let cfg = EvalConfig::new(dir.path());
     let with = Checker::with_options(index.clone(), CheckOptions::default());
     let without = Checker::with_options(

@@ -5,6 +5,7 @@ mod util;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use staydown::bank::{self, BankOptions};
 use staydown::index::Index;
 use staydown::{Fingerprint, WorkMeta};
 
@@ -34,7 +35,13 @@ fn setup(dir: &Path) {
             notice: format!("DMCA-{i}"),
             ..WorkMeta::default()
         };
-        w.add_work(meta, &fp(i as u64 + 1)).unwrap();
+        bank::add(
+            &mut w,
+            meta,
+            std::slice::from_ref(&fp(i as u64 + 1)),
+            &BankOptions::whole_frames(),
+        )
+        .unwrap();
     }
     w.commit().unwrap();
 }
@@ -47,7 +54,7 @@ fn stats_list_remove_log_compact_verify() {
 
     let o = staydown(&["index", "stats", "--index", dir]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("works           2"), "{}", text(&o));
+    assert!(text(&o).contains("works             2"), "{}", text(&o));
 
     let o = staydown(&["index", "list", "--index", dir]);
     let t = text(&o);
@@ -76,13 +83,13 @@ fn stats_list_remove_log_compact_verify() {
     let lines: Vec<&str> = t.lines().collect();
     assert_eq!(lines.len(), 3, "{t}");
     assert!(
-        lines[2].contains("remove\tfilm-a\t12 frames\tcounter-notice upheld"),
+        lines[2].contains("remove\tfilm-a\t12 hashes\tcounter-notice upheld"),
         "{t}"
     );
 
     let o = staydown(&["index", "compact", "--index", dir]);
     assert!(
-        text(&o).contains("purged 12 frames of 1 removed works"),
+        text(&o).contains("purged 12 hashes of 1 removed works"),
         "{}",
         text(&o)
     );
@@ -252,7 +259,7 @@ fn ban_a_real_video_through_ffmpeg() {
     // Every frame of the 5.28 s clip at 25 fps (132), each banked plain, as three centre
     // crops and as two bands.
     assert!(
-        text(&o).contains("banned bbb-180p: 792 frames"),
+        text(&o).contains("banned bbb-180p: 132 frames × 6 regions = 792 hashes"),
         "{}",
         text(&o)
     );

@@ -6,6 +6,7 @@ mod util;
 use std::path::Path;
 use std::process::Command;
 
+use staydown::bank::{self, BankOptions};
 use staydown::index::{FailPoint, Index, IndexedFrame};
 use staydown::{Fingerprint, Hash256, WorkMeta};
 
@@ -61,10 +62,22 @@ fn state(dir: &Path) -> (State, Vec<usize>) {
 fn setup(dir: &Path) {
     let mut index = Index::create(dir).unwrap();
     let mut w = index.writer().unwrap();
-    w.add_work(meta("a"), &fp(1, 20)).unwrap();
+    bank::add(
+        &mut w,
+        meta("a"),
+        std::slice::from_ref(&fp(1, 20)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
     w.commit().unwrap();
     let mut w = index.writer().unwrap();
-    w.add_work(meta("b"), &fp(2, 20)).unwrap();
+    bank::add(
+        &mut w,
+        meta("b"),
+        std::slice::from_ref(&fp(2, 20)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
     w.commit().unwrap();
 }
 
@@ -79,11 +92,23 @@ enum Change {
 fn apply(w: &mut staydown::index::IndexWriter, c: Change) {
     match c {
         Change::Add => {
-            w.add_work(meta("c"), &fp(3, 20)).unwrap();
+            bank::add(
+                w,
+                meta("c"),
+                std::slice::from_ref(&fp(3, 20)),
+                &BankOptions::whole_frames(),
+            )
+            .unwrap();
         }
         Change::Remove => w.remove_work("a", "counter-notice upheld").unwrap(),
         Change::Compact => {
-            w.add_work(meta("d"), &fp(4, 20)).unwrap();
+            bank::add(
+                w,
+                meta("d"),
+                std::slice::from_ref(&fp(4, 20)),
+                &BankOptions::whole_frames(),
+            )
+            .unwrap();
             w.compact();
         }
         Change::RemoveAndCompact => {
@@ -143,7 +168,13 @@ fn failure_at_each_commit_step_leaves_old_or_new_state() {
             let mut index = Index::open(d.path()).unwrap();
             let audit_before = index.snapshot().audit_log().unwrap().len();
             let mut w = index.writer().unwrap();
-            w.add_work(meta("e"), &fp(5, 10)).unwrap();
+            bank::add(
+                &mut w,
+                meta("e"),
+                std::slice::from_ref(&fp(5, 10)),
+                &BankOptions::whole_frames(),
+            )
+            .unwrap();
             let snap = w.commit().unwrap();
             assert!(snap.find("e").is_some());
             assert_eq!(snap.audit_log().unwrap().len(), audit_before + 1);

@@ -6,8 +6,9 @@ mod util;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use staydown::bank::{self, BankOptions};
 use staydown::index::format::{FORMAT_VERSION, MANIFEST_FILE};
-use staydown::index::{AuditAction, Index, WriterOptions};
+use staydown::index::{AuditAction, Index};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
 
 fn fp(seed: u64, n: usize) -> Fingerprint {
@@ -31,11 +32,29 @@ fn meta(id: &str) -> WorkMeta {
 fn build(dir: &Path) {
     let mut index = Index::create(dir).unwrap();
     let mut w = index.writer().unwrap();
-    w.add_work(meta("alpha"), &fp(1, 40)).unwrap();
-    w.add_work(meta("gone"), &fp(3, 10)).unwrap();
+    bank::add(
+        &mut w,
+        meta("alpha"),
+        std::slice::from_ref(&fp(1, 40)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
+    bank::add(
+        &mut w,
+        meta("gone"),
+        std::slice::from_ref(&fp(3, 10)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
     w.commit().unwrap();
     let mut w = index.writer().unwrap();
-    w.add_work(meta("beta"), &fp(2, 40)).unwrap();
+    bank::add(
+        &mut w,
+        meta("beta"),
+        std::slice::from_ref(&fp(2, 40)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
     w.remove_work("gone", "counter-notice upheld").unwrap();
     w.commit().unwrap();
 }
@@ -182,8 +201,14 @@ fn quality_filter_and_collapse_keep_time_spans() {
         ..Fingerprint::default()
     };
     let mut w = index.writer().unwrap();
-    let st = w.add_work(meta("s"), &fpr).unwrap();
-    assert_eq!((st.frames, st.low_quality, st.indexed), (6, 1, 3));
+    let st = bank::add(
+        &mut w,
+        meta("s"),
+        std::slice::from_ref(&fpr),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
+    assert_eq!((st.hashes, st.low_quality, st.stored), (6, 1, 3));
     let snap = w.commit().unwrap();
     let rows = snap.work_frames(0);
     let spans: Vec<(u32, u16)> = rows.iter().map(|r| (r.pts_ms, r.span_ms)).collect();
@@ -201,24 +226,28 @@ fn quality_filter_and_collapse_keep_time_spans() {
     );
 
     let mut w = index.writer().unwrap();
-    w.set_options(WriterOptions {
+    let opts = BankOptions {
         min_quality: 0,
-        collapse_max_distance_bits: None,
-    });
+        collapse_bits: None,
+        ..BankOptions::whole_frames()
+    };
     assert!(
-        w.add_work(meta("s"), &fpr)
+        bank::add(&mut w, meta("s"), std::slice::from_ref(&fpr), &opts)
             .unwrap_err()
             .to_string()
             .contains("already banned")
     );
-    w.add_work(meta("t"), &fpr).unwrap();
+    bank::add(&mut w, meta("t"), std::slice::from_ref(&fpr), &opts).unwrap();
     let snap = w.commit().unwrap();
     assert_eq!(snap.work_frames(1).len(), 6);
 }
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/index/v1");
+/// The fixture written by format version `v`.
+fn fixture(v: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/index/v{v}"))
+}
 
-/// The v1 fixture is stored with each file gzipped (`<name>.gz`) to keep `fixtures/` small:
+/// A fixture is stored with each file gzipped (`<name>.gz`) to keep `fixtures/` small:
 /// most of a segment is zero-filled table directories. This unpacks it into `dest`.
 fn unpack_fixture(src: &Path, dest: &Path) {
     use std::io::Read;
@@ -257,24 +286,41 @@ fn pack_fixture(built: &Path, dest: &Path) {
     }
 }
 
-/// `BLESS=1 cargo test --test index_format` rewrites the fixture (only with a format bump:
-/// old fixtures must keep opening).
+/// `BLESS=1 cargo test --test index_format` writes the fixture of the current format when it
+/// is absent (only with a format bump: old fixtures stay and must keep opening).
 #[test]
 fn fixture_v1_opens() {
-    let src = Path::new(FIXTURE);
+    fixture_opens(1, &BankOptions::format_v1());
+}
+
+#[test]
+fn fixture_v2_opens() {
+    fixture_opens(2, &BankOptions::whole_frames());
+}
+
+/// Opens, verifies and searches the fixture of format `version`, whose works were banked
+/// with `recipe`.
+fn fixture_opens(version: u32, recipe: &BankOptions) {
+    let src = fixture(version);
     let manifest_gz = format!("{MANIFEST_FILE}.gz");
-    if std::env::var_os("BLESS").is_some() && !src.join(&manifest_gz).exists() {
-        fs::create_dir_all(src).unwrap();
+    if version == FORMAT_VERSION
+        && std::env::var_os("BLESS").is_some()
+        && !src.join(&manifest_gz).exists()
+    {
+        fs::create_dir_all(&src).unwrap();
         let built = tempfile::tempdir().unwrap();
         build(built.path());
-        pack_fixture(built.path(), src);
+        pack_fixture(built.path(), &src);
     }
     let tmp = tempfile::tempdir().unwrap();
-    unpack_fixture(src, tmp.path());
+    unpack_fixture(&src, tmp.path());
     let dir = tmp.path();
-    let index = Index::open(dir).expect("the v1 fixture opens");
+    let index = Index::open(dir).unwrap_or_else(|e| panic!("the v{version} fixture opens: {e}"));
     let snap = index.snapshot();
     snap.verify().unwrap();
+    for w in snap.live_works() {
+        assert_eq!(snap.recipe(w), Some(recipe), "v{version}");
+    }
     let ids: Vec<&str> = snap
         .live_works()
         .map(|w| snap.works()[w as usize].id.as_str())

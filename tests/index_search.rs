@@ -1,7 +1,8 @@
 //! The indexed search returns exactly what a brute-force scan returns.
 
 use proptest::prelude::*;
-use staydown::index::{Index, WriterOptions};
+use staydown::bank::{self, BankOptions};
+use staydown::index::Index;
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, MemoryIndex, Search, WorkMeta};
 
 /// A hash at distance `bits.len()` (or less, on repeats) from `c`: flips the given bits.
@@ -69,9 +70,9 @@ proptest! {
         let per = works.len().div_ceil(segments);
         for chunk in works.chunks(per).enumerate() {
             let mut w = index.writer().unwrap();
-            w.set_options(WriterOptions { min_quality: 0, collapse_max_distance_bits: None });
+            let opts = BankOptions { min_quality: 0, collapse_bits: None, ..BankOptions::whole_frames() };
             for (j, hashes) in chunk.1.iter().enumerate() {
-                w.add_work(meta(format!("w{}", chunk.0 * per + j)), &fingerprint(hashes)).unwrap();
+                bank::add(&mut w, meta(format!("w{}", chunk.0 * per + j)), std::slice::from_ref(&fingerprint(hashes)), &opts).unwrap();
             }
             w.commit().unwrap();
         }
@@ -142,11 +143,18 @@ fn every_radius_up_to_48_on_a_dense_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let mut index = Index::create(dir.path()).unwrap();
     let mut w = index.writer().unwrap();
-    w.set_options(WriterOptions {
+    let opts = BankOptions {
         min_quality: 0,
-        collapse_max_distance_bits: None,
-    });
-    w.add_work(meta("c".into()), &fingerprint(&hashes)).unwrap();
+        collapse_bits: None,
+        ..BankOptions::whole_frames()
+    };
+    bank::add(
+        &mut w,
+        meta("c".into()),
+        std::slice::from_ref(&fingerprint(&hashes)),
+        &opts,
+    )
+    .unwrap();
     let snap = w.commit().unwrap();
     let mut mem = MemoryIndex::new();
     mem.add(

@@ -1,5 +1,6 @@
 //! The matcher against the real on-disk index, whose writer collapses static shots into spans.
 
+use staydown::bank::{self, BankOptions};
 use staydown::index::Index;
 use staydown::matcher::{Decision, Matcher};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
@@ -33,19 +34,20 @@ fn static_shots_banked_as_spans_still_align() {
     let dir = tempfile::tempdir().unwrap();
     let mut index = Index::create(dir.path()).unwrap();
     let mut w = index.writer().unwrap();
-    let st = w
-        .add_work(
-            WorkMeta {
-                id: "slides".into(),
-                ..Default::default()
-            },
-            &Fingerprint {
-                frames,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    assert_eq!(st.indexed, 10, "one indexed frame per static shot");
+    let st = bank::add(
+        &mut w,
+        WorkMeta {
+            id: "slides".into(),
+            ..Default::default()
+        },
+        std::slice::from_ref(&Fingerprint {
+            frames,
+            ..Default::default()
+        }),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
+    assert_eq!(st.stored, 10, "one stored hash per static shot");
     let snap = w.commit().unwrap();
     // Upload: seconds 12..48 of the work at 1 fps, 500 ms phase.
     let up: Vec<FrameHash> = (0..36u64)
@@ -100,15 +102,17 @@ fn bank(dir: &std::path::Path, works: &[(&str, Vec<FrameHash>)]) -> staydown::in
     let mut index = Index::create(dir).unwrap();
     let mut w = index.writer().unwrap();
     for (id, frames) in works {
-        w.add_work(
+        bank::add(
+            &mut w,
             WorkMeta {
                 id: (*id).into(),
                 ..Default::default()
             },
-            &Fingerprint {
+            std::slice::from_ref(&Fingerprint {
                 frames: frames.clone(),
                 ..Default::default()
-            },
+            }),
+            &BankOptions::whole_frames(),
         )
         .unwrap();
     }

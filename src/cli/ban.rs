@@ -6,31 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
-use staydown::Error;
-use staydown::check::{BANK_REGIONS, Region, reference_fingerprints};
-use staydown::decode::DecodeOptions;
-use staydown::fingerprint::Fingerprinter;
+use staydown::bank::{self, AddStats, BANK_CROPS, BankOptions};
 use staydown::index::{Index, IndexWriter, WorkMeta};
-use staydown::scan::{WalkOptions, walk};
+use staydown::walk::{WalkOptions, walk};
 
-/// Frames per second sampled from a banned video (`None`: every frame). The matcher needs
-/// every frame of a work to have a close banked frame, whatever the sampling phase of the
-/// upload: banking every frame and collapsing runs within [`BAN_COLLAPSE_BITS`] puts every
-/// frame within 16 bits of a banked one, where 4 fps left 10% of the frames of the real
-/// fixture more than 30 bits away (measured in the README). `--fps` overrides it per run.
-pub const BAN_FPS: Option<f64> = None;
-
-/// Consecutive banked frames within this many bits of their run's first frame are stored
-/// once (see [`staydown::index::WriterOptions`]).
-pub const BAN_COLLAPSE_BITS: u32 = 16;
-
-/// Writer options for banking with `collapse` bits (0: keep every frame).
-pub(crate) fn writer_options(collapse: u32) -> staydown::index::WriterOptions {
-    staydown::index::WriterOptions {
-        collapse_max_distance_bits: (collapse > 0).then_some(collapse),
-        ..Default::default()
-    }
-}
+use super::args::bank_options;
 
 /// Arguments of `staydown ban`.
 #[derive(ClapArgs, Debug)]
@@ -67,11 +47,11 @@ pub struct Args {
     /// Frames per second to sample [default: every frame].
     #[arg(long, value_name = "F")]
     fps: Option<f64>,
-    /// Collapse consecutive frames within this many bits of their run's first frame into
-    /// one indexed frame with a time span (0 keeps every sampled frame).
-    #[arg(long, value_name = "BITS", default_value_t = BAN_COLLAPSE_BITS)]
-    collapse: u32,
-    /// Bank the plain frames only, without the centre crops and bands that let cropped,
+    /// Collapse consecutive hashes within this many bits of their run's first hash into one
+    /// stored hash with a time span (0 keeps every sampled frame) [default: 16].
+    #[arg(long, value_name = "BITS")]
+    collapse: Option<u32>,
+    /// Bank the whole frames only, without the centre crops and bands that let cropped,
     /// zoomed, captioned or logoed copies be found (the index is 6× smaller; crops of 5% or
     /// more and most burned-in captions and logos are missed).
     #[arg(long)]
@@ -168,51 +148,79 @@ fn read_manifest(path: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Adds `meta` banked as `fps` (see [`IndexWriter::add_work_variants`]), replacing a live
-/// work of the same id when `replace`.
-pub(crate) fn add(
-    w: &mut IndexWriter,
-    meta: WorkMeta,
-    fps: &[staydown::Fingerprint],
-    replace: bool,
-) -> staydown::Result<staydown::index::AddStats> {
-    let variants: Vec<&staydown::Fingerprint> = fps.iter().collect();
-    match w.add_work_variants(meta.clone(), &variants) {
-        Err(Error::WorkExists { id }) if replace => {
-            w.remove_work(&id, "replaced by a new ban of the same id")?;
-            w.add_work_variants(meta, &variants)
-        }
-        r => r,
-    }
-}
-
 fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// The videos to ban, from the paths given (walked as `scan` walks them) or else from the
+/// manifest's rows; unreadable paths are reported on stderr and set `failed`.
+fn videos(args: &Args, rows: &[Row], failed: &mut bool) -> anyhow::Result<Vec<PathBuf>> {
+    if args.paths.is_empty() {
+        return Ok(rows.iter().map(|r| r.path.clone()).collect());
+    }
+    let found = walk(&args.paths, &WalkOptions::default())?;
+    for (f, e) in &found.errors {
+        eprintln!("staydown: error: {}: {e}", f.path.display());
+        *failed = true;
+    }
+    Ok(found.files.into_iter().map(|f| f.path).collect())
+}
+
+/// The metadata of `video`: flags first, then its manifest row, then defaults.
+fn meta_for(args: &Args, video: &Path, row: Option<&&Row>) -> WorkMeta {
+    let stem = video
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let pick = |flag: &Option<String>, from_row: Option<&str>, default: &str| {
+        flag.clone()
+            .or_else(|| from_row.filter(|s| !s.is_empty()).map(str::to_string))
+            .unwrap_or_else(|| default.to_string())
+    };
+    WorkMeta {
+        id: pick(&args.work, row.map(|r| r.id.as_str()), &stem),
+        title: pick(&args.title, row.map(|r| r.title.as_str()), &stem),
+        rightsholder: pick(&args.rightsholder, row.map(|r| r.rightsholder.as_str()), ""),
+        notice: pick(&args.notice, row.map(|r| r.notice.as_str()), ""),
+        note: args.note.clone(),
+        source: Some(canonical(video).to_string_lossy().into_owned()),
+        ..WorkMeta::default()
+    }
+}
+
+/// Bans one video with `writer`, replacing a live work of the same id when `replace`.
+fn ban_one(
+    writer: &mut IndexWriter,
+    video: &Path,
+    meta: WorkMeta,
+    options: &BankOptions,
+    replace: bool,
+) -> staydown::Result<AddStats> {
+    let fps = bank::fingerprints(video, options)?;
+    if replace {
+        bank::replace(writer, meta, &fps, options)
+    } else {
+        bank::add(writer, meta, &fps, options)
+    }
+}
+
 /// Runs `staydown ban`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if let Some(fps) = args.fps
-        && !(fps.is_finite() && fps > 0.0)
-    {
-        bail!("--fps must be a positive number, got {fps}");
-    }
+    let crops: &[f64] = if args.no_crops { &[] } else { &BANK_CROPS };
+    let defaults = BankOptions::default();
+    let options = bank_options(
+        args.fps.or(defaults.fps),
+        args.collapse.unwrap_or(defaults.collapse_bits.unwrap_or(0)),
+        crops,
+        !args.no_crops,
+    )?;
     let rows = match &args.manifest {
         Some(p) => read_manifest(p)?,
         None => Vec::new(),
     };
     let by_path: HashMap<PathBuf, &Row> = rows.iter().map(|r| (canonical(&r.path), r)).collect();
     let mut failed = false;
-    let videos: Vec<PathBuf> = if args.paths.is_empty() {
-        rows.iter().map(|r| r.path.clone()).collect()
-    } else {
-        let found = walk(&args.paths, &WalkOptions::default())?;
-        for (f, e) in &found.errors {
-            eprintln!("staydown: error: {}: {e}", f.path.display());
-            failed = true;
-        }
-        found.files.into_iter().map(|f| f.path).collect()
-    };
+    let videos = videos(&args, &rows, &mut failed)?;
     if args.work.is_some() && videos.len() != 1 {
         bail!(
             "--work names one work, but {} videos were given",
@@ -226,43 +234,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut index = Index::open_or_create(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
     let mut writer = index.writer()?;
-    writer.set_options(writer_options(args.collapse));
-    let fingerprinter = Fingerprinter::new();
-    let decode = DecodeOptions {
-        fps: args.fps.or(BAN_FPS),
-        ..DecodeOptions::default()
-    };
     let mut banned = Vec::new();
     for video in &videos {
-        let stem = video
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let row = by_path.get(&canonical(video));
-        let pick = |flag: &Option<String>, from_row: Option<&str>, default: &str| {
-            flag.clone()
-                .or_else(|| from_row.filter(|s| !s.is_empty()).map(str::to_string))
-                .unwrap_or_else(|| default.to_string())
-        };
-        let meta = WorkMeta {
-            id: pick(&args.work, row.map(|r| r.id.as_str()), &stem),
-            title: pick(&args.title, row.map(|r| r.title.as_str()), &stem),
-            rightsholder: pick(&args.rightsholder, row.map(|r| r.rightsholder.as_str()), ""),
-            notice: pick(&args.notice, row.map(|r| r.notice.as_str()), ""),
-            note: args.note.clone(),
-            source: Some(canonical(video).to_string_lossy().into_owned()),
-            ..WorkMeta::default()
-        };
-        let crops: &[Region] = if args.no_crops { &[] } else { &BANK_REGIONS };
-        let result = reference_fingerprints(video, &decode, &fingerprinter, crops)
-            .map_err(anyhow::Error::from)
-            .and_then(|fps| {
-                add(&mut writer, meta.clone(), &fps, args.replace).map_err(anyhow::Error::from)
-            });
-        match result {
-            Ok(st) => banned.push((meta.id, video, st)),
+        let meta = meta_for(&args, video, by_path.get(&canonical(video)));
+        let id = meta.id.clone();
+        match ban_one(&mut writer, video, meta, &options, args.replace) {
+            Ok(st) => banned.push((id, video, st)),
             Err(e) => {
-                eprintln!("staydown: error: {}: {e:#}", video.display());
+                eprintln!(
+                    "staydown: error: {}: {:#}",
+                    video.display(),
+                    anyhow::Error::from(e)
+                );
                 failed = true;
             }
         }
@@ -270,9 +253,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let snap = writer.commit()?;
     for (id, video, st) in &banned {
         println!(
-            "banned {id}: {} frames, {} indexed ({} below quality) from {}",
+            "banned {id}: {} frames × {} regions = {} hashes, {} stored ({} below quality) from {}",
             st.frames,
-            st.indexed,
+            st.regions,
+            st.hashes,
+            st.stored,
             st.low_quality,
             video.display()
         );

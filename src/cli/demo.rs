@@ -2,20 +2,19 @@
 //! the user. It generates synthetic works, bans them, makes re-uploads and unrelated
 //! uploads, and scans them exactly as `staydown scan` would.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use staydown::check::{BANK_REGIONS, reference_fingerprints};
-use staydown::decode::DecodeOptions;
-use staydown::fingerprint::Fingerprinter;
-use staydown::index::{Index, WorkMeta};
+use staydown::bank::{self, BankOptions};
+use staydown::check::CheckOptions;
+use staydown::index::{Index, Snapshot, WorkMeta};
 use staydown::synth::{SynthVideo, Video};
+use staydown::walk::WalkOptions;
 
-use super::ban::BAN_FPS;
-use super::check::PolicyArgs;
+use super::scan::{Scan, run_scan};
 
 /// Runs the whole job on generated videos: ban works, scan uploads, write the report.
 #[derive(clap::Args, Debug)]
@@ -108,43 +107,31 @@ fn uploads(works: &[Video]) -> Vec<(&'static str, Video, &'static str, &'static 
     ]
 }
 
-/// The policy flags as the command line gives them when none is set.
-fn default_policy() -> PolicyArgs {
-    #[derive(clap::Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        policy: PolicyArgs,
-    }
-    <Defaults as clap::Parser>::parse_from(["staydown"]).policy
-}
-
-/// Runs `demo`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    let dir = match args.dir {
+/// The demo's directory: `dir`, or a new temporary directory that is kept.
+fn demo_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match dir {
         Some(d) => {
             std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-            d
+            Ok(d)
         }
-        None => tempfile::Builder::new()
+        None => Ok(tempfile::Builder::new()
             .prefix("staydown-demo-")
             .tempdir()
             .context("creating a temporary directory")?
-            .keep(),
-    };
-    let works: Vec<Video> = WORKS.iter().map(|w| synth(w.4, 30)).collect();
+            .keep()),
+    }
+}
 
-    println!("staydown demo in {}", dir.display());
-    println!(
-        "1. generating {} works and their re-uploads (synthetic Y4M)",
-        works.len()
-    );
-    let works_dir = dir.join("works");
-    let uploads_dir = dir.join("uploads");
-    let uploads = uploads(&works);
+/// Writes the works and the uploads as Y4M (and a damaged upload).
+fn write_videos(
+    works: &[Video],
+    works_dir: &Path,
+    uploads: &[(&str, Video, &str, &str)],
+    uploads_dir: &Path,
+) -> anyhow::Result<()> {
     let mut to_write: Vec<(PathBuf, &Video)> = WORKS
         .iter()
-        .zip(&works)
+        .zip(works)
         .map(|(w, v)| (works_dir.join(format!("{}.y4m", w.0)), v))
         .collect();
     to_write.extend(
@@ -161,24 +148,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let broken = uploads_dir.join("community-b/broken-upload.y4m");
     let whole = std::fs::read(&to_write[to_write.len() - 1].0)?;
     std::fs::write(&broken, &whole[..whole.len() / 3 + 17])?;
+    Ok(())
+}
 
-    println!("2. banning the works into {}", dir.join("index").display());
-    let index_dir = dir.join("index");
+/// Bans the demo's works into a new index at `index_dir` with the default recipe, as
+/// `staydown ban` does (hashing the works in parallel).
+fn ban_works(works_dir: &Path, index_dir: &Path) -> anyhow::Result<Snapshot> {
     if index_dir.exists() {
-        std::fs::remove_dir_all(&index_dir)
+        std::fs::remove_dir_all(index_dir)
             .with_context(|| format!("clearing the old demo index {}", index_dir.display()))?;
     }
-    let mut index = Index::create(&index_dir)?;
-    let decode = DecodeOptions {
-        fps: BAN_FPS,
-        ..DecodeOptions::default()
-    };
+    let mut index = Index::create(index_dir)?;
+    let options = BankOptions::default();
     let fingerprints = WORKS
         .par_iter()
         .map(|w| {
             let path = works_dir.join(format!("{}.y4m", w.0));
-            reference_fingerprints(&path, &decode, &Fingerprinter::new(), &BANK_REGIONS)
-                .map(|fps| (path, fps))
+            bank::fingerprints(&path, &options).map(|fps| (path, fps))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut writer = index.writer()?;
@@ -189,17 +175,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             rightsholder: w.2.into(),
             notice: w.3.into(),
             source: Some(path.display().to_string()),
-            duration_ms: fps[0].duration_ms,
             ..WorkMeta::default()
         };
-        let stats = writer.add_work_variants(meta, &fps.iter().collect::<Vec<_>>())?;
+        let st = bank::add(&mut writer, meta, fps, &options)?;
         println!(
-            "   banned {} \"{}\" ({}, notice {}): {} frame hashes with centre crops, {} indexed",
-            w.0, w.1, w.2, w.3, stats.frames, stats.indexed
+            "   banned {} \"{}\" ({}, notice {}): {} frames × {} regions, {} hashes stored",
+            w.0, w.1, w.2, w.3, st.frames, st.regions, st.stored
         );
     }
-    writer.commit()?;
-    index.reload()?;
+    Ok(writer.commit()?)
+}
+
+/// Runs `demo`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let dir = demo_dir(args.dir)?;
+    let works: Vec<Video> = WORKS.iter().map(|w| synth(w.4, 30)).collect();
+
+    println!("staydown demo in {}", dir.display());
+    println!(
+        "1. generating {} works and their re-uploads (synthetic Y4M)",
+        works.len()
+    );
+    let works_dir = dir.join("works");
+    let uploads_dir = dir.join("uploads");
+    let uploads = uploads(&works);
+    write_videos(&works, &works_dir, &uploads, &uploads_dir)?;
+
+    let index_dir = dir.join("index");
+    println!("2. banning the works into {}", index_dir.display());
+    let snapshot = ban_works(&works_dir, &index_dir)?;
 
     println!("3. the uploads:");
     for (rel, _, what, expect) in &uploads {
@@ -218,23 +223,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         index_dir.display(),
         report.display()
     );
-    let scan = super::scan::Args {
+    let scan = Scan {
         paths: vec![
             uploads_dir.join("community-a"),
             uploads_dir.join("community-b"),
         ],
-        index: index_dir.clone(),
+        walk: WalkOptions::default(),
+        check: CheckOptions::default(),
         json: false,
         report: Some(report.clone()),
         quarantine: None,
-        jobs: None,
-        hidden: false,
-        include: Vec::new(),
-        exclude: Vec::new(),
-        no_progress: true,
-        policy: default_policy(),
+        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        progress: false,
     };
-    let code = super::scan::run_on(scan, index.snapshot())?;
+    // The damaged upload makes the scan's own status 2; the demo itself succeeded.
+    let _ = run_scan(&scan, snapshot)?;
     println!(
         "\ndemo finished in {:.1} s. The scan exits with status 2 because one upload is damaged.",
         started.elapsed().as_secs_f64()
@@ -247,7 +250,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         uploads_dir.join("community-b/compilation.y4m").display(),
         index_dir.display()
     );
-    // The damaged upload makes the scan's own status 2; the demo itself succeeded.
-    let _ = code;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown::check::{QueryVariants, Region};
-use staydown::decode::DecodeOptions;
-use staydown::eval::{self, EvalConfig};
+use staydown::bank::BankOptions;
+use staydown::check::Checker;
+use staydown::eval::{self, EvalConfig, EvalReport};
 use staydown::synth::SynthVideo;
 
-use super::check::PolicyArgs;
+use super::args::{PolicyArgs, bank_options};
 
 /// Runs the accuracy benchmark.
 #[derive(clap::Args, Debug)]
@@ -42,10 +42,10 @@ pub struct Args {
     /// every frame].
     #[arg(long, value_name = "FPS")]
     pub ref_fps: Option<f64>,
-    /// Collapse consecutive banked frames within this many bits (as `staydown ban
-    /// --collapse`; 0 keeps every frame).
-    #[arg(long, value_name = "BITS", default_value_t = super::ban::BAN_COLLAPSE_BITS)]
-    pub collapse: u32,
+    /// Collapse consecutive banked hashes within this many bits (as `staydown ban
+    /// --collapse`; 0 keeps every frame) [default: 16].
+    #[arg(long, value_name = "BITS")]
+    pub collapse: Option<u32>,
     /// Also bank these centre crops of every reference frame (fractions of width and height
     /// kept), for crops and zooms of the upload; `none` to bank the full frame only.
     #[arg(
@@ -73,7 +73,7 @@ fn videos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let p = entry?.path();
         let is_video = p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            staydown::scan::VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+            staydown::walk::VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
         });
         if p.is_file() && is_video {
             out.push(p);
@@ -96,10 +96,12 @@ fn synthetic(ffmpeg: &Path, dir: &Path, seed: u64, seconds: u64) -> anyhow::Resu
     Ok(out)
 }
 
-/// Runs `eval`: exit 0 when every row meets its target with no false flag, else 1.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let tmp = tempfile::tempdir().context("creating a temporary directory")?;
-    let ffmpeg = EvalConfig::new(tmp.path()).ffmpeg;
+/// The references and distractors: the directories' videos, then the synthetic ones.
+fn inputs(
+    args: &Args,
+    ffmpeg: &Path,
+    synth_dir: &Path,
+) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut refs = match &args.refs {
         Some(d) => videos_in(d)?,
         None => Vec::new(),
@@ -108,25 +110,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(d) => videos_in(d)?,
         None => Vec::new(),
     };
-    let synth_dir = tmp.path().join("synthetic");
     for seed in 1..=u64::from(args.synthetic) {
-        refs.push(synthetic(
-            &ffmpeg,
-            &synth_dir,
-            seed,
-            args.synthetic_seconds,
-        )?);
+        refs.push(synthetic(ffmpeg, synth_dir, seed, args.synthetic_seconds)?);
     }
     for seed in 1001..=1000 + u64::from(args.synthetic_distractors) {
-        distractors.push(synthetic(
-            &ffmpeg,
-            &synth_dir,
-            seed,
-            args.synthetic_seconds,
-        )?);
+        distractors.push(synthetic(ffmpeg, synth_dir, seed, args.synthetic_seconds)?);
     }
     anyhow::ensure!(!refs.is_empty(), "no reference videos");
-    let bank_crops: Vec<f64> = args
+    Ok((refs, distractors))
+}
+
+/// The banking recipe of `--ref-fps`, `--collapse`, `--bank-crops` and `--no-bands`.
+fn recipe(args: &Args) -> anyhow::Result<BankOptions> {
+    let crops: Vec<f64> = args
         .bank_crops
         .iter()
         .filter(|s| s.as_str() != "none")
@@ -137,57 +133,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("--bank-crops {s:?}: expected fractions in (0.2, 1)"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let options = args.policy.options()?;
-    let variants = QueryVariants {
-        banked_crops: bank_crops.clone(),
-        ..args.policy.variants(&options)
-    };
-    let mut bank_regions: Vec<Region> = bank_crops.iter().copied().map(Region::Centre).collect();
-    bank_regions.extend(variants.bands.iter().copied());
-    let hasher = eval::ProductHasher {
-        reference: DecodeOptions {
-            fps: args.ref_fps.or(super::ban::BAN_FPS),
-            ..DecodeOptions::default()
-        },
-        bank_regions,
-        query: args.policy.decode()?,
-        variants,
-    };
-    hasher.reference.validate()?;
+    let defaults = BankOptions::default();
+    bank_options(
+        args.ref_fps.or(defaults.fps),
+        args.collapse.unwrap_or(defaults.collapse_bits.unwrap_or(0)),
+        &crops,
+        !args.policy.no_bands,
+    )
+}
 
-    let (snapshot, references, banked) = eval::bank_index(
-        &hasher,
-        &refs,
-        &tmp.path().join("index"),
-        super::ban::writer_options(args.collapse),
-    )?;
-    anyhow::ensure!(
-        references.len() == refs.len(),
-        "two references share a file name; work ids must be unique"
-    );
-
-    let work_dir = args
-        .keep
-        .clone()
-        .unwrap_or_else(|| tmp.path().join("copies"));
-    let mut cfg = EvalConfig::new(work_dir);
-    cfg.options = options;
-    cfg.policy = args.policy.policy()?;
-    if !args.only.is_empty() {
-        cfg.transforms
-            .retain(|t| args.only.iter().any(|o| o == t.name));
-        anyhow::ensure!(!cfg.transforms.is_empty(), "--only names no transformation");
-    }
-    let report = eval::run(&hasher, &snapshot, &references, &distractors, banked, &cfg)?;
-
+/// Prints the table (and with `--verbose` one line per copy) and the notes.
+fn print_report(args: &Args, report: &EvalReport, regions: usize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} references ({} frame hashes banked, {} regions per frame), {} distractors; \
+        "{} references ({} hashes banked: the whole frame and {} regions of each), {} distractors; \
          staydown | vPDQ-style baseline ({}% of frames within 31 bits)",
         report.references,
-        report.banked_frames,
-        hasher.bank_regions.len(),
+        report.banked_hashes,
+        regions,
         report.distractors,
         report.baseline_percent
     )?;
@@ -216,6 +180,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for n in &report.notes {
         writeln!(out, "note: {n}")?;
     }
+    Ok(())
+}
+
+/// Runs `eval`: exit 0 when every row meets its target with no false flag, else 1.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let tmp = tempfile::tempdir().context("creating a temporary directory")?;
+    let ffmpeg = EvalConfig::new(tmp.path()).ffmpeg;
+    let (refs, distractors) = inputs(&args, &ffmpeg, &tmp.path().join("synthetic"))?;
+    let options = recipe(&args)?;
+    let (snapshot, references, banked) =
+        eval::bank_index(&refs, &tmp.path().join("index"), &options)?;
+    anyhow::ensure!(
+        references.len() == refs.len(),
+        "two references share a file name; work ids must be unique"
+    );
+    let checker = Checker::with_options(snapshot, args.policy.check_options()?);
+
+    let work_dir = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| tmp.path().join("copies"));
+    let mut cfg = EvalConfig::new(work_dir);
+    if !args.only.is_empty() {
+        cfg.transforms
+            .retain(|t| args.only.iter().any(|o| o == t.name));
+        anyhow::ensure!(!cfg.transforms.is_empty(), "--only names no transformation");
+    }
+    let report = eval::run(&checker, &references, &distractors, banked, &cfg)?;
+    print_report(&args, &report, options.regions.len())?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;

@@ -1,13 +1,16 @@
 //! `staydown index`: inspect and maintain an index of removed works.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, Subcommand};
+use staydown::bank::{self, BankOptions};
 use staydown::index::{AuditAction, Index};
 use staydown::{Fingerprint, FrameHash, WorkMeta};
+
+use super::open_index;
 
 /// Arguments of `staydown index`.
 #[derive(ClapArgs, Debug)]
@@ -25,9 +28,9 @@ struct IndexDir {
 
 #[derive(Subcommand, Debug)]
 enum Action {
-    /// Counts: works, frames, segments, bytes.
+    /// Counts: works, hashes, segments, bytes per hash and per second of banked video.
     Stats(IndexDir),
-    /// One line per live work: id, title, rights holder, notice, indexed frames, ban time.
+    /// One line per live work: id, title, rights holder, notice, stored hashes, ban time.
     List(IndexDir),
     /// The audit log: every ban, removal and compaction, with time and reason.
     Log(IndexDir),
@@ -46,31 +49,7 @@ enum Action {
         dir: IndexDir,
     },
     /// Bans a work from a shared vPDQ hash list (no video needed).
-    Import {
-        /// The vPDQ file (`frameNumber,quality,hash,seconds` lines).
-        #[arg(long, value_name = "FILE")]
-        vpdq: PathBuf,
-        /// Id of the work.
-        #[arg(long, value_name = "ID")]
-        work: String,
-        /// Title (default: the id).
-        #[arg(long, value_name = "T")]
-        title: Option<String>,
-        /// Rights holder who sent the notice.
-        #[arg(long, value_name = "R", default_value = "")]
-        rightsholder: String,
-        /// Reference of the takedown notice.
-        #[arg(long, value_name = "REF", default_value = "")]
-        notice: String,
-        /// Free-text note kept with the work.
-        #[arg(long, value_name = "N")]
-        note: Option<String>,
-        /// Replace a work already banned under the same id.
-        #[arg(long)]
-        replace: bool,
-        #[command(flatten)]
-        dir: IndexDir,
-    },
+    Import(ImportArgs),
     /// Writes a work's indexed frame hashes as vPDQ text (to share without the video).
     /// Collapsed runs appear as their first frame; frames below the quality threshold
     /// were never indexed and are absent.
@@ -86,6 +65,34 @@ enum Action {
         #[command(flatten)]
         dir: IndexDir,
     },
+}
+
+/// `index import`: a work banked from a shared vPDQ hash list.
+#[derive(ClapArgs, Debug)]
+struct ImportArgs {
+    /// The vPDQ file (`frameNumber,quality,hash,seconds` lines).
+    #[arg(long, value_name = "FILE")]
+    vpdq: PathBuf,
+    /// Id of the work.
+    #[arg(long, value_name = "ID")]
+    work: String,
+    /// Title (default: the id).
+    #[arg(long, value_name = "T")]
+    title: Option<String>,
+    /// Rights holder who sent the notice.
+    #[arg(long, value_name = "R", default_value = "")]
+    rightsholder: String,
+    /// Reference of the takedown notice.
+    #[arg(long, value_name = "REF", default_value = "")]
+    notice: String,
+    /// Free-text note kept with the work.
+    #[arg(long, value_name = "N")]
+    note: Option<String>,
+    /// Replace a work already banned under the same id.
+    #[arg(long)]
+    replace: bool,
+    #[command(flatten)]
+    dir: IndexDir,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (UTC).
@@ -110,184 +117,201 @@ pub(crate) fn utc(unix_s: i64) -> String {
     )
 }
 
-fn open(dir: &std::path::Path) -> anyhow::Result<Index> {
-    Index::open(dir).with_context(|| format!("opening index {}", dir.display()))
-}
-
 /// Runs `staydown index …`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.action {
-        Action::Stats(d) => {
-            let snap = open(&d.index)?.snapshot();
-            let st = snap.stats();
-            writeln!(out, "generation      {}", st.generation)?;
-            writeln!(out, "segments        {}", st.segments)?;
-            writeln!(out, "works           {}", st.live_works)?;
-            writeln!(
-                out,
-                "removed works   {} (purged by compact)",
-                st.removed_works
-            )?;
-            writeln!(out, "indexed frames  {}", st.live_frames)?;
-            writeln!(out, "stored frames   {}", st.stored_frames)?;
-            writeln!(out, "segment bytes   {}", st.segment_bytes)?;
-            if st.stored_frames > 0 {
-                writeln!(
-                    out,
-                    "bytes per frame {:.1}",
-                    st.segment_bytes as f64 / st.stored_frames as f64
-                )?;
-            }
-        }
-        Action::List(d) => {
-            let snap = open(&d.index)?.snapshot();
-            writeln!(out, "id\ttitle\trightsholder\tnotice\tframes\tadded")?;
-            for w in snap.live_works() {
-                let m = &snap.works()[w as usize];
-                writeln!(
-                    out,
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    m.id,
-                    m.title,
-                    m.rightsholder,
-                    m.notice,
-                    snap.work_frames(w).len(),
-                    utc(m.added_unix_s)
-                )?;
-            }
-        }
-        Action::Log(d) => {
-            let snap = open(&d.index)?.snapshot();
-            let log = snap
-                .audit_log()
-                .with_context(|| format!("reading the audit log of {}", d.index.display()))?;
-            for e in log {
-                let action = match e.action {
-                    AuditAction::Ban => "ban",
-                    AuditAction::Remove => "remove",
-                    AuditAction::Compact => "compact",
-                };
-                writeln!(
-                    out,
-                    "{}\tgen {}\t{action}\t{}\t{} frames\t{}",
-                    utc(e.time_unix_s),
-                    e.generation,
-                    e.work,
-                    e.frames,
-                    e.reason
-                )?;
-            }
-        }
-        Action::Verify(d) => {
-            let snap = open(&d.index)?.snapshot();
-            snap.verify()
-                .with_context(|| format!("verifying index {}", d.index.display()))?;
-            let st = snap.stats();
-            writeln!(
-                out,
-                "ok: generation {}, {} segments, {} works, {} frames, every checksum matches",
-                st.generation, st.segments, st.live_works, st.stored_frames
-            )?;
-        }
-        Action::Compact(d) => {
-            let mut index = open(&d.index)?;
-            let before = index.snapshot().stats();
-            let mut w = index.writer()?;
-            w.compact();
-            let snap = w.commit()?;
-            let after = snap.stats();
-            writeln!(
-                out,
-                "compacted: {} segments -> {}, purged {} frames of {} removed works",
-                before.segments,
-                after.segments,
-                before.stored_frames - after.stored_frames,
-                before.removed_works
-            )?;
-        }
+        Action::Stats(d) => stats(&d.index, &mut out)?,
+        Action::List(d) => list(&d.index, &mut out)?,
+        Action::Log(d) => log(&d.index, &mut out)?,
+        Action::Verify(d) => verify(&d.index, &mut out)?,
+        Action::Compact(d) => compact(&d.index, &mut out)?,
         Action::Remove { id, reason, dir } => {
-            let mut index = open(&dir.index)?;
+            let mut index = open_index(&dir.index)?;
             let mut w = index.writer()?;
             w.remove_work(&id, &reason)?;
             w.commit()?;
             writeln!(out, "removed {id}: {reason}")?;
         }
-        Action::Import {
-            vpdq,
-            work,
-            title,
-            rightsholder,
-            notice,
-            note,
-            replace,
-            dir,
-        } => {
-            let fp = Fingerprint::read_vpdq_file(&vpdq)
-                .with_context(|| format!("reading {}", vpdq.display()))?;
-            let mut index = Index::open_or_create(&dir.index)
-                .with_context(|| format!("opening index {}", dir.index.display()))?;
-            let mut w = index.writer()?;
-            let meta = WorkMeta {
-                title: title.unwrap_or_else(|| work.clone()),
-                id: work.clone(),
-                rightsholder,
-                notice,
-                note,
-                source: Some(format!("vpdq:{}", vpdq.display())),
-                duration_ms: fp.duration_or_estimate_ms(),
-                ..WorkMeta::default()
-            };
-            let st = super::ban::add(&mut w, meta, std::slice::from_ref(&fp), replace)?;
-            w.commit()?;
-            writeln!(
-                out,
-                "imported {work}: {} frames, {} indexed ({} below quality) from {}",
-                st.frames,
-                st.indexed,
-                st.low_quality,
-                vpdq.display()
-            )?;
-        }
+        Action::Import(import) => import_vpdq(import, &mut out)?,
         Action::Export {
             id,
             vpdq: _,
             output,
             dir,
-        } => {
-            let snap = open(&dir.index)?.snapshot();
-            let w = snap
-                .find(&id)
-                .ok_or_else(|| staydown::Error::NoSuchWork { id: id.clone() })?;
-            let meta = &snap.works()[w as usize];
-            let fp = Fingerprint {
-                frames: snap
-                    .work_frames(w)
-                    .iter()
-                    .map(|f| FrameHash {
-                        pts_ms: f.pts_ms as u64,
-                        hash: f.hash,
-                        quality: f.quality,
-                        mirror: None,
-                    })
-                    .collect(),
-                duration_ms: meta.duration_ms,
-                ..Fingerprint::default()
-            };
-            match output {
-                Some(p) => {
-                    let mut f = std::fs::File::create(&p)
-                        .with_context(|| format!("creating {}", p.display()))?;
-                    fp.write_vpdq(&mut f)?;
-                    f.sync_all()
-                        .with_context(|| format!("writing {}", p.display()))?;
-                }
-                None => fp.write_vpdq(&mut out)?,
-            }
-        }
+        } => export(&dir.index, &id, output.as_deref(), &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn stats(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let st = open_index(dir)?.snapshot().stats();
+    writeln!(out, "generation        {}", st.generation)?;
+    writeln!(out, "segments          {}", st.segments)?;
+    writeln!(out, "works             {}", st.live_works)?;
+    writeln!(
+        out,
+        "removed works     {} (purged by compact)",
+        st.removed_works
+    )?;
+    writeln!(out, "live hashes       {}", st.live_hashes)?;
+    writeln!(out, "stored hashes     {}", st.stored_hashes)?;
+    writeln!(
+        out,
+        "stored video      {:.1} s",
+        st.stored_ms as f64 / 1000.0
+    )?;
+    writeln!(out, "segment bytes     {}", st.segment_bytes)?;
+    if let Some(b) = st.bytes_per_hash() {
+        writeln!(out, "bytes per hash    {b:.1}")?;
+    }
+    if let Some(b) = st.bytes_per_second() {
+        writeln!(out, "bytes per second  {b:.1} (of banked video)")?;
+    }
+    Ok(())
+}
+
+fn list(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let snap = open_index(dir)?.snapshot();
+    writeln!(out, "id\ttitle\trightsholder\tnotice\thashes\tadded")?;
+    for w in snap.live_works() {
+        let m = &snap.works()[w as usize];
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            m.id,
+            m.title,
+            m.rightsholder,
+            m.notice,
+            snap.work_frames(w).len(),
+            utc(m.added_unix_s)
+        )?;
+    }
+    Ok(())
+}
+
+fn log(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let snap = open_index(dir)?.snapshot();
+    let log = snap
+        .audit_log()
+        .with_context(|| format!("reading the audit log of {}", dir.display()))?;
+    for e in log {
+        let action = match e.action {
+            AuditAction::Ban => "ban",
+            AuditAction::Remove => "remove",
+            AuditAction::Compact => "compact",
+        };
+        writeln!(
+            out,
+            "{}\tgen {}\t{action}\t{}\t{} hashes\t{}",
+            utc(e.time_unix_s),
+            e.generation,
+            e.work,
+            e.frames,
+            e.reason
+        )?;
+    }
+    Ok(())
+}
+
+fn verify(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let snap = open_index(dir)?.snapshot();
+    snap.verify()
+        .with_context(|| format!("verifying index {}", dir.display()))?;
+    let st = snap.stats();
+    writeln!(
+        out,
+        "ok: generation {}, {} segments, {} works, {} hashes, every checksum matches",
+        st.generation, st.segments, st.live_works, st.stored_hashes
+    )?;
+    Ok(())
+}
+
+fn compact(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut index = open_index(dir)?;
+    let before = index.snapshot().stats();
+    let mut w = index.writer()?;
+    w.compact();
+    let after = w.commit()?.stats();
+    writeln!(
+        out,
+        "compacted: {} segments -> {}, purged {} hashes of {} removed works",
+        before.segments,
+        after.segments,
+        before.stored_hashes - after.stored_hashes,
+        before.removed_works
+    )?;
+    Ok(())
+}
+
+fn import_vpdq(args: ImportArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let fp = Fingerprint::read_vpdq_file(&args.vpdq)
+        .with_context(|| format!("reading {}", args.vpdq.display()))?;
+    let mut index = Index::open_or_create(&args.dir.index)
+        .with_context(|| format!("opening index {}", args.dir.index.display()))?;
+    let mut w = index.writer()?;
+    let meta = WorkMeta {
+        title: args.title.unwrap_or_else(|| args.work.clone()),
+        id: args.work.clone(),
+        rightsholder: args.rightsholder,
+        notice: args.notice,
+        note: args.note,
+        source: Some(format!("vpdq:{}", args.vpdq.display())),
+        ..WorkMeta::default()
+    };
+    // A shared list holds whole frames as sampled by whoever made it.
+    let options = BankOptions::whole_frames();
+    let fps = std::slice::from_ref(&fp);
+    let st = if args.replace {
+        bank::replace(&mut w, meta, fps, &options)?
+    } else {
+        bank::add(&mut w, meta, fps, &options)?
+    };
+    w.commit()?;
+    writeln!(
+        out,
+        "imported {}: {} hashes, {} stored ({} below quality) from {}",
+        args.work,
+        st.hashes,
+        st.stored,
+        st.low_quality,
+        args.vpdq.display()
+    )?;
+    Ok(())
+}
+
+fn export(dir: &Path, id: &str, output: Option<&Path>, out: &mut impl Write) -> anyhow::Result<()> {
+    let snap = open_index(dir)?.snapshot();
+    let w = snap
+        .find(id)
+        .ok_or_else(|| staydown::Error::NoSuchWork { id: id.to_string() })?;
+    let meta = &snap.works()[w as usize];
+    let fp = Fingerprint {
+        frames: snap
+            .work_frames(w)
+            .iter()
+            .map(|f| FrameHash {
+                pts_ms: f.pts_ms as u64,
+                hash: f.hash,
+                quality: f.quality,
+                mirror: None,
+            })
+            .collect(),
+        duration_ms: meta.duration_ms,
+        ..Fingerprint::default()
+    };
+    match output {
+        Some(p) => {
+            let mut f =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            fp.write_vpdq(&mut f)?;
+            f.sync_all()
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        None => fp.write_vpdq(out)?,
+    }
+    Ok(())
 }
 
 #[cfg(test)]

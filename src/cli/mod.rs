@@ -1,19 +1,25 @@
 //! The command-line interface: argument parsing and output only; every decision is the library's.
 //!
 //! Each subcommand lives in its own file (`cli/<name>.rs`) with an `Args` struct and
-//! `run(args) -> anyhow::Result<ExitCode>`.
+//! `run(args) -> anyhow::Result<ExitCode>`. Flags used by several subcommands are in
+//! `args.rs`, which turns them into the library's typed options; subcommands do not use each
+//! other's code (the demo runs a scan through `scan::run_scan` with typed options).
 
+mod args;
 mod ban;
-pub mod check;
+mod check;
 mod demo;
-pub mod eval;
+mod eval;
 mod hash;
 mod index;
 mod scan;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use staydown::index::Index;
 
 /// staydown: find re-uploads of taken-down video works, with evidence.
 #[derive(Parser, Debug)]
@@ -52,4 +58,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
     }
+}
+
+/// Opens the index in `dir` for reading, naming it in the error.
+fn open_index(dir: &Path) -> anyhow::Result<Index> {
+    Index::open(dir).with_context(|| format!("opening index {}", dir.display()))
 }

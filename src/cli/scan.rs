@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rayon::prelude::*;
-use staydown::check::Checker;
-use staydown::index::{Index, Snapshot};
+use staydown::check::{CheckOptions, Checker};
+use staydown::index::Snapshot;
 use staydown::matcher::Decision;
+use staydown::quarantine::quarantine;
 use staydown::report::{self, HtmlReport, Outcome, Thumbnails};
-use staydown::scan::{Found, WalkOptions, quarantine, walk};
+use staydown::walk::{Found, WalkOptions, walk};
 
-use super::check::PolicyArgs;
+use super::args::PolicyArgs;
+use super::open_index;
 
 /// Rate at which a work is decoded for the report's thumbnails (the nearest frame to each
 /// evidence time is shown).
@@ -28,36 +30,36 @@ const WORK_THUMB_FPS: f64 = 4.0;
 pub struct Args {
     /// Files and directories to scan (directories recursively).
     #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    paths: Vec<PathBuf>,
     /// The index directory.
     #[arg(long, value_name = "DIR")]
-    pub index: PathBuf,
+    index: PathBuf,
     /// Print one JSON object per file (JSON Lines), flushed per line; the summary goes to stderr.
     #[arg(long)]
-    pub json: bool,
+    json: bool,
     /// Write a self-contained HTML evidence report of flagged and review files.
     #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    report: Option<PathBuf>,
     /// Move flagged files here (keeping their relative paths; nothing is ever deleted).
     #[arg(long, value_name = "DIR")]
-    pub quarantine: Option<PathBuf>,
+    quarantine: Option<PathBuf>,
     /// Files checked at once (each runs one decoder) [default: number of cores].
     #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    jobs: Option<usize>,
     /// Also scan hidden files and directories.
     #[arg(long)]
-    pub hidden: bool,
+    hidden: bool,
     /// Only scan files matching this glob (repeatable), e.g. '*.mp4'.
     #[arg(long, value_name = "GLOB")]
-    pub include: Vec<String>,
+    include: Vec<String>,
     /// Skip files and directories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
+    exclude: Vec<String>,
     /// Never draw a progress bar.
     #[arg(long)]
-    pub no_progress: bool,
+    no_progress: bool,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    policy: PolicyArgs,
 }
 
 /// What one worker sends back.
@@ -135,37 +137,225 @@ fn thumbnails(path: &Path, outcome: &Outcome, query_fps: f64) -> Thumbnails {
     thumbs
 }
 
-/// Runs `scan`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let index = Index::open(&args.index)
-        .with_context(|| format!("opening index {}", args.index.display()))?;
-    run_on(args, index.snapshot())
+impl Args {
+    /// The typed scan these flags ask for.
+    fn scan(&self) -> anyhow::Result<Scan> {
+        Ok(Scan {
+            paths: self.paths.clone(),
+            walk: WalkOptions {
+                hidden: self.hidden,
+                include: self.include.clone(),
+                exclude: self.exclude.clone(),
+            },
+            check: self.policy.check_options()?,
+            json: self.json,
+            report: self.report.clone(),
+            quarantine: self.quarantine.clone(),
+            jobs: self
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .max(1),
+            progress: !self.no_progress && std::io::stderr().is_terminal(),
+        })
+    }
 }
 
-/// Runs a scan against an open snapshot (the demo calls this too).
-pub fn run_on(args: Args, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
+/// A scan, with every option typed (the demo builds one directly).
+pub struct Scan {
+    /// Files and directories to scan.
+    pub paths: Vec<PathBuf>,
+    /// Which files under `paths` are taken.
+    pub walk: WalkOptions,
+    /// How each upload is checked.
+    pub check: CheckOptions,
+    /// JSON Lines on stdout instead of text.
+    pub json: bool,
+    /// Where to write the HTML evidence report.
+    pub report: Option<PathBuf>,
+    /// Where to move flagged files.
+    pub quarantine: Option<PathBuf>,
+    /// Files checked at once.
+    pub jobs: usize,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Runs `scan`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let scan = args.scan()?;
+    let index = open_index(&args.index)?;
+    run_scan(&scan, index.snapshot())
+}
+
+/// Everything printed and counted as files are checked, in the order they finish.
+struct Output<'a> {
+    scan: &'a Scan,
+    bar: indicatif::ProgressBar,
+    out: std::io::StdoutLock<'static>,
+    per_root: Vec<Tally>,
+    all: Tally,
+    video_ms: u64,
+    html: Option<HtmlReport>,
+}
+
+impl Output<'_> {
+    /// Counts, quarantines, prints and reports one checked file.
+    fn handle(&mut self, done: Done) -> anyhow::Result<()> {
+        let Done {
+            found,
+            outcome,
+            duration_ms,
+            thumbs,
+        } = done;
+        self.video_ms += duration_ms;
+        self.all.add(&outcome);
+        self.per_root[found.root].add(&outcome);
+        if let (Some(qdir), Some(Decision::Match)) = (&self.scan.quarantine, outcome.decision()) {
+            let root = &self.scan.paths[found.root];
+            if let Err(e) = quarantine(&found.path, root, qdir, &quarantine_reason(&outcome)) {
+                let e = anyhow::Error::from(e);
+                self.bar
+                    .suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
+                self.all.errors += 1;
+                self.per_root[found.root].errors += 1;
+            }
+        }
+        let text = if self.scan.json {
+            report::json_line(&found.path, &outcome, false) + "\n"
+        } else {
+            report::scan_lines(&found.path, &outcome)
+        };
+        if !text.is_empty() {
+            let out = &mut self.out;
+            self.bar.suspend(|| -> std::io::Result<()> {
+                out.write_all(text.as_bytes())?;
+                out.flush()
+            })?;
+        }
+        if let Some(h) = self.html.as_mut() {
+            h.add(&found.path, &outcome, thumbs);
+        }
+        self.bar.inc(1);
+        if self.all.matched + self.all.review > 0 {
+            self.bar.set_message(format!(
+                "{} flagged, {} review",
+                self.all.matched, self.all.review
+            ));
+        }
+        Ok(())
+    }
+
+    /// The closing summary (and the report written), printed to stdout, or to stderr with
+    /// `--json`.
+    fn finish(mut self, total: usize, elapsed: Duration, interrupted: bool) -> anyhow::Result<()> {
+        self.bar.finish_and_clear();
+        let all = self.all;
+        let mut summary = String::new();
+        if interrupted {
+            summary.push_str("interrupted: partial results\n");
+        }
+        summary.push_str(&format!(
+            "scanned {} of {} files ({} of video) in {:.1} s: {} flagged, {} review, {} clean, {} errors; {:.1} s of video per second\n",
+            all.scanned,
+            total,
+            report::clock(self.video_ms),
+            elapsed.as_secs_f64(),
+            all.matched,
+            all.review,
+            all.clean,
+            all.errors,
+            self.video_ms as f64 / 1000.0 / elapsed.as_secs_f64().max(1e-9),
+        ));
+        if self.scan.paths.len() > 1 {
+            for (p, t) in self.scan.paths.iter().zip(&self.per_root) {
+                summary.push_str(&format!(
+                    "  {}: {} of {} videos flagged ({} review, {} errors)\n",
+                    p.display(),
+                    t.matched,
+                    t.scanned,
+                    t.review,
+                    t.errors
+                ));
+            }
+        }
+        if let (Some(h), Some(path)) = (&self.html, &self.scan.report) {
+            h.write(path)?;
+            summary.push_str(&format!("evidence report: {}\n", path.display()));
+        }
+        if self.scan.json {
+            eprint!("{summary}");
+        } else {
+            self.out.write_all(summary.as_bytes())?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a matched file is quarantined: the works it matches.
+fn quarantine_reason(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Verdict { verdict, .. } => verdict
+            .matches
+            .iter()
+            .filter(|m| m.decision == Decision::Match)
+            .map(|m| format!("matches work {} (notice {})", m.meta.id, m.meta.notice))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Outcome::Error(_) => String::new(),
+    }
+}
+
+/// A progress bar on stderr, or a hidden one.
+fn progress_bar(shown: bool, total: usize) -> indicatif::ProgressBar {
+    if !shown {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(total as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {per_sec}, ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
+/// Checks one file: the outcome, the duration, and the report's thumbnails when asked.
+fn check_one(checker: &Checker<Snapshot>, found: Found, with_report: bool, query_fps: f64) -> Done {
+    let (outcome, duration_ms) = match checker.check_path(&found.path) {
+        Ok(checked) => (checked.outcome(), checked.duration_ms()),
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            (Outcome::Error(error_text(&found.path, &e)), 0)
+        }
+    };
+    let thumbs =
+        if with_report && matches!(outcome.decision(), Some(Decision::Match | Decision::Review)) {
+            thumbnails(&found.path, &outcome, query_fps)
+        } else {
+            Thumbnails::default()
+        };
+    Done {
+        found,
+        outcome,
+        duration_ms,
+        thumbs,
+    }
+}
+
+/// Runs a scan against an open snapshot.
+pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let options = args.policy.check_options()?;
-    let query_fps = options.decode.fps.unwrap_or(1.0);
-    let checker = Checker::with_options(snapshot, options);
-    let walked = walk(
-        &args.paths,
-        &WalkOptions {
-            hidden: args.hidden,
-            include: args.include.clone(),
-            exclude: args.exclude.clone(),
-        },
-    )?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
+    let query_fps = scan.check.decode.fps.unwrap_or(1.0);
+    let checker = Checker::with_options(snapshot, scan.check.clone());
+    let walked = walk(&scan.paths, &scan.walk)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(scan.jobs)
         .thread_name(|i| format!("staydown-scan-{i}"))
         .build()
         .context("starting worker threads")?;
-
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -175,97 +365,32 @@ pub fn run_on(args: Args, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
     }
 
     let total = walked.files.len() + walked.errors.len();
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let bar = if show_progress {
-        let pb = indicatif::ProgressBar::new(total as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {per_sec}, ETA {eta} {msg}",
-            )
-            .expect("valid template"),
-        );
-        pb.enable_steady_tick(Duration::from_millis(200));
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
+    let mut output = Output {
+        scan,
+        bar: progress_bar(scan.progress, total),
+        out: std::io::stdout().lock(),
+        per_root: vec![Tally::default(); scan.paths.len()],
+        all: Tally::default(),
+        video_ms: 0,
+        html: scan
+            .report
+            .as_ref()
+            .map(|_| HtmlReport::new(format!("staydown scan of {}", join_paths(&scan.paths)))),
     };
-
-    let mut per_root = vec![Tally::default(); args.paths.len()];
-    let mut all = Tally::default();
-    let mut video_ms: u64 = 0;
-    let mut html = args
-        .report
-        .as_ref()
-        .map(|_| HtmlReport::new(format!("staydown scan of {}", join_paths(&args.paths))));
-    let mut out = std::io::stdout().lock();
-
-    let mut handle = |done: Done, out: &mut std::io::StdoutLock<'_>| -> anyhow::Result<()> {
-        let Done {
-            found,
-            outcome,
-            duration_ms,
-            thumbs,
-        } = done;
-        video_ms += duration_ms;
-        all.add(&outcome);
-        per_root[found.root].add(&outcome);
-        if let (Some(qdir), Some(Decision::Match)) = (&args.quarantine, outcome.decision()) {
-            let reason = match &outcome {
-                Outcome::Verdict { verdict, .. } => verdict
-                    .matches
-                    .iter()
-                    .filter(|m| m.decision == Decision::Match)
-                    .map(|m| format!("matches work {} (notice {})", m.meta.id, m.meta.notice))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                Outcome::Error(_) => String::new(),
-            };
-            if let Err(e) = quarantine(&found.path, &args.paths[found.root], qdir, &reason) {
-                let e = anyhow::Error::from(e);
-                bar.suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
-                all.errors += 1;
-                per_root[found.root].errors += 1;
-            }
-        }
-        let text = if args.json {
-            report::json_line(&found.path, &outcome, false) + "\n"
-        } else {
-            report::scan_lines(&found.path, &outcome)
-        };
-        if !text.is_empty() {
-            bar.suspend(|| -> std::io::Result<()> {
-                out.write_all(text.as_bytes())?;
-                out.flush()
-            })?;
-        }
-        if let Some(h) = html.as_mut() {
-            h.add(&found.path, &outcome, thumbs);
-        }
-        bar.inc(1);
-        if all.matched + all.review > 0 {
-            bar.set_message(format!("{} flagged, {} review", all.matched, all.review));
-        }
-        Ok(())
-    };
-
     for (found, err) in walked.errors {
         let err = anyhow::Error::from(err);
         let outcome = Outcome::Error(error_text(&found.path, &err));
-        handle(
-            Done {
-                found,
-                outcome,
-                duration_ms: 0,
-                thumbs: Thumbnails::default(),
-            },
-            &mut out,
-        )?;
+        output.handle(Done {
+            found,
+            outcome,
+            duration_ms: 0,
+            thumbs: Thumbnails::default(),
+        })?;
     }
 
-    let (tx, rx) = mpsc::sync_channel::<Done>(jobs * 2);
+    let (tx, rx) = mpsc::sync_channel::<Done>(scan.jobs * 2);
     let files = walked.files;
-    let with_report = args.report.is_some();
-    let mut interrupted = false;
+    let with_report = scan.report.is_some();
     std::thread::scope(|s| -> anyhow::Result<()> {
         let checker = &checker;
         let stop = &stop;
@@ -275,82 +400,23 @@ pub fn run_on(args: Args, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
-                    let (outcome, duration_ms) = match checker.check_path(&found.path) {
-                        Ok(checked) => (checked.outcome(), checked.duration_ms()),
-                        Err(e) => {
-                            let e = anyhow::Error::from(e);
-                            (Outcome::Error(error_text(&found.path, &e)), 0)
-                        }
-                    };
+                    let done = check_one(checker, found, with_report, query_fps);
                     // A decode cut short by Ctrl-C is not a verdict on the file.
-                    if stop.load(Ordering::SeqCst) && matches!(outcome, Outcome::Error(_)) {
+                    if stop.load(Ordering::SeqCst) && matches!(done.outcome, Outcome::Error(_)) {
                         return;
                     }
-                    let thumbs = if with_report
-                        && matches!(outcome.decision(), Some(Decision::Match | Decision::Review))
-                    {
-                        thumbnails(&found.path, &outcome, query_fps)
-                    } else {
-                        Thumbnails::default()
-                    };
-                    let _ = tx.send(Done {
-                        found,
-                        outcome,
-                        duration_ms,
-                        thumbs,
-                    });
+                    let _ = tx.send(done);
                 });
             });
         });
         for done in rx {
-            handle(done, &mut out)?;
+            output.handle(done)?;
         }
         Ok(())
     })?;
-    if stop.load(Ordering::SeqCst) {
-        interrupted = true;
-    }
-    bar.finish_and_clear();
-
-    let elapsed = started.elapsed();
-    let mut summary = String::new();
-    if interrupted {
-        summary.push_str("interrupted: partial results\n");
-    }
-    summary.push_str(&format!(
-        "scanned {} of {} files ({} of video) in {:.1} s: {} flagged, {} review, {} clean, {} errors; {:.1} s of video per second\n",
-        all.scanned,
-        total,
-        report::clock(video_ms),
-        elapsed.as_secs_f64(),
-        all.matched,
-        all.review,
-        all.clean,
-        all.errors,
-        video_ms as f64 / 1000.0 / elapsed.as_secs_f64().max(1e-9),
-    ));
-    if args.paths.len() > 1 {
-        for (p, t) in args.paths.iter().zip(&per_root) {
-            summary.push_str(&format!(
-                "  {}: {} of {} videos flagged ({} review, {} errors)\n",
-                p.display(),
-                t.matched,
-                t.scanned,
-                t.review,
-                t.errors
-            ));
-        }
-    }
-    if let (Some(h), Some(path)) = (&html, &args.report) {
-        h.write(path)?;
-        summary.push_str(&format!("evidence report: {}\n", path.display()));
-    }
-    if args.json {
-        eprint!("{summary}");
-    } else {
-        out.write_all(summary.as_bytes())?;
-        out.flush()?;
-    }
+    let interrupted = stop.load(Ordering::SeqCst);
+    let all = output.all;
+    output.finish(total, started.elapsed(), interrupted)?;
     Ok(if interrupted {
         ExitCode::from(130)
     } else {

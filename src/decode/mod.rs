@@ -29,6 +29,12 @@
 //! ("TV", 16..235) luma is expanded to full range as ffmpeg's gray conversion does, so the same
 //! video decoded by either path gives frames within a grey level or two of each other.
 //!
+//! # Frame operations
+//! Everything done to a frame's pixels after decoding — crops ([`Region`], [`centre_crop`],
+//! [`Frame::cropped`]), mirroring ([`flip`]), rotation ([`rotate`]), resampling
+//! ([`downscale`], [`resample_bilinear`]) — lives in `ops.rs`, whichever side asks for it
+//! (banking regions, query variants, border and inset crops).
+//!
 //! # Limits
 //! Dimensions are checked against [`Limits`] *before* any plane is allocated, so an absurd
 //! header (`W99999999 H99999999`) is an error, not an allocation of gigabytes.
@@ -36,6 +42,7 @@
 mod border;
 mod ffmpeg;
 mod images;
+mod ops;
 mod scale;
 mod y4m;
 
@@ -44,6 +51,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use border::{BorderDetector, Crop};
+pub(crate) use ops::scale_area;
+pub use ops::{
+    Region, centre_crop, downscale, flip, inscribed_keep, resample_bilinear, rotate, rotate_cropped,
+};
 
 use crate::error::{Error, Result};
 
@@ -69,26 +80,6 @@ impl Frame {
     #[inline]
     pub fn at(&self, x: u32, y: u32) -> u8 {
         self.luma[y as usize * self.width as usize + x as usize]
-    }
-
-    /// A copy of the rectangle `crop` removes nothing of (see [`Crop`]); the frame itself when
-    /// the crop is empty.
-    pub fn cropped(&self, crop: &Crop) -> Frame {
-        if crop.is_none() {
-            return self.clone();
-        }
-        let (w, h) = crop.size_of(self.width, self.height);
-        let mut luma = Vec::with_capacity(w as usize * h as usize);
-        for y in crop.top..crop.top + h {
-            let start = y as usize * self.width as usize + crop.left as usize;
-            luma.extend_from_slice(&self.luma[start..start + w as usize]);
-        }
-        Frame {
-            pts_ms: self.pts_ms,
-            width: w,
-            height: h,
-            luma,
-        }
     }
 }
 
@@ -350,41 +341,6 @@ pub fn scaled_size(width: u32, height: u32, max_width: Option<u32>) -> (u32, u32
             (mw, h as u32)
         }
         _ => (width, height),
-    }
-}
-
-/// Downscales a full-range luma plane to at most `max_width` pixels wide by area averaging,
-/// as the native decoders do (see the module docs). Returns the frame unchanged when it is
-/// already narrow enough.
-pub fn downscale(frame: Frame, max_width: Option<u32>) -> Frame {
-    let (w, h) = scaled_size(frame.width, frame.height, max_width);
-    if (w, h) == (frame.width, frame.height) {
-        return frame;
-    }
-    let mut scaler = scale::AreaScaler::new(frame.width, frame.height, w, h);
-    let mut out = vec![0u8; w as usize * h as usize];
-    scaler.scale(&frame.luma, &mut out, scale::Range::Full);
-    Frame {
-        pts_ms: frame.pts_ms,
-        width: w,
-        height: h,
-        luma: out,
-    }
-}
-
-/// Area-scales a full-range plane `src` (`sw × sh`) into `dst` (`dw × dh`).
-pub(crate) fn scale_area(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], dw: u32, dh: u32) {
-    scale::AreaScaler::new(sw, sh, dw, dh).scale(src, dst, scale::Range::Full);
-}
-
-/// Bilinear resampling of a plane (used to bring a cropped, downscaled frame back to the
-/// scale of an uncropped one).
-pub(crate) fn resample_bilinear(frame: &Frame, width: u32, height: u32) -> Frame {
-    Frame {
-        pts_ms: frame.pts_ms,
-        width,
-        height,
-        luma: scale::bilinear(&frame.luma, frame.width, frame.height, width, height),
     }
 }
 

@@ -6,6 +6,7 @@
 //! are marked by [`FrameHash::is_good`] and never count as evidence. vPDQ's text format is read
 //! and written by [`Fingerprint::read_vpdq`] and [`Fingerprint::to_vpdq`] (see [`vpdq`]).
 
+mod fanout;
 pub mod vpdq;
 
 use std::path::Path;
@@ -15,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{BorderDetector, Crop, DecodeOptions, Frame, FrameSource, resample_bilinear};
 use crate::error::Result;
 use crate::hash::{Hash256, Pdq};
+
+pub use fanout::{FrameMap, fingerprint_each};
+pub(crate) use fanout::{Worker, mapped, panicked, run_workers};
 
 /// The hash of one sampled frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,9 +25,13 @@
 //! matrix product it is.
 
 use std::f64::consts::PI;
-use std::sync::{Arc, OnceLock};
+#[cfg(feature = "testing")]
+use std::sync::Arc;
+use std::sync::OnceLock;
 
+#[cfg(feature = "testing")]
 use rustfft::num_complex::Complex32;
+#[cfg(feature = "testing")]
 use rustfft::{Fft, FftPlanner};
 
 /// Number of coefficients kept per dimension.
@@ -112,6 +116,7 @@ pub(crate) fn dct64_to_16(a: &[f32], t: &mut [f32], out: &mut [f32]) {
 /// The same 16×16 coefficients through `rustfft` (Makhoul: a length-N DCT-II is one
 /// length-N complex FFT of the even/odd-reordered input, times twiddles). Not bit-exact with
 /// the reference; kept for the benchmark and for a closeness test.
+#[cfg(feature = "testing")]
 pub(crate) struct FftDct {
     fft: Arc<dyn Fft<f32>>,
     /// `exp(-iπk/128) · sqrt(2/64)` for k = 1..=16.
@@ -122,6 +127,7 @@ pub(crate) struct FftDct {
     rows: Vec<f32>,
 }
 
+#[cfg(feature = "testing")]
 impl FftDct {
     /// Plans the 64-point FFT.
     pub(crate) fn new() -> Self {
@@ -266,6 +272,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "testing")]
     fn fft_route_is_close() {
         let a = test_image();
         let (mut t, mut b) = (vec![0.0; 1024], vec![0.0; 256]);

@@ -65,8 +65,8 @@ mod pdq;
 pub use file::hash_image_file;
 pub use pdq::{Pdq, PdqOutput};
 
-/// Internals exposed for `benches/hash.rs` only; not part of the stable API.
-#[doc(hidden)]
+/// Internals exposed for `benches/hash.rs` only (`testing` feature): the two DCT routes.
+#[cfg(feature = "testing")]
 pub mod bench_support {
     /// The reference-exact 16×64 matrix-product DCT: `a` is 64×64, `t` 16×64 scratch,
     /// `out` 16×16.

@@ -35,7 +35,7 @@
 //! |        | 4·(2^b+1) | directory (`u32`): entries whose key's top `b` bits equal `p` are `dir[p]..dir[p+1]` |
 //! |        | 2·n  | the low `32-b` bits of each entry's key (`u16`), entries sorted by key |
 //! |        | 3·n  | each entry's frame number (`u24`) |
-//! | …      | meta length | postcard `Vec<WorkMeta>` (works in `work_start` order) |
+//! | …      | meta length | postcard `Vec<(WorkMeta, BankOptions)>`: each work with the recipe it was banked with, in `work_start` order (format 1: `Vec<WorkMeta>` alone) |
 //! | …      | 4    | CRC-32 of every byte before it |
 //! | end−4  | 4    | magic `SEND` |
 //!
@@ -52,8 +52,9 @@
 
 use crate::hash::Hash256;
 
-/// The format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (2: each work's banking recipe is stored with its
+/// metadata; 1 had the metadata alone).
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT: u32 = 1;
 

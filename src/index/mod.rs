@@ -3,9 +3,11 @@
 //! An index is a directory ([the format module](self::format) has every byte): immutable segment files, a
 //! manifest replaced atomically (its rename is the commit), an audit log, and a lock
 //! for the one writer. [`Index`] opens it, [`Snapshot`] searches one generation of it
-//! (exactly, by multi-index hashing: see [`mih`]), [`IndexWriter`] changes it.
+//! (exactly, by multi-index hashing: see [`mih`]), [`IndexWriter`] changes it. What is
+//! stored of a work, and how, is decided by [`crate::bank`].
 //!
 //! ```
+//! use staydown::bank::{self, BankOptions};
 //! use staydown::index::{Index, WorkMeta};
 //! use staydown::{Fingerprint, FrameHash, Hash256};
 //!
@@ -14,7 +16,8 @@
 //! let frame = |pts_ms, w| FrameHash { pts_ms, hash: Hash256([w; 4]), quality: 90, mirror: None };
 //! let fp = Fingerprint { frames: vec![frame(0, 0x0f0f), frame(250, 0xf0f0_f0f0)], ..Fingerprint::default() };
 //! let mut writer = index.writer()?;
-//! writer.add_work(WorkMeta { id: "w1".into(), ..WorkMeta::default() }, &fp)?;
+//! let meta = WorkMeta { id: "w1".into(), ..WorkMeta::default() };
+//! bank::add(&mut writer, meta, &[fp], &BankOptions::whole_frames())?;
 //! let snapshot = writer.commit()?;
 //! let hits = snapshot.search_batch(&[Hash256([0x0f0e, 0x0f0f, 0x0f0f, 0x0f0f])], 31);
 //! assert_eq!(hits[0].len(), 1);
@@ -38,9 +41,9 @@ mod store;
 pub use audit::{AuditAction, AuditEntry};
 pub use segment::IndexedFrame;
 pub use snapshot::{Snapshot, Stats};
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub use store::FailPoint;
-pub use store::{AddStats, Index, IndexWriter, WriterOptions};
+pub use store::{Index, IndexWriter};
 
 /// One indexed frame found within the search radius of a query hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,6 +124,13 @@ pub trait Search: Sync {
     fn work(&self, work: u32) -> Option<&WorkMeta>;
     /// Number of works this searcher answers for (ordinals are `0..work_count()`).
     fn work_count(&self) -> u32;
+    /// Every region some work was banked with beside the whole frame (its recipe's
+    /// [`BankOptions::regions`](crate::bank::BankOptions::regions)): a checker hashes
+    /// uploads with the same bands and turns rotations back into the same centre crops. The
+    /// default, for searchers that bank whole frames only, is none.
+    fn banked_regions(&self) -> Vec<crate::decode::Region> {
+        Vec::new()
+    }
 }
 
 /// An in-memory, brute-force [`Search`]: the reference the indexed search is tested

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::bank::BankOptions;
 use crate::error::{Error, Result};
 use crate::hash::Hash256;
 
@@ -29,19 +30,32 @@ pub struct IndexedFrame {
     pub quality: u8,
 }
 
+/// A work to write into a segment: its metadata, its entries in time order, and the recipe
+/// they were banked with.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NewWork {
+    pub(crate) meta: WorkMeta,
+    pub(crate) rows: Vec<IndexedFrame>,
+    pub(crate) recipe: BankOptions,
+}
+
+/// The metadata section of a format-2 segment: each work with its banking recipe.
+type StoredWorks = Vec<(WorkMeta, BankOptions)>;
+
 /// Serialises works and their rows into the bytes of a segment file.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when the rows exceed [`MAX_SEGMENT_FRAMES`].
-pub(crate) fn build(works: &[(WorkMeta, Vec<IndexedFrame>)]) -> Result<Vec<u8>> {
-    let n: usize = works.iter().map(|(_, r)| r.len()).sum();
+pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
+    let n: usize = works.iter().map(|w| w.rows.len()).sum();
     if n > MAX_SEGMENT_FRAMES {
         return Err(Error::InvalidArgument(format!(
             "a segment holds at most {MAX_SEGMENT_FRAMES} frames, got {n}"
         )));
     }
-    let metas: Vec<&WorkMeta> = works.iter().map(|(m, _)| m).collect();
-    let meta = postcard::to_allocvec(&metas)
+    let stored: Vec<(&WorkMeta, &BankOptions)> =
+        works.iter().map(|w| (&w.meta, &w.recipe)).collect();
+    let meta = postcard::to_allocvec(&stored)
         .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
     let l = Layout::new(n, works.len(), meta.len())
         .ok_or_else(|| Error::InvalidArgument("segment too large".into()))?;
@@ -57,11 +71,11 @@ pub(crate) fn build(works: &[(WorkMeta, Vec<IndexedFrame>)]) -> Result<Vec<u8>> 
     let mut hashes = Vec::with_capacity(n);
     let mut i = 0usize;
     let mut start = 0u32;
-    for (w, (_, rows)) in works.iter().enumerate() {
+    for (w, work) in works.iter().enumerate() {
         let o = l.work_start + 4 * w;
         b[o..o + 4].copy_from_slice(&start.to_le_bytes());
-        start += rows.len() as u32;
-        for r in rows {
+        start += work.rows.len() as u32;
+        for r in &work.rows {
             for (k, word) in r.hash.0.iter().enumerate() {
                 let o = l.hashes + 32 * i + 8 * k;
                 b[o..o + 8].copy_from_slice(&word.to_le_bytes());
@@ -138,6 +152,8 @@ pub(crate) struct Segment {
     data: Backing,
     pub(crate) layout: Layout,
     pub(crate) works: Vec<WorkMeta>,
+    /// The recipe each work was banked with ([`BankOptions::format_v1`] for format 1).
+    pub(crate) recipes: Vec<BankOptions>,
     pub(crate) work_start: Vec<u32>,
 }
 
@@ -243,8 +259,17 @@ impl Segment {
         if head_crc(b, &l) != u32_at(b, 40) {
             return Err(corrupt("header or metadata checksum mismatch".into()));
         }
-        let metas: Vec<WorkMeta> = postcard::from_bytes(&b[l.meta..l.meta + l.meta_len])
-            .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+        let meta_bytes = &b[l.meta..l.meta + l.meta_len];
+        let (metas, recipes): (Vec<WorkMeta>, Vec<BankOptions>) = if version == 1 {
+            let metas: Vec<WorkMeta> = postcard::from_bytes(meta_bytes)
+                .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+            let recipes = vec![BankOptions::format_v1(); metas.len()];
+            (metas, recipes)
+        } else {
+            let stored: StoredWorks = postcard::from_bytes(meta_bytes)
+                .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+            stored.into_iter().unzip()
+        };
         if metas.len() != works {
             return Err(corrupt("work count differs from metadata".into()));
         }
@@ -274,6 +299,7 @@ impl Segment {
             path: path.to_path_buf(),
             layout: l,
             works: metas,
+            recipes,
             work_start,
             data,
         })

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::bank::BankOptions;
+use crate::decode::Region;
 use crate::error::{Error, Result};
 use crate::hash::Hash256;
 
@@ -31,7 +33,10 @@ pub(crate) struct Inner {
     /// Global ordinal of each segment's first work.
     pub(crate) bases: Vec<u32>,
     pub(crate) works: Vec<WorkMeta>,
+    pub(crate) recipes: Vec<BankOptions>,
     pub(crate) dead: Vec<bool>,
+    /// Every region some live work banked beside the whole frame, once each.
+    pub(crate) banked_regions: Vec<Region>,
 }
 
 /// One generation of the index, shared cheaply (`Clone` is an `Arc` clone) and safe to
@@ -67,12 +72,27 @@ pub struct Stats {
     pub live_works: usize,
     /// Removed works still stored (purged by `compact`).
     pub removed_works: usize,
-    /// Indexed frame hashes of live works.
-    pub live_frames: u64,
-    /// Indexed frame hashes stored, including removed works'.
-    pub stored_frames: u64,
+    /// Stored hashes of live works (each a frame or a region of a frame, or a collapsed
+    /// run of them).
+    pub live_hashes: u64,
+    /// Stored hashes, including removed works'.
+    pub stored_hashes: u64,
+    /// Banked video of every stored work (removed ones included), milliseconds.
+    pub stored_ms: u64,
     /// Bytes of segment files.
     pub segment_bytes: u64,
+}
+
+impl Stats {
+    /// Bytes of segment files per stored hash (`None` for an empty index).
+    pub fn bytes_per_hash(&self) -> Option<f64> {
+        (self.stored_hashes > 0).then(|| self.segment_bytes as f64 / self.stored_hashes as f64)
+    }
+
+    /// Bytes of segment files per second of stored video (`None` when no duration is known).
+    pub fn bytes_per_second(&self) -> Option<f64> {
+        (self.stored_ms > 0).then(|| self.segment_bytes as f64 * 1000.0 / self.stored_ms as f64)
+    }
 }
 
 impl Snapshot {
@@ -92,6 +112,7 @@ impl Snapshot {
         let mut segments = Vec::new();
         let mut bases = Vec::new();
         let mut works = Vec::new();
+        let mut recipes = Vec::new();
         for e in &manifest.segments {
             let path = dir.join(&e.file);
             if e.file != segment_file(e.id) {
@@ -123,6 +144,7 @@ impl Snapshot {
             }
             bases.push(works.len() as u32);
             works.extend(seg.works.iter().cloned());
+            recipes.extend(seg.recipes.iter().cloned());
             segments.push(seg);
         }
         let mut dead = vec![false; works.len()];
@@ -140,6 +162,14 @@ impl Snapshot {
                 }
             }
         }
+        let mut banked_regions: Vec<Region> = Vec::new();
+        for (recipe, _) in recipes.iter().zip(&dead).filter(|(_, dead)| !**dead) {
+            for r in &recipe.regions {
+                if !banked_regions.contains(r) {
+                    banked_regions.push(*r);
+                }
+            }
+        }
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -147,7 +177,9 @@ impl Snapshot {
                 segments,
                 bases,
                 works,
+                recipes,
                 dead,
+                banked_regions,
             }),
         })
     }
@@ -194,6 +226,11 @@ impl Snapshot {
         }
     }
 
+    /// The recipe work ordinal `work` was banked with.
+    pub fn recipe(&self, work: u32) -> Option<&BankOptions> {
+        self.inner.recipes.get(work as usize)
+    }
+
     /// Counts for `index stats`.
     pub fn stats(&self) -> Stats {
         let mut st = Stats {
@@ -203,14 +240,15 @@ impl Snapshot {
         };
         for (s, seg) in self.inner.segments.iter().enumerate() {
             st.segment_bytes += seg.bytes().len() as u64;
-            for w in 0..seg.works.len() {
-                let frames = (seg.work_start[w + 1] - seg.work_start[w]) as u64;
-                st.stored_frames += frames;
+            for (w, meta) in seg.works.iter().enumerate() {
+                let hashes = u64::from(seg.work_start[w + 1] - seg.work_start[w]);
+                st.stored_hashes += hashes;
+                st.stored_ms += meta.duration_ms;
                 if self.inner.dead[self.inner.bases[s] as usize + w] {
                     st.removed_works += 1;
                 } else {
                     st.live_works += 1;
-                    st.live_frames += frames;
+                    st.live_hashes += hashes;
                 }
             }
         }
@@ -256,7 +294,7 @@ impl Snapshot {
     }
 
     /// Appends every live indexed frame within `radius_bits` (inclusive) of `hash` to
-    /// `out`, by multi-index hashing (exact: the same hits as [`Snapshot::search_brute`],
+    /// `out`, by multi-index hashing (exact: the same hits as an exhaustive scan,
     /// in an unspecified order).
     pub fn search_into(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
         for s in 0..self.inner.segments.len() {
@@ -266,9 +304,10 @@ impl Snapshot {
     }
 
     /// The exhaustive scan of every stored hash: the reference [`Snapshot::search_into`]
-    /// is checked against, and the baseline of the benchmarks.
+    /// is checked against, and the baseline of the benchmarks (`testing` feature).
     ///
     /// *Performance*: O(n), reads 32 bytes per stored frame.
+    #[cfg(any(test, feature = "testing"))]
     pub fn search_brute(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
         for s in 0..self.inner.segments.len() {
             let mut emit = self.emit_into(s, out);
@@ -276,8 +315,9 @@ impl Snapshot {
         }
     }
 
-    /// Searches always by probing the tables, whatever the cost model prefers (for tests).
-    #[doc(hidden)]
+    /// Searches always by probing the tables, whatever the cost model prefers (`testing`
+    /// feature).
+    #[cfg(any(test, feature = "testing"))]
     pub fn search_probe_only(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
         let t: [i32; TABLES] = mih::thresholds(radius_bits);
         for s in 0..self.inner.segments.len() {
@@ -345,6 +385,10 @@ impl Search for Snapshot {
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {
         self.inner.works.get(work as usize)
+    }
+
+    fn banked_regions(&self) -> Vec<Region> {
+        self.inner.banked_regions.clone()
     }
 
     fn work_count(&self) -> u32 {

@@ -4,15 +4,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::bank::BankOptions;
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
 
 use super::WorkMeta;
 use super::audit::{self, AuditAction, AuditEntry};
-use super::format::{MANIFEST_FILE, MAX_SEGMENT_FRAMES, MAX_SPAN_MS, segment_file};
+use super::format::{MANIFEST_FILE, MAX_SEGMENT_FRAMES, segment_file};
 use super::lock::LockGuard;
 use super::manifest::{self, Manifest, SegmentEntry, Tombstone};
-use super::segment::{self, IndexedFrame};
+use super::segment::{self, IndexedFrame, NewWork};
 use super::snapshot::{Load, Snapshot};
 
 /// An index directory opened for reading; [`Index::writer`] gives the one writer.
@@ -168,7 +168,6 @@ impl Index {
             load: self.load,
             _lock: lock,
             base,
-            options: WriterOptions::default(),
             new_works: Vec::new(),
             tombstones: Vec::new(),
             audit: Vec::new(),
@@ -181,28 +180,8 @@ impl Index {
     }
 }
 
-/// What a writer keeps of a fingerprint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WriterOptions {
-    /// Frames with PDQ quality below this are not indexed (inclusive threshold: a frame
-    /// of quality `min_quality` is indexed). Default 50, as the PDQ reference advises.
-    pub min_quality: u8,
-    /// Consecutive indexed frames within this distance of their run's first frame are
-    /// collapsed into it, keeping the time span (`None`: keep every frame). Default 8.
-    pub collapse_max_distance_bits: Option<u32>,
-}
-
-impl Default for WriterOptions {
-    fn default() -> Self {
-        WriterOptions {
-            min_quality: 50,
-            collapse_max_distance_bits: Some(8),
-        }
-    }
-}
-
-/// A step of a commit after which a test can make the commit fail, as a crash would.
-#[doc(hidden)]
+/// A step of a commit after which a test can make the commit fail, as a crash would
+/// (`testing` feature).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailPoint {
     /// Half of a segment's temp file written.
@@ -234,8 +213,7 @@ pub struct IndexWriter {
     load: Load,
     _lock: LockGuard,
     base: Snapshot,
-    options: WriterOptions,
-    new_works: Vec<(WorkMeta, Vec<IndexedFrame>)>,
+    new_works: Vec<NewWork>,
     tombstones: Vec<Tombstone>,
     audit: Vec<AuditEntry>,
     compact: bool,
@@ -243,32 +221,16 @@ pub struct IndexWriter {
     abort_at_fail: bool,
 }
 
-/// What [`IndexWriter::add_work`] indexed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AddStats {
-    /// Frames in the fingerprint.
-    pub frames: usize,
-    /// Frames below the quality threshold (not indexed).
-    pub low_quality: usize,
-    /// Indexed entries after collapsing.
-    pub indexed: usize,
-}
-
 impl IndexWriter {
-    /// Sets what is indexed of later `add_work` calls.
-    pub fn set_options(&mut self, options: WriterOptions) {
-        self.options = options;
-    }
-
-    /// Makes the next commit fail at `point` (tests of crash safety).
-    #[doc(hidden)]
+    /// Makes the next commit fail at `point` (tests of crash safety; `testing` feature).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_fail_point(&mut self, point: Option<FailPoint>) {
         self.fail = point;
     }
 
     /// Makes the fail point abort the process (no destructors run, like `kill -9`)
-    /// instead of returning an error (tests run this in a child process).
-    #[doc(hidden)]
+    /// instead of returning an error (tests run this in a child process; `testing` feature).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_abort_at_fail_point(&mut self, abort: bool) {
         self.abort_at_fail = abort;
     }
@@ -293,7 +255,7 @@ impl IndexWriter {
                 .iter()
                 .any(|t| t.segment == s && t.work == lw)
         });
-        base_live || self.new_works.iter().any(|(m, _)| m.id == id)
+        base_live || self.new_works.iter().any(|w| w.meta.id == id)
     }
 
     fn locate_base(&self, w: u32) -> (u64, u32) {
@@ -302,63 +264,41 @@ impl IndexWriter {
         (inner.manifest.segments[s].id, w - inner.bases[s])
     }
 
-    /// Adds a work with its fingerprint. Frames below `min_quality` are not indexed;
-    /// near-identical consecutive frames are collapsed (see [`WriterOptions`]). When
-    /// `meta.added_unix_s` is 0 it is set to now.
+    /// Adds a work with the entries banking made of it ([`crate::bank::entries`]) and the
+    /// recipe they were made with. When `meta.added_unix_s` is 0 it is set to now. Callers
+    /// bank through [`crate::bank`], which makes the entries.
     ///
     /// # Errors
     /// [`Error::WorkExists`] when a live work has this id; [`Error::InvalidArgument`]
-    /// for an empty id, a timestamp past `u32::MAX` ms, or frames out of time order.
-    pub fn add_work(&mut self, meta: WorkMeta, fp: &Fingerprint) -> Result<AddStats> {
-        self.add_work_variants(meta, &[fp])
-    }
-
-    /// Adds a work banked as several fingerprints of the same frames (for instance the plain
-    /// frames and a few centre crops of each, so cropped or zoomed copies are found). Each
-    /// variant is collapsed on its own (a static shot stays one entry per variant), then the
-    /// entries are merged in time order; a hit on any variant is a hit on the work.
-    ///
-    /// # Errors
-    /// As [`IndexWriter::add_work`]; `variants` must not be empty.
-    pub fn add_work_variants(
+    /// for an empty id, entries out of time order, or more entries than a segment holds.
+    pub fn add_work(
         &mut self,
         mut meta: WorkMeta,
-        variants: &[&Fingerprint],
-    ) -> Result<AddStats> {
-        let Some(first) = variants.first() else {
-            return Err(Error::InvalidArgument(format!(
-                "work {:?}: no fingerprint to ban",
-                meta.id
-            )));
-        };
+        rows: Vec<IndexedFrame>,
+        recipe: BankOptions,
+    ) -> Result<()> {
         if meta.id.is_empty() {
             return Err(Error::InvalidArgument("a work id must not be empty".into()));
         }
         if self.is_live(&meta.id) {
             return Err(Error::WorkExists { id: meta.id });
         }
-        if meta.added_unix_s == 0 {
-            meta.added_unix_s = now_unix_s();
+        if rows.windows(2).any(|w| w[1].pts_ms < w[0].pts_ms) {
+            return Err(Error::InvalidArgument(format!(
+                "work {:?}: entries are not in time order",
+                meta.id
+            )));
         }
-        if meta.duration_ms == 0 {
-            meta.duration_ms = first.duration_ms;
-        }
-        let mut st = AddStats::default();
-        let mut rows: Vec<IndexedFrame> = Vec::new();
-        for fp in variants {
-            st.frames += fp.frames.len();
-            rows.extend(self.collapsed_rows(&meta.id, fp, &mut st.low_quality)?);
-        }
-        // Stable: at equal times the variants keep their order.
-        rows.sort_by_key(|r| r.pts_ms);
         if rows.len() > MAX_SEGMENT_FRAMES {
             return Err(Error::InvalidArgument(format!(
-                "work {:?}: {} indexed frames exceed a segment's {MAX_SEGMENT_FRAMES}",
+                "work {:?}: {} hashes exceed a segment's {MAX_SEGMENT_FRAMES}",
                 meta.id,
                 rows.len()
             )));
         }
-        st.indexed = rows.len();
+        if meta.added_unix_s == 0 {
+            meta.added_unix_s = now_unix_s();
+        }
         self.audit.push(AuditEntry {
             time_unix_s: now_unix_s(),
             generation: 0,
@@ -371,61 +311,8 @@ impl IndexWriter {
             },
             frames: rows.len() as u64,
         });
-        self.new_works.push((meta, rows));
-        Ok(st)
-    }
-
-    /// One fingerprint's index entries: low-quality frames dropped (counted in
-    /// `low_quality`), runs of near-identical consecutive frames collapsed into spans.
-    fn collapsed_rows(
-        &self,
-        id: &str,
-        fp: &Fingerprint,
-        low_quality: &mut usize,
-    ) -> Result<Vec<IndexedFrame>> {
-        let mut rows: Vec<IndexedFrame> = Vec::new();
-        let mut run_open = false;
-        let mut last_pts = 0u64;
-        for f in &fp.frames {
-            if f.pts_ms < last_pts {
-                return Err(Error::InvalidArgument(format!(
-                    "work {id:?}: frames are not in time order ({} ms after {} ms)",
-                    f.pts_ms, last_pts
-                )));
-            }
-            last_pts = f.pts_ms;
-            if f.quality < self.options.min_quality {
-                *low_quality += 1;
-                run_open = false;
-                continue;
-            }
-            let pts_ms = u32::try_from(f.pts_ms).map_err(|_| {
-                Error::InvalidArgument(format!(
-                    "work {id:?}: timestamp {} ms is past the {} ms an index can store",
-                    f.pts_ms,
-                    u32::MAX
-                ))
-            })?;
-            if let (true, Some(max), Some(last)) = (
-                run_open,
-                self.options.collapse_max_distance_bits,
-                rows.last_mut(),
-            ) {
-                let span = (pts_ms - last.pts_ms) as u64;
-                if last.hash.distance(&f.hash) <= max && span <= MAX_SPAN_MS {
-                    last.span_ms = span as u16;
-                    continue;
-                }
-            }
-            rows.push(IndexedFrame {
-                hash: f.hash,
-                pts_ms,
-                span_ms: 0,
-                quality: f.quality,
-            });
-            run_open = true;
-        }
-        Ok(rows)
+        self.new_works.push(NewWork { meta, rows, recipe });
+        Ok(())
     }
 
     /// Removes the live work `id`: from the commit on it answers no search; `compact`
@@ -435,8 +322,8 @@ impl IndexWriter {
     /// [`Error::NoSuchWork`] when no live work has this id.
     pub fn remove_work(&mut self, id: &str, reason: &str) -> Result<()> {
         let frames;
-        if let Some(i) = self.new_works.iter().position(|(m, _)| m.id == id) {
-            frames = self.new_works[i].1.len() as u64;
+        if let Some(i) = self.new_works.iter().position(|w| w.meta.id == id) {
+            frames = self.new_works[i].rows.len() as u64;
             self.new_works.remove(i);
         } else {
             let w = self
@@ -495,11 +382,7 @@ impl IndexWriter {
         Ok(())
     }
 
-    fn write_segment(
-        &self,
-        id: u64,
-        works: &[(WorkMeta, Vec<IndexedFrame>)],
-    ) -> Result<SegmentEntry> {
+    fn write_segment(&self, id: u64, works: &[NewWork]) -> Result<SegmentEntry> {
         let bytes = segment::build(works)?;
         let file = segment_file(id);
         let path = self.dir.join(&file);
@@ -517,7 +400,7 @@ impl IndexWriter {
         Ok(SegmentEntry {
             id,
             file,
-            frames: works.iter().map(|(_, r)| r.len() as u64).sum(),
+            frames: works.iter().map(|w| w.rows.len() as u64).sum(),
             works: works.len() as u32,
             bytes: n as u64,
             crc32: crc,
@@ -536,7 +419,9 @@ impl IndexWriter {
         }
         let mut m = old.clone();
         m.generation += 1;
-        let mut pending: Vec<(WorkMeta, Vec<IndexedFrame>)> = Vec::new();
+        // New segments are written in this build's format.
+        m.format_version = super::format::FORMAT_VERSION;
+        let mut pending: Vec<NewWork> = Vec::new();
         if self.compact {
             let snap = self.base.clone();
             let mut purged = 0u64;
@@ -551,7 +436,14 @@ impl IndexWriter {
                 if removed {
                     purged += snap.work_frames(w).len() as u64;
                 } else {
-                    pending.push((meta.clone(), snap.work_frames(w)));
+                    pending.push(NewWork {
+                        meta: meta.clone(),
+                        rows: snap.work_frames(w),
+                        recipe: snap
+                            .recipe(w)
+                            .cloned()
+                            .unwrap_or_else(BankOptions::format_v1),
+                    });
                 }
             }
             m.segments.clear();
@@ -570,14 +462,14 @@ impl IndexWriter {
         pending.append(&mut self.new_works);
 
         // Group works into segments of at most MAX_SEGMENT_FRAMES frames.
-        let mut groups: Vec<Vec<(WorkMeta, Vec<IndexedFrame>)>> = Vec::new();
+        let mut groups: Vec<Vec<NewWork>> = Vec::new();
         let mut frames = 0usize;
         for item in pending {
-            if groups.is_empty() || frames + item.1.len() > MAX_SEGMENT_FRAMES {
+            if groups.is_empty() || frames + item.rows.len() > MAX_SEGMENT_FRAMES {
                 groups.push(Vec::new());
                 frames = 0;
             }
-            frames += item.1.len();
+            frames += item.rows.len();
             groups.last_mut().expect("pushed").push(item);
         }
         for g in &groups {

@@ -1,149 +1,34 @@
-//! Geometric query variants for copies that PDQ cannot see through: a work shown as a
-//! picture-in-picture inset over other footage, and a work rotated by a few degrees.
+//! Finding a picture-in-picture inset in an upload, so that the inset can be hashed as one
+//! more query variant (see [`super`]).
 //!
-//! PDQ hashes the whole frame, so a copy whose content is shifted, shrunk or turned is
-//! found only if the query is brought back into register with a banked frame. Both methods
-//! here work on the upload side (no change to the index):
-//!
-//! - **Insets** ([`InsetDetector`]): an inset's borders are straight edges that stay at the
-//!   same place in every frame while the pictures on both sides of them move. Over a window
-//!   of frames the detector counts, per pixel, how often a vertical (horizontal) luma step is
-//!   a local maximum there (within one pixel: a border between pixels is blended over two).
-//!   Lines are ranked by their longest run of such persistent edges; of the rectangles
-//!   built from the best lines (each side 20–80% of the frame), it keeps the one whose four
-//!   sides are persistent (in at least half the frames, in each quarter of their length),
-//!   stand out by 0.3 from the parallel line 3 px away on one side (static texture, a still
-//!   shot of grass, keeps its edges everywhere; a border is a line), and whose inside moves
-//!   (a static logo is not an inset). Without the contrast rule the 5 s Big Buck Bunny clips
-//!   gave a false inset in all three fixtures; with it (`examples/inset_probe.rs`), none of
-//!   the fixtures, their letterboxed, pillarboxed, windowboxed or logoed copies, nor
-//!   ffmpeg's `testsrc2`, `mandelbrot`, `life` and `cellauto` sources give one, while insets
-//!   over moving footage at a quarter, a third, 40% and half of the frame in each corner and
-//!   60% centred are found to the pixel. Over a still picture with strong straight
-//!   structure of its own (a frame of `testsrc2`) no inset is found and the copy is missed
-//!   (before each quarter of a side had to hold, a wrong rectangle was taken there). The
-//!   crop to the inset, scaled back to the frame's width, is hashed as one more variant of
-//!   each frame. PDQ is steep here (measured on the 720p fixture composited like the eval's
-//!   `pip-half`, `scripts/inset_crop_tolerance.py`): the exact crop is 12/18 bits (median/max) from the
-//!   banked frame when upscaled to 256 px, 24/28 at its native 128 px, and 28/38 when
-//!   cropped 1 px inside, so the sides are placed on the edge pixels.
-//! - **Rotations** ([`ROTATION_GRID_DEG`]): each frame is also rotated back by a few angles
-//!   about its centre and cropped to the largest banked centre crop that the rotation leaves
-//!   free of black corners. Measured on the 720p Big Buck Bunny fixture with
-//!   `scripts/rotation_tolerance.py` (11 frames, median/max PDQ bits against the banked 0.85
-//!   crop): a residual angle of 0.5° costs 12/16 bits, 1° 24/30, 1.5° 34/40, 2° 44/50. The
-//!   search radius is 40 bits and segments need a mean of at most 36, so one angle covers
-//!   about ±1.5°, and a grid at 3° steps (±3°, ±6°) covers rotations up to about 7.5° either
-//!   way; the plain frame covers the first ±1.5°. Checked end to end (`staydown check`,
-//!   a 32 s 640×360 bbb loop banked as a work, copies made with ffmpeg's `rotate`): copies
-//!   rotated by 0, 1.5, 2, 3, 4, 4.5, 5, 6, 7 and 7.5° are `match` (29–32 of 32 frames), 8°
-//!   and 9° are `clean`; without the rotations only 0 and 1.5° match.
-//!
-//! **Cost** (`cargo bench --bench query_variants`, CPU time of all hashing threads for a
-//! 60-frame 256×144 upload with an inset, on the shared 2-core build machine, load ~6):
-//! plain frames and mirrors 26.8 ms, plus the inset 55.4 ms, plus the four rotations (the
-//! default) 147.2 ms, i.e. 2.5 ms instead of 0.45 ms per sampled frame. Next to decoding this is
-//! small: `staydown check` of a 32 s 1280×720 upload (bbb-720p looped) against a one-work
-//! index took 2.75 s of CPU (user + sys, ffmpeg included; mean of 5) with
-//! `--no-pip --no-rotations` and 2.79 s by default; wall 2.46 s and 2.68 s on the loaded
-//! machine. The matcher searches 6 hashes per frame instead of 2 (7 with an inset), so the
-//! search part of a check costs about 3× (3.5×); the index is unchanged (rotations reuse
-//! the banked centre crops).
+//! An inset's borders are straight edges that stay at the
+//! same place in every frame while the pictures on both sides of them move. Over a window
+//! of frames the detector counts, per pixel, how often a vertical (horizontal) luma step is
+//! a local maximum there (within one pixel: a border between pixels is blended over two).
+//! Lines are ranked by their longest run of such persistent edges; of the rectangles
+//! built from the best lines (each side 20–80% of the frame), it keeps the one whose four
+//! sides are persistent (in at least half the frames, in each quarter of their length),
+//! stand out by 0.3 from the parallel line 3 px away on one side (static texture, a still
+//! shot of grass, keeps its edges everywhere; a border is a line), and whose inside moves
+//! (a static logo is not an inset). Without the contrast rule the 5 s Big Buck Bunny clips
+//! gave a false inset in all three fixtures; with it (`examples/inset_probe.rs`), none of
+//! the fixtures, their letterboxed, pillarboxed, windowboxed or logoed copies, nor
+//! ffmpeg's `testsrc2`, `mandelbrot`, `life` and `cellauto` sources give one, while insets
+//! over moving footage at a quarter, a third, 40% and half of the frame in each corner and
+//! 60% centred are found to the pixel. Over a still picture with strong straight
+//! structure of its own (a frame of `testsrc2`) no inset is found and the copy is missed
+//! (before each quarter of a side had to hold, a wrong rectangle was taken there). The
+//! crop to the inset, scaled back to the frame's width, is hashed as one more variant of
+//! each frame. PDQ is steep here (measured on the 720p fixture composited like the eval's
+//! `pip-half`, `scripts/inset_crop_tolerance.py`): the exact crop is 12/18 bits (median/max) from the
+//! banked frame when upscaled to 256 px, 24/28 at its native 128 px, and 28/38 when
+//! cropped 1 px inside, so the sides are placed on the edge pixels.
 
-use crate::decode::{Crop, Frame};
+use std::sync::mpsc;
 
-/// Rotations of a copy (degrees, counter-clockwise on screen; ffmpeg's `rotate` filter turns
-/// clockwise for positive angles) that the upload's frames are turned back from: each
-/// frame is also hashed rotated by minus each angle. Spaced 3° apart, twice the measured
-/// ±1.5° tolerance.
-pub const ROTATION_GRID_DEG: [f64; 4] = [-6.0, -3.0, 3.0, 6.0];
-
-/// The frame rotated by `degrees` (counter-clockwise on screen) about its centre
-/// (bilinear), same size, with black where no source pixel falls.
-pub fn rotate(frame: &Frame, degrees: f64) -> Frame {
-    rotate_cropped(frame, degrees, &Crop::default())
-}
-
-/// The part `crop` of the frame rotated by `degrees` about its centre: the pixels of
-/// `rotate(frame, degrees).cropped(crop)` (up to one level of rounding), computing only
-/// those (bilinear, 16.16 fixed-point positions and 8-bit weights; black where no source
-/// pixel falls). A crop that does not fit gives the frame unchanged.
-pub fn rotate_cropped(frame: &Frame, degrees: f64, crop: &Crop) -> Frame {
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    if w == 0
-        || h == 0
-        || frame.luma.len() != w * h
-        || !degrees.is_finite()
-        || !crop.fits(frame.width, frame.height)
-    {
-        return frame.clone();
-    }
-    let (ow, oh) = crop.size_of(frame.width, frame.height);
-    let (ow, oh) = (ow as usize, oh as usize);
-    const ONE: f64 = 65536.0;
-    let (sin, cos) = degrees.to_radians().sin_cos();
-    let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
-    let (max_x, max_y) = (((w - 1) as i64) << 16, ((h - 1) as i64) << 16);
-    let (step_x, step_y) = ((cos * ONE).round() as i64, (sin * ONE).round() as i64);
-    let src = &frame.luma;
-    let mut luma = vec![0u8; ow * oh];
-    for (oy, row) in luma.chunks_exact_mut(ow).enumerate() {
-        let dy = (oy + crop.top as usize) as f64 - cy;
-        let dx = crop.left as f64 - cx;
-        // Inverse mapping: the source point that lands on the row's first pixel, then one
-        // step per pixel along the row.
-        let mut sx = ((cos * dx - sin * dy + cx) * ONE).round() as i64;
-        let mut sy = ((sin * dx + cos * dy + cy) * ONE).round() as i64;
-        for out in row.iter_mut() {
-            if (0..=max_x).contains(&sx) && (0..=max_y).contains(&sy) {
-                let (x0, y0) = ((sx >> 16) as usize, (sy >> 16) as usize);
-                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-                let (fx, fy) = (((sx >> 8) & 0xff) as u32, ((sy >> 8) & 0xff) as u32);
-                let p = |x: usize, y: usize| u32::from(src[y * w + x]);
-                let top = p(x0, y0) * (256 - fx) + p(x1, y0) * fx;
-                let bottom = p(x0, y1) * (256 - fx) + p(x1, y1) * fx;
-                *out = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
-            }
-            sx += step_x;
-            sy += step_y;
-        }
-    }
-    Frame {
-        pts_ms: frame.pts_ms,
-        width: ow as u32,
-        height: oh as u32,
-        luma,
-    }
-}
-
-/// The largest share of width and height that a centred crop of a `width × height` frame
-/// rotated by `degrees` can keep without reaching outside the original picture.
-pub fn inscribed_keep(width: u32, height: u32, degrees: f64) -> f64 {
-    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
-    let (sin, cos) = degrees.to_radians().abs().sin_cos();
-    (w / (w * cos + h * sin))
-        .min(h / (w * sin + h * cos))
-        .min(1.0)
-}
-
-/// The centre crop to hash a frame rotated back by `degrees` with: the largest of `banked`
-/// (the centre crops references are banked with) that fits inside the rotation's inscribed
-/// rectangle, with 1% of slack (a sliver of black corner costs less than the next crop
-/// down); the smallest banked crop when none fits; the inscribed rectangle itself when
-/// nothing is banked.
-pub fn rotation_keep(width: u32, height: u32, degrees: f64, banked: &[f64]) -> f64 {
-    let inscribed = inscribed_keep(width, height, degrees);
-    let fitting = banked
-        .iter()
-        .copied()
-        .filter(|&k| k <= inscribed + 0.01)
-        .fold(None, |best: Option<f64>, k| {
-            Some(best.map_or(k, |b| b.max(k)))
-        });
-    fitting
-        .or_else(|| banked.iter().copied().reduce(f64::min))
-        .unwrap_or(inscribed)
-}
+use crate::decode::{Crop, Frame, resample_bilinear};
+use crate::error::Result;
+use crate::fingerprint::{Fingerprint, Fingerprinter};
 
 /// Finds a picture-in-picture inset: a rectangle whose sides are edges that persist over a
 /// window of frames while its inside moves. See the module docs for the method.
@@ -523,10 +408,67 @@ fn refine(b: usize, n: usize, count: impl Fn(usize) -> u32) -> usize {
         .unwrap_or(b)
 }
 
+/// The inset variant's worker: holds the first `window` frames, finds the inset in them
+/// (after removing black bars, so a windowboxed picture is not taken for an inset), then
+/// hashes every frame of that size cropped to the inset and scaled back to the frame's
+/// width. Without an inset it only drains its queue.
+pub(crate) fn inset_fingerprint(
+    rx: mpsc::Receiver<Frame>,
+    fingerprinter: &Fingerprinter,
+    detector: &InsetDetector,
+) -> Result<Option<Fingerprint>> {
+    let mut frames = rx.iter();
+    let window: Vec<Frame> = frames
+        .by_ref()
+        .take(fingerprinter.border_window.max(detector.min_frames))
+        .collect();
+    let Some(first) = window.first() else {
+        return Ok(None);
+    };
+    let (w, h) = (first.width, first.height);
+    let bars = if fingerprinter.crop_borders {
+        fingerprinter.border.detect(&window)
+    } else {
+        Crop::default()
+    };
+    let bars = if bars.fits(w, h) {
+        bars
+    } else {
+        Crop::default()
+    };
+    let unbarred: Vec<Frame> = window
+        .iter()
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| f.cropped(&bars))
+        .collect();
+    let Some(inset) = detector.detect(&unbarred) else {
+        frames.for_each(drop);
+        return Ok(None);
+    };
+    let crop = Crop {
+        left: bars.left + inset.left,
+        top: bars.top + inset.top,
+        right: bars.right + inset.right,
+        bottom: bars.bottom + inset.bottom,
+    };
+    let (cw, ch) = crop.size_of(w, h);
+    let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
+    let plain = Fingerprinter {
+        with_mirror: false,
+        crop_borders: false,
+        ..fingerprinter.clone()
+    };
+    let crops = window
+        .into_iter()
+        .chain(frames)
+        .filter(|f| (f.width, f.height) == (w, h))
+        .map(|f| resample_bilinear(&f.cropped(&crop), w, out_h));
+    plain.fingerprint_frames(crops).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::Pdq;
     use crate::synth::SynthVideo;
 
     fn synth(seed: u64, w: u32, h: u32, n: usize) -> Vec<Frame> {
@@ -676,53 +618,5 @@ mod tests {
     fn no_inset_in_static_texture() {
         let frames = static_texture(10);
         assert_eq!(InsetDetector::default().detect(&frames), None);
-    }
-
-    #[test]
-    fn rotating_back_restores_the_picture() {
-        let f = synth(3, 256, 144, 1).remove(0);
-        let keep = inscribed_keep(256, 144, 5.0);
-        assert!((keep - 0.869).abs() < 0.01, "{keep}");
-        assert!((inscribed_keep(320, 240, 6.0) - 0.882).abs() < 0.01);
-        assert_eq!(rotation_keep(256, 144, 6.0, &[0.95, 0.9, 0.85]), 0.85);
-        assert_eq!(rotation_keep(256, 144, 3.0, &[0.95, 0.9, 0.85]), 0.9);
-        assert_eq!(
-            rotation_keep(256, 144, 3.0, &[]),
-            inscribed_keep(256, 144, 3.0)
-        );
-        let crop = crate::check::centre_crop(&f, 0.85);
-        let mut pdq = Pdq::new();
-        let mut hash = |f: &Frame| {
-            pdq.hash_gray(&f.luma, f.width as usize, f.height as usize)
-                .unwrap()
-                .hash
-        };
-        let want = hash(&f.cropped(&crop));
-        let turned = rotate(&f, 5.0);
-        let back = rotate(&turned, -5.0);
-        let crop_back = hash(&back.cropped(&crop));
-        let crop_turned = hash(&turned.cropped(&crop));
-        assert!(
-            want.distance(&crop_back) <= 20,
-            "{}",
-            want.distance(&crop_back)
-        );
-        assert!(
-            want.distance(&crop_turned) > 40,
-            "{}",
-            want.distance(&crop_turned)
-        );
-        assert_eq!(rotate(&f, 0.0), f);
-        let part = rotate_cropped(&turned, -5.0, &crop);
-        let whole = back.cropped(&crop);
-        assert_eq!((part.width, part.height), (whole.width, whole.height));
-        let worst = part
-            .luma
-            .iter()
-            .zip(&whole.luma)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max();
-        // Same pixels up to the rounding of the 8.8 fixed-point weights.
-        assert!(worst.is_some_and(|d| d <= 1), "{worst:?}");
     }
 }

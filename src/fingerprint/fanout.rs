@@ -1,0 +1,111 @@
+//! Decoding once for several fingerprints: every decoded frame goes to one hashing thread per
+//! fingerprint, each behind a small bounded queue, so nothing holds the whole video and a
+//! slow variant slows the decoder instead of filling memory.
+
+use std::sync::mpsc;
+use std::thread;
+
+use crate::decode::{Frame, FrameSource};
+use crate::error::{Error, Result};
+
+use super::{Fingerprint, Fingerprinter};
+
+/// A change applied to every decoded frame before one of several fingerprints is made.
+pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
+
+/// A hashing thread's work: it receives every decoded frame and returns a fingerprint, or
+/// `None` when it has nothing to add (an inset search that found no inset).
+pub(crate) type Worker<'a> =
+    Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Option<Fingerprint>> + Send + 'a>;
+
+/// Frames queued per hashing thread before the decoder waits.
+const QUEUE: usize = 4;
+
+/// The worker that maps every frame with `map` and fingerprints the results.
+pub(crate) fn mapped(fingerprinter: Fingerprinter, map: FrameMap) -> Worker<'static> {
+    Box::new(move |rx: mpsc::Receiver<Frame>| {
+        fingerprinter
+            .fingerprint_frames(rx.into_iter().map(|f| map(&f)))
+            .map(Some)
+    })
+}
+
+/// Decodes `source` once and makes one fingerprint per `(fingerprinter, map)` pair, each on
+/// its own thread. The fingerprints carry the source's duration, size and frame rate.
+///
+/// # Errors
+/// The decoder's errors; a hashing thread's error.
+pub fn fingerprint_each(
+    source: FrameSource,
+    variants: Vec<(Fingerprinter, FrameMap)>,
+) -> Result<Vec<Fingerprint>> {
+    let workers = variants
+        .into_iter()
+        .map(|(fingerprinter, map)| mapped(fingerprinter, map))
+        .collect();
+    Ok(run_workers(source, workers)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The error of a hashing thread that panicked.
+pub(crate) fn panicked() -> Error {
+    Error::InvalidArgument("frame hashing thread panicked".into())
+}
+
+/// Decodes `source` once, sending every frame to each worker on its own thread; returns each
+/// worker's result in order, with the source's duration, size and frame rate.
+pub(crate) fn run_workers(
+    mut source: FrameSource,
+    workers: Vec<Worker<'_>>,
+) -> Result<Vec<Option<Fingerprint>>> {
+    let results = thread::scope(|s| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for work in workers {
+            let (tx, rx) = mpsc::sync_channel::<Frame>(QUEUE);
+            senders.push(tx);
+            handles.push(s.spawn(move || work(rx)));
+        }
+        let mut decode_error = None;
+        'frames: loop {
+            match source.next_frame() {
+                Ok(Some(frame)) => {
+                    for tx in &senders {
+                        if tx.send(frame.clone()).is_err() {
+                            break 'frames;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    decode_error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(senders);
+        let fps: Vec<Result<Option<Fingerprint>>> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
+            .collect();
+        match decode_error {
+            Some(e) => Err(e),
+            None => fps.into_iter().collect::<Result<Vec<_>>>(),
+        }
+    })?;
+    let info = source.info();
+    Ok(results
+        .into_iter()
+        .map(|fp| {
+            fp.map(|fp| Fingerprint {
+                duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+                width: info.width,
+                height: info.height,
+                fps: info.fps,
+                ..fp
+            })
+        })
+        .collect())
+}
