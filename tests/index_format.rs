@@ -42,7 +42,7 @@ fn build(dir: &Path) {
     bank::add(
         &mut w,
         meta("gone"),
-        std::slice::from_ref(&fp(3, 10)),
+        std::slice::from_ref(&fp(3, 20)),
         &BankOptions::whole_frames(),
     )
     .unwrap();
@@ -350,4 +350,19 @@ fn fixture_opens(version: u32, recipe: &BankOptions) {
             (AuditAction::Remove, "gone")
         ]
     );
+}
+
+#[test]
+fn a_small_segment_has_no_tables_and_is_searched_by_scanning() {
+    let d = tempfile::tempdir().unwrap();
+    build(d.path());
+    for seg in segment_files(d.path()) {
+        let len = fs::metadata(&seg).unwrap().len();
+        assert!(len < 8 * 1024, "{}: {len} bytes", seg.display());
+    }
+    let snap = Index::open(d.path()).unwrap().snapshot();
+    let q: Vec<Hash256> = fp(2, 40).frames.iter().map(|f| f.hash).collect();
+    let found: usize = snap.search_batch(&q, 31).iter().map(|h| h.len()).sum();
+    let stored = snap.work_frames(snap.find("beta").unwrap()).len();
+    assert_eq!(found, stored, "each stored hash of beta finds itself");
 }

@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use staydown::bank::{self, BankOptions};
 use staydown::index::Index;
+use staydown::index::format::MIN_INDEXED_HASHES;
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, MemoryIndex, Search, WorkMeta};
 
 /// A hash at distance `bits.len()` (or less, on repeats) from `c`: flips the given bits.
@@ -43,6 +44,20 @@ fn meta(id: String) -> WorkMeta {
     }
 }
 
+/// `n` uniform hashes from `seed`.
+fn uniform(seed: u64, n: usize) -> Vec<Hash256> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..n)
+        .map(|_| Hash256([next(), next(), next(), next()]))
+        .collect()
+}
+
 /// Works as clusters: a centre and near copies (0..=24 bits flipped), plus uniform hashes.
 fn works_strategy() -> impl Strategy<Value = Vec<Vec<Hash256>>> {
     let hash = any::<[u64; 4]>().prop_map(Hash256);
@@ -68,32 +83,41 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let mut index = Index::create(dir.path()).unwrap();
         let per = works.len().div_ceil(segments);
+        // Each segment also gets a filler work of uniform hashes, so that it is large enough
+        // to have tables and the probing path runs (smaller segments are only scanned).
+        // In snapshot order: (id, hashes, removed).
+        let mut banked: Vec<(String, Vec<Hash256>, bool)> = Vec::new();
         for chunk in works.chunks(per).enumerate() {
             let mut w = index.writer().unwrap();
             let opts = BankOptions { min_quality: 0, collapse_bits: None, ..BankOptions::whole_frames() };
             for (j, hashes) in chunk.1.iter().enumerate() {
-                bank::add(&mut w, meta(format!("w{}", chunk.0 * per + j)), std::slice::from_ref(&fingerprint(hashes)), &opts).unwrap();
+                let i = chunk.0 * per + j;
+                bank::add(&mut w, meta(format!("w{i}")), std::slice::from_ref(&fingerprint(hashes)), &opts).unwrap();
+                banked.push((format!("w{i}"), hashes.clone(), removed[i] && i % 2 == 1));
             }
+            let filler = uniform(chunk.0 as u64 + 1, MIN_INDEXED_HASHES);
+            let id = format!("filler{}", chunk.0);
+            bank::add(&mut w, meta(id.clone()), std::slice::from_ref(&fingerprint(&filler)), &opts).unwrap();
+            banked.push((id, filler, false));
             w.commit().unwrap();
         }
         let mut w = index.writer().unwrap();
-        for (i, _) in works.iter().enumerate() {
-            if removed[i] && i % 2 == 1 {
-                w.remove_work(&format!("w{i}"), "test").unwrap();
+        for (id, _, gone) in &banked {
+            if *gone {
+                w.remove_work(id, "test").unwrap();
             }
         }
         let snap = w.commit().unwrap();
 
         // The reference: the live works, with the snapshot's ordinals.
         let mut mem = MemoryIndex::new();
-        for (i, hashes) in works.iter().enumerate() {
-            let m = meta(format!("w{i}"));
-            let frames: Vec<(u64, Hash256)> = if removed[i] && i % 2 == 1 {
+        for (id, hashes, gone) in &banked {
+            let frames: Vec<(u64, Hash256)> = if *gone {
                 Vec::new()
             } else {
                 hashes.iter().enumerate().map(|(k, h)| (k as u64 * 250, *h)).collect()
             };
-            mem.add(m, frames);
+            mem.add(meta(id.clone()), frames);
         }
         let all: Vec<Hash256> = works.iter().flatten().copied().collect();
         let qs: Vec<Hash256> = queries.iter().map(|(ix, f, u, uniform)| {
@@ -133,7 +157,7 @@ fn every_radius_up_to_48_on_a_dense_cluster() {
         state
     };
     let centre = Hash256([next(), next(), next(), next()]);
-    let hashes: Vec<Hash256> = (0..600)
+    let hashes: Vec<Hash256> = (0..MIN_INDEXED_HASHES + 200)
         .map(|_| {
             let k = (next() % 40) as usize;
             let bits: Vec<u8> = (0..k).map(|_| (next() % 256) as u8).collect();

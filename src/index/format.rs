@@ -19,7 +19,7 @@
 //! |--------|------|-------|
 //! | 0      | 8    | magic `STAYDSEG` |
 //! | 8      | 4    | format version (`u32`) |
-//! | 12     | 4    | number of MIH tables `m` (`u32`, = 8) |
+//! | 12     | 4    | number of MIH tables `m` (`u32`: 8, or 0 below [`MIN_INDEXED_HASHES`] hashes, format ≥ 2) |
 //! | 16     | 4    | directory bits `b` (`u32`, = 16) |
 //! | 20     | 4    | works `w` (`u32`) |
 //! | 24     | 8    | frames `n` (`u64`, < 2^24) |
@@ -31,7 +31,7 @@
 //! | …      | 2·n  | `span_ms` (`u16`): the collapsed run covers `pts_ms ..= pts_ms + span_ms` |
 //! | …      | n    | PDQ quality (`u8`) of the run's first frame |
 //! | …      | 4·(w+1) | `work_start` (`u32`): frames of work `i` are `work_start[i]..work_start[i+1]` |
-//! | …      | per table `t` in `0..m`: | |
+//! | …      | per table `t` in `0..m` (none when `m` = 0): | |
 //! |        | 4·(2^b+1) | directory (`u32`): entries whose key's top `b` bits equal `p` are `dir[p]..dir[p+1]` |
 //! |        | 2·n  | the low `32-b` bits of each entry's key (`u16`), entries sorted by key |
 //! |        | 3·n  | each entry's frame number (`u24`) |
@@ -125,8 +125,11 @@ pub struct Layout {
     pub quality: usize,
     /// Offset of `work_start`.
     pub work_start: usize,
-    /// Offsets of each table's directory, suffixes and ids.
+    /// Offsets of each table's directory, suffixes and ids (the first `m`).
     pub tables: [TableLayout; TABLES],
+    /// Number of tables: [`TABLES`], or 0 for a segment of fewer than
+    /// [`MIN_INDEXED_HASHES`] hashes, which is searched by a scan of its hashes.
+    pub m: usize,
     /// Offset of the metadata.
     pub meta: usize,
     /// Length of the metadata.
@@ -148,12 +151,31 @@ pub struct TableLayout {
     pub ids: usize,
 }
 
+/// Segments with fewer hashes than this have no tables (format ≥ 2): a scan of a few
+/// thousand hashes (32 bytes each, read in order) costs less than probing 8 directories, and
+/// a small segment (one ban) then takes 40 bytes a hash instead of 2 MiB of directories.
+pub const MIN_INDEXED_HASHES: usize = 4096;
+
 /// Entries in a table directory.
 pub const DIR_ENTRIES: usize = (1 << DIR_BITS) + 1;
 
 impl Layout {
-    /// The layout for these counts, or `None` when it would overflow `usize`.
-    pub fn new(n: usize, works: usize, meta_len: usize) -> Option<Layout> {
+    /// The number of tables a segment of `n` hashes has.
+    pub fn tables_for(n: usize) -> usize {
+        if n < MIN_INDEXED_HASHES { 0 } else { TABLES }
+    }
+
+    /// The tables in use.
+    pub fn table_layouts(&self) -> &[TableLayout] {
+        &self.tables[..self.m]
+    }
+
+    /// The layout for these counts with `m` tables (0 or [`TABLES`]), or `None` when it
+    /// would overflow `usize`.
+    pub fn new(n: usize, works: usize, meta_len: usize, m: usize) -> Option<Layout> {
+        if m != 0 && m != TABLES {
+            return None;
+        }
         let mut at = HEADER_LEN;
         let mut take = |bytes: usize| -> Option<usize> {
             let start = align(at);
@@ -166,7 +188,7 @@ impl Layout {
         let quality = take(n)?;
         let work_start = take(works.checked_add(1)?.checked_mul(4)?)?;
         let mut tables = [TableLayout::default(); TABLES];
-        for t in tables.iter_mut() {
+        for t in tables.iter_mut().take(m) {
             t.dir = take(DIR_ENTRIES * 4)?;
             t.suffix = take(n.checked_mul(2)?)?;
             t.ids = take(n.checked_mul(3)?)?;
@@ -183,6 +205,7 @@ impl Layout {
             quality,
             work_start,
             tables,
+            m,
             meta,
             meta_len,
             crc,
@@ -258,12 +281,15 @@ mod tests {
 
     #[test]
     fn layout_is_aligned_and_sized() {
-        let l = Layout::new(1000, 3, 77).unwrap();
+        let l = Layout::new(1000, 3, 77, TABLES).unwrap();
         for off in [l.hashes, l.pts, l.span, l.quality, l.work_start, l.meta] {
             assert_eq!(off % SECTION_ALIGN, 0);
         }
         assert_eq!(l.len, l.crc + 8);
         assert!(l.meta + 77 <= l.crc);
-        assert!(Layout::new(usize::MAX / 4, 1, 1).is_none());
+        assert!(Layout::new(usize::MAX / 4, 1, 1, TABLES).is_none());
+        let small = Layout::new(10, 1, 5, 0).unwrap();
+        assert!(small.table_layouts().is_empty());
+        assert!(small.len < 1024, "{}", small.len);
     }
 }

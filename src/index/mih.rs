@@ -112,10 +112,11 @@ pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize) -> f64 {
 }
 
 /// Calls `emit(frame, distance)` for every frame of `seg` within `r` of `q`, once each,
-/// probing the tables or scanning, whichever [`probe_cost`] says is cheaper.
+/// probing the tables or scanning, whichever [`probe_cost`] says is cheaper (always scanning
+/// a segment without tables).
 pub(crate) fn search(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let t = thresholds(r);
-    if probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
+    if seg.layout.m == 0 || probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
         scan(seg, q, r, emit);
     } else {
         probe(seg, q, r, &t, emit);
@@ -158,7 +159,11 @@ pub(crate) fn probe(
     let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
     let masks = masks();
     let mut buckets: Vec<(u32, u32, u32)> = Vec::new();
-    for (i, tl) in l.tables.iter().enumerate() {
+    if l.m == 0 {
+        scan(seg, q, r, emit);
+        return;
+    }
+    for (i, tl) in l.table_layouts().iter().enumerate() {
         let ti = t[i];
         if ti < 0 {
             continue;

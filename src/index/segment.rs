@@ -57,12 +57,12 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
         works.iter().map(|w| (&w.meta, &w.recipe)).collect();
     let meta = postcard::to_allocvec(&stored)
         .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
-    let l = Layout::new(n, works.len(), meta.len())
+    let l = Layout::new(n, works.len(), meta.len(), Layout::tables_for(n))
         .ok_or_else(|| Error::InvalidArgument("segment too large".into()))?;
     let mut b = vec![0u8; l.len];
     b[0..8].copy_from_slice(&SEGMENT_MAGIC);
     b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    b[12..16].copy_from_slice(&(TABLES as u32).to_le_bytes());
+    b[12..16].copy_from_slice(&(l.m as u32).to_le_bytes());
     b[16..20].copy_from_slice(&DIR_BITS.to_le_bytes());
     b[20..24].copy_from_slice(&(works.len() as u32).to_le_bytes());
     b[24..32].copy_from_slice(&(n as u64).to_le_bytes());
@@ -92,7 +92,7 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
 
     let shift = 32 - DIR_BITS;
     let mut entries: Vec<(u32, u32)> = Vec::with_capacity(n);
-    for (t, tl) in l.tables.iter().enumerate() {
+    for (t, tl) in l.table_layouts().iter().enumerate() {
         entries.clear();
         entries.extend(
             hashes
@@ -235,7 +235,9 @@ impl Segment {
                 current: FORMAT_VERSION,
             });
         }
-        if u32_at(b, 12) as usize != TABLES || u32_at(b, 16) != DIR_BITS {
+        let m = u32_at(b, 12) as usize;
+        let tables_ok = m == TABLES || (m == 0 && version >= 2);
+        if !tables_ok || u32_at(b, 16) != DIR_BITS {
             return Err(corrupt("unexpected table parameters in header".into()));
         }
         let works = u32_at(b, 20) as usize;
@@ -244,7 +246,7 @@ impl Segment {
         if n > MAX_SEGMENT_FRAMES as u64 || meta_len > b.len() as u64 {
             return Err(corrupt("header counts out of range".into()));
         }
-        let l = Layout::new(n as usize, works, meta_len as usize)
+        let l = Layout::new(n as usize, works, meta_len as usize, m)
             .ok_or_else(|| corrupt("header counts out of range".into()))?;
         if l.len != b.len() {
             return Err(corrupt(format!(
@@ -282,7 +284,7 @@ impl Segment {
         {
             return Err(corrupt("work frame ranges are not monotonic".into()));
         }
-        for (t, tl) in l.tables.iter().enumerate() {
+        for (t, tl) in l.table_layouts().iter().enumerate() {
             let mut prev = 0u32;
             for p in 0..DIR_ENTRIES {
                 let v = u32_at(b, tl.dir + 4 * p);
@@ -335,7 +337,7 @@ impl Segment {
         }
         let shift = 32 - DIR_BITS;
         let mut seen = vec![0u8; l.n];
-        for (t, tl) in l.tables.iter().enumerate() {
+        for (t, tl) in l.table_layouts().iter().enumerate() {
             let mut prev_key: Option<u32> = None;
             for p in 0..DIR_ENTRIES - 1 {
                 let lo = u32_at(b, tl.dir + 4 * p) as usize;

@@ -358,7 +358,7 @@ impl Search for Snapshot {
         for s in 0..self.inner.segments.len() {
             let seg = &self.inner.segments[s];
             let mut emit = self.emit_into(s, out);
-            if mih::probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
+            if seg.layout.m == 0 || mih::probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
                 mih::scan(seg, hash, radius_bits, &mut emit);
             } else {
                 mih::probe(seg, hash, radius_bits, &t, &mut emit);
