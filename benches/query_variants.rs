@@ -96,7 +96,7 @@ fn bench(c: &mut Criterion) {
                         &BANK_REGIONS,
                     )
                     .expect("hash");
-                    assert_eq!(fps[0].fingerprint.frames.len(), FRAMES);
+                    assert_eq!(fps.variants[0].fingerprint.frames.len(), FRAMES);
                     black_box(fps);
                 }
                 process_cpu() - start

@@ -171,7 +171,8 @@ pub struct AddStats {
 /// first, then one per region of `options.regions`.
 ///
 /// # Errors
-/// The decoder's errors, naming the file.
+/// The decoder's errors, naming the file; [`Error::Damaged`] when the decoder found it
+/// damaged or truncated (a work is banked whole or not at all).
 pub fn fingerprints(path: impl AsRef<Path>, options: &BankOptions) -> Result<Vec<Fingerprint>> {
     options.validate()?;
     let source = FrameSource::open(path, &options.decode())?;
@@ -274,8 +275,9 @@ fn collapsed(
 /// fingerprint when 0. Visible at the writer's commit.
 ///
 /// # Errors
-/// [`Error::WorkExists`] when a live work has this id; [`Error::InvalidArgument`] for no
-/// fingerprint, an empty id, frames out of time order, or more fingerprints than regions.
+/// [`Error::WorkExists`] when a live work has this id; [`Error::NoUsableFrames`] when no
+/// frame reaches the quality bar (nothing would be banked); [`Error::InvalidArgument`] for
+/// no fingerprint, an empty id, frames out of time order, or more fingerprints than regions.
 pub fn add(
     writer: &mut IndexWriter,
     mut meta: WorkMeta,
@@ -300,6 +302,13 @@ pub fn add(
         meta.duration_ms = first.duration_or_estimate_ms();
     }
     let (rows, st) = entries(&meta.id, fingerprints, options)?;
+    if rows.is_empty() {
+        return Err(Error::NoUsableFrames {
+            what: format!("work {:?}", meta.id),
+            frames: st.frames,
+            min_quality: options.min_quality,
+        });
+    }
     writer.add_work(meta, rows, options.clone())?;
     Ok(st)
 }

@@ -21,8 +21,8 @@ use crate::decode::{DecodeOptions, Frame, FrameSource, downscale};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter, panicked};
 use crate::index::Search;
-use crate::matcher::{MatchOptions, Matcher, Policy, Verdict};
-use crate::query::{self, QueryVariants, Variant, VariantFingerprint};
+use crate::matcher::{Decision, MatchOptions, Matcher, Policy, Verdict};
+use crate::query::{self, QueryFingerprints, QueryVariants, Variant, VariantFingerprint};
 use crate::report::Outcome;
 
 /// Everything that decides how an upload is checked.
@@ -148,9 +148,30 @@ impl<S: Search> Checker<S> {
     ///
     /// # Errors
     /// The decoder's errors, naming the file and the cause.
+    ///
+    /// An upload with no usable frame is [`Error::NoUsableFrames`], never `clean`; one the
+    /// decoder found damaged or truncated is [`Error::Damaged`] unless what could be decoded
+    /// matches (a `match` stands on its evidence).
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
-        let variants = self.fingerprint_path(path)?;
-        Ok(self.check_variants(variants))
+        let path = path.as_ref();
+        let hashed = self.fingerprint_path(path)?;
+        let damage = hashed.damage.clone();
+        let checked = self.check_variants(hashed.variants);
+        let min_quality = self.options.matcher.min_quality;
+        if checked.fingerprint.good_count(min_quality) == 0 {
+            return Err(Error::NoUsableFrames {
+                what: path.display().to_string(),
+                frames: checked.fingerprint.frames.len(),
+                min_quality,
+            });
+        }
+        match damage {
+            Some(reason) if checked.verdict.verdict != Decision::Match => Err(Error::Damaged {
+                path: path.to_path_buf(),
+                reason,
+            }),
+            _ => Ok(checked),
+        }
     }
 
     /// Decodes one file and hashes it with every query variant this checker searches,
@@ -158,7 +179,7 @@ impl<S: Search> Checker<S> {
     ///
     /// # Errors
     /// The decoder's errors, naming the file and the cause.
-    pub fn fingerprint_path(&self, path: impl AsRef<Path>) -> Result<Vec<VariantFingerprint>> {
+    pub fn fingerprint_path(&self, path: impl AsRef<Path>) -> Result<QueryFingerprints> {
         let source = FrameSource::open(path, &self.options.decode)?;
         query::upload_fingerprints(
             source,

@@ -42,6 +42,35 @@ pub enum Error {
         /// The configured limit.
         limit: u64,
     },
+    /// Not a regular file: a FIFO, socket or device (reading one could block forever or
+    /// never end).
+    #[error("{}: not a regular file ({kind}); only files and directories are read", .path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead: `fifo`, `socket`, `character device`, `block device`.
+        kind: &'static str,
+    },
+    /// The decoder reported the file damaged or truncated, and nothing in what could be
+    /// decoded matched (a match in the decodable part is still reported as a match).
+    #[error("{}: damaged or truncated ({reason}): no verdict on the rest of it", .path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said, or how much of the stated duration was decoded.
+        reason: String,
+    },
+    /// No frame could serve as evidence: none decoded, or every one below the quality bar
+    /// (flat, black, fades).
+    #[error("{}: no usable frame ({frames} decoded, none of PDQ quality {min_quality} or more)", .what)]
+    NoUsableFrames {
+        /// The file, or the work id.
+        what: String,
+        /// Frames decoded.
+        frames: usize,
+        /// The quality bar.
+        min_quality: u8,
+    },
     /// ffmpeg could not be started.
     #[error(
         "ffmpeg not found ({program}): install it (apt-get install ffmpeg) or set STAYDOWN_FFMPEG to its path"
@@ -127,6 +156,37 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// [`Error::NotRegularFile`] for a FIFO, socket or device at `path` (after following
+    /// links), `Ok` for files, directories and paths that cannot be examined (the open that
+    /// follows reports those).
+    pub fn check_regular(path: &std::path::Path) -> Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let Ok(meta) = std::fs::metadata(path) else {
+                return Ok(());
+            };
+            let t = meta.file_type();
+            let kind = if t.is_fifo() {
+                "fifo"
+            } else if t.is_socket() {
+                "socket"
+            } else if t.is_char_device() {
+                "character device"
+            } else if t.is_block_device() {
+                "block device"
+            } else {
+                return Ok(());
+            };
+            return Err(Error::NotRegularFile {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+        #[allow(unreachable_code)]
+        Ok(())
     }
 
     /// Shorthand for [`Error::Format`].

@@ -782,8 +782,8 @@ pub fn run<S: Search>(
                 .and_then(|()| checker.fingerprint_path(&out));
             let _ = std::fs::remove_file(&out);
             match hashed {
-                Ok(variants) if !variants.is_empty() => {
-                    let copy = check_copy(checker, tr, input, own, &variants, cfg);
+                Ok(hashed) if !hashed.variants.is_empty() => {
+                    let copy = check_copy(checker, tr, input, own, &hashed.variants, cfg);
                     row.count(&copy, own);
                     report.copies.push(copy);
                 }

@@ -87,7 +87,8 @@ fn is_hidden(path: &Path) -> bool {
 /// Walks `roots` and returns the video files under them.
 ///
 /// A root that is a file is always taken (even with an unknown extension or hidden), so a user
-/// who names a file gets a verdict or an error for it. Within directories, files are taken by
+/// who names a file gets a verdict or an error for it. FIFOs, sockets and devices (and links
+/// to them) are never opened: each is an error of the walk. Within directories, files are taken by
 /// extension ([`VIDEO_EXTENSIONS`]) or, for an extension that is neither a known video nor a
 /// known non-video, by [`looks_like_video`].
 ///
@@ -109,7 +110,10 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walk> {
                 continue;
             }
             Ok(m) if !m.is_dir() => {
-                out.files.push(found(root.clone()));
+                match Error::check_regular(root) {
+                    Ok(()) => out.files.push(found(root.clone())),
+                    Err(e) => out.errors.push((found(root.clone()), e)),
+                }
                 continue;
             }
             Ok(_) => {}
@@ -139,11 +143,19 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walk> {
                     continue;
                 }
             };
-            if !entry.file_type().is_file() {
+            if entry.file_type().is_dir() {
                 continue;
             }
+            let is_file = entry.file_type().is_file();
             let path = entry.into_path();
             if include.as_ref().is_some_and(|inc| !matches(inc, &path)) {
+                continue;
+            }
+            if !is_file {
+                // A FIFO, socket or device (or a link to one): reported, never opened.
+                if let Err(e) = Error::check_regular(&path) {
+                    out.errors.push((found(path), e));
+                }
                 continue;
             }
             let ext = path

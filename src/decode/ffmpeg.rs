@@ -50,9 +50,14 @@ enum Event {
         width: u32,
         height: u32,
     },
+    /// ffmpeg said the input is damaged or cut short (the first such line).
+    Damage(String),
     /// stderr closed (ffmpeg exited); the last lines it wrote.
     End(Vec<String>),
 }
+
+/// What ffmpeg writes about an input that was cut short or damaged in transfer.
+const DAMAGE_SIGNS: [&str; 2] = ["partial file", "corrupt input packet"];
 
 /// The `select` filter applying the sampling rule of the module docs at rate `r`: a frame is
 /// kept when its slot `floor((t - start_t) · r)` is greater than the last kept frame's (the
@@ -77,6 +82,12 @@ pub(crate) struct FfmpegFrames {
     limits: Limits,
     /// Time of the first frame, subtracted from every frame's.
     origin_ms: Option<u64>,
+    /// Time of the last frame decoded, relative to the first.
+    last_ms: Option<u64>,
+    /// Milliseconds between sampled frames, when known.
+    step_ms: Option<u64>,
+    /// What ffmpeg said of a damaged or truncated input.
+    damage: Option<String>,
     done: bool,
 }
 
@@ -149,6 +160,9 @@ impl FfmpegFrames {
             info: SourceInfo::default(),
             limits: opts.limits,
             origin_ms: None,
+            last_ms: None,
+            step_ms: opts.fps.map(|f| (1000.0 / f).ceil() as u64),
+            damage: None,
             done: false,
         };
         // Wait for the header, or for ffmpeg to give up on the file.
@@ -159,6 +173,7 @@ impl FfmpegFrames {
                     return Ok(frames);
                 }
                 Ok(Event::Frame { .. }) => {}
+                Ok(Event::Damage(d)) => frames.damage = Some(d),
                 Ok(Event::End(tail)) => return Err(frames.failure(tail)),
                 Err(_) => return Err(frames.failure(Vec::new())),
             }
@@ -167,6 +182,31 @@ impl FfmpegFrames {
 
     pub fn info(&self) -> SourceInfo {
         self.info.clone()
+    }
+
+    /// Once the stream has ended: why the input looks damaged or truncated, if it does —
+    /// ffmpeg said so (a partial file, a corrupt packet), or the frames decoded stop well
+    /// before the stated duration (less than three quarters of it, a second and a sampling
+    /// step allowed for).
+    pub fn damage(&self) -> Option<String> {
+        if let Some(d) = &self.damage {
+            return Some(format!("ffmpeg: {d}"));
+        }
+        let duration = self.info.duration_ms.filter(|&d| d > 0)?;
+        let step = self.step_ms.unwrap_or(0).max(if self.info.fps > 0.0 {
+            (1000.0 / self.info.fps).ceil() as u64
+        } else {
+            0
+        });
+        let decoded = self.last_ms.map_or(0, |t| t + step);
+        let enough = (duration * 3 / 4).saturating_sub(1000 + step);
+        (self.done && decoded < enough).then(|| {
+            format!(
+                "decoded {:.1} s of its stated {:.1} s",
+                decoded as f64 / 1000.0,
+                duration as f64 / 1000.0
+            )
+        })
     }
 
     pub fn duration_ms(&self) -> Option<u64> {
@@ -209,6 +249,9 @@ impl FfmpegFrames {
             };
             match event {
                 Event::Header(_) => {}
+                Event::Damage(d) => {
+                    self.damage.get_or_insert(d);
+                }
                 Event::Frame {
                     pts_ms,
                     width,
@@ -237,6 +280,7 @@ impl FfmpegFrames {
                     }
                     // Times are measured from the first frame, as the sampling slots are.
                     let origin = *self.origin_ms.get_or_insert(pts_ms);
+                    self.last_ms = Some(pts_ms.saturating_sub(origin));
                     return Ok(Some(Frame {
                         pts_ms: pts_ms.saturating_sub(origin),
                         width,
@@ -333,6 +377,7 @@ fn read_stderr(mut stderr: impl Read, mut send: impl FnMut(Event) -> bool) {
 #[derive(Default)]
 struct StderrParser {
     in_input: bool,
+    damaged: bool,
     seen_video: bool,
     header_sent: bool,
     info: SourceInfo,
@@ -357,6 +402,11 @@ impl StderrParser {
     fn line(&mut self, line: &str) -> Option<Event> {
         if let Some(frame) = self.showinfo(line) {
             return Some(frame);
+        }
+        if !self.damaged && DAMAGE_SIGNS.iter().any(|s| line.contains(s)) {
+            self.damaged = true;
+            let what = line.rsplit("] ").next().unwrap_or(line).trim();
+            return Some(Event::Damage(what.to_string()));
         }
         if line.contains("] color_range:")
             || line.contains("] config ")

@@ -30,6 +30,74 @@ fn frame_number(stem: &str) -> Option<u64> {
     stem[start..end].parse().ok()
 }
 
+/// Most pixels one byte of a compressed image can stand for: a uniform progressive JPEG or a
+/// deflated PNG of one colour stays above one byte per few thousand pixels, so a file far
+/// smaller than its header's size claims is damaged or lying.
+const MAX_PIXELS_PER_BYTE: u64 = 4096;
+
+/// The same for a baseline (sequential) JPEG, which codes every 8×8 block of every
+/// component with at least a DC and an end-of-block code (a bit each at best): 256 pixels a
+/// byte at most.
+const MAX_PIXELS_PER_BYTE_BASELINE_JPEG: u64 = 256;
+
+/// True when the JPEG's frame header is baseline or extended sequential (SOF0, SOF1): its
+/// blocks are coded one by one, without the end-of-block runs of progressive JPEG.
+fn is_sequential_jpeg(bytes: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+        let marker = bytes[i + 1];
+        if matches!(marker, 0xC0 | 0xC1) {
+            return true;
+        }
+        if (0xC2..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return false;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        i += 2 + len;
+    }
+    false
+}
+
+/// Refuses an image whose bytes cannot hold the `w × h` pixels its header claims, and a JPEG
+/// without its end-of-image marker (cut short: decoders fill the missing part with gray).
+fn check_plausible(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<image::ImageFormat>,
+    w: u32,
+    h: u32,
+) -> Result<()> {
+    let pixels = u64::from(w) * u64::from(h);
+    let jpeg = format == Some(image::ImageFormat::Jpeg);
+    let per_byte = if jpeg && is_sequential_jpeg(bytes) {
+        MAX_PIXELS_PER_BYTE_BASELINE_JPEG
+    } else {
+        MAX_PIXELS_PER_BYTE
+    };
+    if (bytes.len() as u64).saturating_mul(per_byte) < pixels {
+        return Err(Error::format(
+            path,
+            format!(
+                "damaged image: {} bytes cannot hold the {w}x{h} pixels its header claims",
+                bytes.len()
+            ),
+        ));
+    }
+    if jpeg {
+        let end = bytes
+            .iter()
+            .rposition(|&b| b != 0 && !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        if !bytes[..end].ends_with(&[0xFF, 0xD9]) {
+            return Err(Error::format(
+                path,
+                "truncated JPEG: no end-of-image marker",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl ImageFrames {
     pub fn new(dir: &Path, frame_rate: f64, opts: &DecodeOptions) -> Result<ImageFrames> {
         opts.validate()?;
@@ -57,6 +125,7 @@ impl ImageFrames {
             else {
                 continue;
             };
+            Error::check_regular(&path)?;
             numbered.push((n, path));
         }
         if numbered.is_empty() {
@@ -104,34 +173,28 @@ impl ImageFrames {
         ))
     }
 
-    /// A reader for `path`; with `limited`, one that refuses to allocate past the limits.
-    fn reader(
-        &self,
-        path: &Path,
-        limited: bool,
-    ) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>> {
-        let mut reader = image::ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
-            .with_guessed_format()
-            .map_err(|e| Error::io(path, e))?;
-        if limited {
-            let mut limits = image::Limits::default();
-            limits.max_image_width = Some(self.limits.max_width);
-            limits.max_image_height = Some(self.limits.max_height);
-            limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(8));
-            reader.limits(limits);
-        }
-        Ok(reader)
-    }
-
+    /// Decodes one frame file: its header first, so a huge image is refused with the limit it
+    /// breaks and a damaged or lying one before anything is allocated for its pixels.
     fn decode(&mut self, path: &Path) -> Result<Frame> {
-        // The header alone first, so a huge image is refused with the limit it breaks.
-        let (w, h) = self
-            .reader(path, false)?
+        Error::check_regular(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let reader = || {
+            image::ImageReader::new(std::io::Cursor::new(&bytes[..]))
+                .with_guessed_format()
+                .map_err(|e| Error::io(path, e))
+        };
+        let format = reader()?.format();
+        let (w, h) = reader()?
             .into_dimensions()
             .map_err(|e| Error::format(path, format!("cannot read image: {e}")))?;
         self.limits.check_size(path, u64::from(w), u64::from(h))?;
-        let reader = self.reader(path, true)?;
+        check_plausible(path, &bytes, format, w, h)?;
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(self.limits.max_width);
+        limits.max_image_height = Some(self.limits.max_height);
+        limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(8));
+        let mut reader = reader()?;
+        reader.limits(limits);
         let img = reader
             .decode()
             .map_err(|e| Error::format(path, format!("cannot decode image: {e}")))?;

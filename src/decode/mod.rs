@@ -389,6 +389,8 @@ pub struct FrameSource {
     inner: Inner,
     limits: Limits,
     frames: u64,
+    /// What the decoder said of damage, kept when the stream ends.
+    damage: Option<String>,
 }
 
 impl std::fmt::Debug for FrameSource {
@@ -424,6 +426,7 @@ impl FrameSource {
         if path.as_os_str() == "-" {
             return FrameSource::stdin(opts);
         }
+        Error::check_regular(path)?;
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
             return FrameSource::images(path, opts.image_fps, opts);
@@ -480,6 +483,7 @@ impl FrameSource {
             path: path.to_path_buf(),
             info: frames.info(),
             inner: Inner::Y4m(Box::new(frames)),
+            damage: None,
             limits: opts.limits,
             frames: 0,
         }
@@ -503,6 +507,7 @@ impl FrameSource {
             path: dir.to_path_buf(),
             info: frames.info(),
             inner: Inner::Images(Box::new(frames)),
+            damage: None,
             limits: opts.limits,
             frames: 0,
         })
@@ -524,6 +529,7 @@ impl FrameSource {
             path: path.to_path_buf(),
             info: frames.info(),
             inner: Inner::Ffmpeg(Box::new(frames)),
+            damage: None,
             limits: opts.limits,
             frames: 0,
         })
@@ -537,6 +543,13 @@ impl FrameSource {
     /// What is known about the source; the duration of a stream becomes known at its end.
     pub fn info(&self) -> &SourceInfo {
         &self.info
+    }
+
+    /// Once the stream has ended, why the input looks damaged or truncated, if the decoder
+    /// says it does (a partial file, a corrupt packet, or frames that stop well before the
+    /// stated duration). Native Y4M and image decoding refuse damage with an error instead.
+    pub fn damage(&self) -> Option<String> {
+        self.damage.clone()
     }
 
     /// The next frame, `Ok(None)` at the end.
@@ -568,6 +581,9 @@ impl FrameSource {
                 };
                 if self.info.duration_ms.is_none() {
                     self.info.duration_ms = end;
+                }
+                if let Inner::Ffmpeg(f) = &self.inner {
+                    self.damage = f.damage();
                 }
                 self.inner = Inner::Done;
                 Ok(None)

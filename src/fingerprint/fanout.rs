@@ -34,7 +34,8 @@ pub(crate) fn mapped(fingerprinter: Fingerprinter, map: FrameMap) -> Worker<'sta
 /// its own thread. The fingerprints carry the source's duration, size and frame rate.
 ///
 /// # Errors
-/// The decoder's errors; a hashing thread's error.
+/// The decoder's errors; [`Error::Damaged`] when the decoder found the source damaged or
+/// truncated; a hashing thread's error.
 pub fn fingerprint_each(
     source: FrameSource,
     variants: Vec<(Fingerprinter, FrameMap)>,
@@ -43,10 +44,12 @@ pub fn fingerprint_each(
         .into_iter()
         .map(|(fingerprinter, map)| mapped(fingerprinter, map))
         .collect();
-    Ok(run_workers(source, workers)?
-        .into_iter()
-        .flatten()
-        .collect())
+    let path = source.path().to_path_buf();
+    let (fps, damage) = run_workers(source, workers)?;
+    if let Some(reason) = damage {
+        return Err(Error::Damaged { path, reason });
+    }
+    Ok(fps.into_iter().flatten().collect())
 }
 
 /// The error of a hashing thread that panicked.
@@ -55,11 +58,12 @@ pub(crate) fn panicked() -> Error {
 }
 
 /// Decodes `source` once, sending every frame to each worker on its own thread; returns each
-/// worker's result in order, with the source's duration, size and frame rate.
+/// worker's result in order, with the source's duration, size and frame rate, and what the
+/// decoder said of damage ([`FrameSource::damage`]).
 pub(crate) fn run_workers(
     mut source: FrameSource,
     workers: Vec<Worker<'_>>,
-) -> Result<Vec<Option<Fingerprint>>> {
+) -> Result<(Vec<Option<Fingerprint>>, Option<String>)> {
     let results = thread::scope(|s| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -96,7 +100,7 @@ pub(crate) fn run_workers(
         }
     })?;
     let info = source.info();
-    Ok(results
+    let fps = results
         .into_iter()
         .map(|fp| {
             fp.map(|fp| Fingerprint {
@@ -107,5 +111,6 @@ pub(crate) fn run_workers(
                 ..fp
             })
         })
-        .collect())
+        .collect();
+    Ok((fps, source.damage()))
 }

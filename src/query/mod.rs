@@ -76,6 +76,26 @@ pub struct VariantFingerprint {
     pub fingerprint: Fingerprint,
 }
 
+/// An upload hashed with its query variants.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueryFingerprints {
+    /// One fingerprint per variant, the plain frames first.
+    pub variants: Vec<VariantFingerprint>,
+    /// Set when the decoder found the upload damaged or truncated (see
+    /// [`FrameSource::damage`]): the variants hold what could be decoded.
+    pub damage: Option<String>,
+}
+
+impl QueryFingerprints {
+    /// The plain frames' fingerprint.
+    pub fn plain(&self) -> Option<&Fingerprint> {
+        self.variants
+            .iter()
+            .find(|v| v.variant == Variant::Plain)
+            .map(|v| &v.fingerprint)
+    }
+}
+
 /// Which variants of its frames an upload is searched with, besides the plain frames.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryVariants {
@@ -292,9 +312,13 @@ pub fn upload_fingerprints(
     fingerprinter: &Fingerprinter,
     variants: &QueryVariants,
     banked: &[Region],
-) -> Result<Vec<VariantFingerprint>> {
+) -> Result<QueryFingerprints> {
     let (jobs, workers) = workers(fingerprinter, variants, banked);
-    Ok(collect(&jobs, run_workers(source, workers)?))
+    let (results, damage) = run_workers(source, workers)?;
+    Ok(QueryFingerprints {
+        variants: collect(&jobs, results),
+        damage,
+    })
 }
 
 #[cfg(test)]
