@@ -31,11 +31,13 @@ pub mod format;
 mod lock;
 pub mod manifest;
 pub mod mih;
+mod recover;
 mod segment;
 mod snapshot;
 mod store;
 
 pub use audit::{AuditAction, AuditEntry};
+pub use recover::{Recovery, recover};
 pub use segment::IndexedFrame;
 pub use snapshot::{Snapshot, Stats};
 #[doc(hidden)]

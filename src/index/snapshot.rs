@@ -140,6 +140,28 @@ impl Snapshot {
                 }
             }
         }
+        let mut live: HashMap<&str, usize> = HashMap::new();
+        for (w, meta) in works.iter().enumerate() {
+            if dead[w] {
+                continue;
+            }
+            if let Some(first) = live.insert(meta.id.as_str(), w) {
+                let seg_of = |w: usize| {
+                    manifest.segments[bases.partition_point(|&b| b as usize <= w) - 1].id
+                };
+                return Err(Error::CorruptIndex {
+                    path: dir.join(super::format::MANIFEST_FILE),
+                    reason: format!(
+                        "work {:?} is live twice (segments {} and {}): run `staydown index \
+                         recover` to rebuild the manifest, or remove one copy",
+                        meta.id,
+                        seg_of(first),
+                        seg_of(w)
+                    ),
+                });
+            }
+        }
+        drop(live);
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
