@@ -160,6 +160,8 @@ pub(crate) struct Segment {
     pub(crate) layout: Layout,
     pub(crate) works: Vec<WorkMeta>,
     pub(crate) work_start: Vec<u32>,
+    /// Each work's content digest, computed on first use (see [`Segment::work_digest`]).
+    digests: Vec<std::sync::OnceLock<u64>>,
 }
 
 impl std::fmt::Debug for Segment {
@@ -301,6 +303,9 @@ impl Segment {
         Ok(Segment {
             path: path.to_path_buf(),
             layout: l,
+            digests: (0..metas.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             works: metas,
             work_start,
             data,
@@ -403,6 +408,23 @@ impl Segment {
     pub(crate) fn work_of(&self, id: u32) -> u32 {
         // work_start is monotonic, starts at 0 and ends at n (checked at open).
         (self.work_start.partition_point(|&s| s <= id) - 1) as u32
+    }
+
+    /// A digest of local work `w`'s indexed content: its frame count and the CRC-32s of its
+    /// hashes and of its times and spans. Works banked from the same frames have the same
+    /// digest whatever their ids and metadata. Computed once, on first use.
+    pub(crate) fn work_digest(&self, w: usize) -> u64 {
+        *self.digests[w].get_or_init(|| {
+            let b = self.bytes();
+            let l = &self.layout;
+            let (lo, hi) = (self.work_start[w] as usize, self.work_start[w + 1] as usize);
+            let hashes = crc32fast::hash(&b[l.hashes + 32 * lo..l.hashes + 32 * hi]);
+            let mut t = crc32fast::Hasher::new();
+            t.update(&((hi - lo) as u64).to_le_bytes());
+            t.update(&b[l.pts + 4 * lo..l.pts + 4 * hi]);
+            t.update(&b[l.span + 2 * lo..l.span + 2 * hi]);
+            (u64::from(hashes) << 32) | u64::from(t.finalize())
+        })
     }
 
     /// The rows of local work `w`.
