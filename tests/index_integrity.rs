@@ -297,3 +297,42 @@ fn an_audit_log_that_does_not_check_out_is_never_appended_to() {
     assert!(rec.audit_set_aside.is_some());
     add_c(d.path()).unwrap();
 }
+
+#[test]
+fn leftovers_of_crashed_commits_are_never_overwritten_nor_mistaken_for_lost_works() {
+    use staydown::index::FailPoint;
+    // A commit that died after renaming its segment: seg-3 is uncommitted.
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path());
+    let mut index = Index::open(d.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    w.add_work(meta("c"), &fp(3, 20)).unwrap();
+    w.set_fail_point(Some(FailPoint::SegmentRenamed));
+    assert!(w.commit().is_err());
+    let leftover = std::fs::read(seg(d.path(), 3)).unwrap();
+    let mut w = index.writer().unwrap();
+    w.add_work(meta("d"), &fp(4, 20)).unwrap();
+    w.commit().unwrap();
+    assert_eq!(std::fs::read(seg(d.path(), 3)).unwrap(), leftover);
+    assert!(seg(d.path(), 4).exists());
+    assert_eq!(live(d.path()), ["a", "b", "d"]);
+
+    // A merge that died before removing its inputs: they hold only works that are live
+    // elsewhere or removed, so the next writer carries on; recover agrees.
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path());
+    let mut index = Index::open(d.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    w.remove_work("a", "counter-notice").unwrap();
+    w.compact();
+    w.set_fail_point(Some(FailPoint::BeforeCleanup));
+    assert!(w.commit().is_err());
+    assert!(seg(d.path(), 1).exists() && seg(d.path(), 2).exists());
+    add_c(d.path()).unwrap();
+    assert_eq!(live(d.path()), ["b", "c"]);
+    let rec = recover(d.path()).unwrap();
+    assert_eq!(rec.kept.len(), 4, "{rec:?}");
+    let mut ids = live(d.path());
+    ids.sort();
+    assert_eq!(ids, ["b", "c"], "{rec:?}");
+}
