@@ -17,9 +17,12 @@ use super::snapshot::{Load, Snapshot};
 
 /// An index directory opened for reading; [`Index::writer`] gives the one writer.
 ///
-/// *Performance*: `open` reads the manifest, checks each segment's structure (O(1) plus
-/// the 2 MiB of directories) and decodes the work metadata; the hash arrays are read
-/// into memory ([`Index::open`]) or mapped ([`Index::open_mapped`]), never decoded.
+/// *Performance*: `open` reads the manifest (checksum and consistency), checks each
+/// segment's structure (O(1) plus the 2 MiB of directories) and its whole-file CRC-32
+/// (every byte, once: about 70 ms for a segment of 10^7 hashes on two cores) and decodes
+/// the work metadata; the hash arrays are read into memory ([`Index::open`]) or mapped
+/// ([`Index::open_mapped`]), never decoded. [`Index::reload`] checks only the segments it
+/// has not seen: segments are immutable.
 #[derive(Debug)]
 pub struct Index {
     dir: PathBuf,
@@ -100,11 +103,17 @@ fn index_files(dir: &Path) -> Result<usize> {
 }
 
 impl Index {
-    /// Opens an existing index, reading its segments into memory.
+    /// Opens an existing index, reading its segments into memory and checking every
+    /// byte of them against their CRC-32 (the table invariants are checked by
+    /// [`Snapshot::verify`]): nothing is searched, listed or exported from bytes that were
+    /// not verified.
     ///
     /// # Errors
     /// [`Error::CorruptIndex`] naming the file when the manifest or a segment is torn,
-    /// truncated, or fails a structural check; [`Error::UnsupportedFormat`]; I/O errors.
+    /// truncated, altered, or fails a structural check, or when the manifest is
+    /// inconsistent (a segment listed twice or missing, a work live twice, `next_segment`
+    /// not past every segment); [`Error::ManifestMissing`] when the directory holds
+    /// segments but no manifest; [`Error::UnsupportedFormat`]; I/O errors.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
         let dir = dir.as_ref().to_path_buf();
         let snapshot = open_snapshot(&dir, Load::Read, None)?;
@@ -115,8 +124,10 @@ impl Index {
         })
     }
 
-    /// Opens an existing index with its segments memory-mapped: nothing is read until a
-    /// search touches it, so opening costs O(works), not O(frames).
+    /// Opens an existing index with its segments memory-mapped, checking every byte
+    /// against its CRC-32 as [`Index::open`] does (so opening reads each page once; the
+    /// pages then stay in the page cache, shared between processes, and a long-lived
+    /// process checks each immutable segment only once across reloads).
     ///
     /// # Safety
     /// The segment files must not be modified or truncated by anyone while this index or
