@@ -132,6 +132,7 @@ fn recover_keeps_removals_drops_damaged_segments_and_sets_a_damaged_log_aside() 
     assert_eq!(rec.kept, ["seg-00000001.sdx", "seg-00000002.sdx"]);
     assert_eq!(rec.dropped.len(), 1);
     assert!(rec.dropped[0].1.contains("checksum mismatch"), "{rec:?}");
+    assert_eq!(rec.lost, ["c"], "banked, but only in the damaged segment");
     let aside = rec.audit_set_aside.clone().expect("damaged log set aside");
     assert_eq!(
         std::fs::read(aside).unwrap(),

@@ -34,6 +34,9 @@ pub struct Recovery {
     /// log, superseded by a later copy under the same id, or never banked according to a
     /// readable audit log (the leftover of a crashed commit).
     pub not_live: Vec<(String, String)>,
+    /// Works banked according to the audit log (their last `ban` or `remove` line is a
+    /// `ban`) that no verified segment holds: lost with a dropped segment.
+    pub lost: Vec<String>,
     /// Lines of the audit log kept in `audit.log`.
     pub audit_lines: usize,
     /// Where a damaged audit log was set aside (its verified lines were kept).
@@ -263,6 +266,16 @@ pub fn recover(dir: impl AsRef<Path>) -> Result<Recovery> {
                 None => rec.live_works += 1,
             }
         }
+    }
+
+    if let Some(last) = &last_action {
+        let mut lost: Vec<String> = last
+            .iter()
+            .filter(|(id, a)| **a == AuditAction::Ban && !last_copy.contains_key(*id))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        lost.sort();
+        rec.lost = lost;
     }
 
     // The old manifest, kept; the generation moves past it and past the log.
