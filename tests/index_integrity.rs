@@ -337,3 +337,28 @@ fn leftovers_of_crashed_commits_are_never_overwritten_nor_mistaken_for_lost_work
     ids.sort();
     assert_eq!(ids, ["b", "c"], "{rec:?}");
 }
+
+#[test]
+fn an_older_manifest_put_back_is_refused_before_its_audit_tail_is_cut() {
+    let d = tempfile::tempdir().unwrap();
+    let mut index = Index::create(d.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    w.add_work(meta("a"), &fp(1, 20)).unwrap();
+    w.commit().unwrap();
+    let old = std::fs::read(d.path().join("MANIFEST")).unwrap();
+    for (id, seed) in [("b", 2), ("c", 3)] {
+        let mut w = index.writer().unwrap();
+        w.add_work(meta(id), &fp(seed, 20)).unwrap();
+        w.commit().unwrap();
+    }
+    std::fs::write(d.path().join("MANIFEST"), old).unwrap();
+    let before = files(d.path());
+    let err = add_c(d.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("audit.log") && err.contains("not of generation 2"),
+        "{err}"
+    );
+    assert_eq!(files(d.path()), before, "the audit history is not cut");
+    recover(d.path()).unwrap();
+    assert_eq!(live(d.path()), ["a", "b", "c"]);
+}

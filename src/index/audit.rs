@@ -86,8 +86,8 @@ pub(crate) fn append(dir: &Path, committed: u64, entries: &[AuditEntry]) -> Resu
 
 /// Checks the log in `dir` before a writer appends to it: every committed line (the first
 /// `committed` bytes) verifies, and what lies past them is only the remnant of a crashed
-/// commit (lines of later generations than `generation`, the manifest's, and at most one
-/// incomplete last line), which the append cuts. Anything else (committed history past
+/// commit (lines of generation `generation + 1`, `generation` being the manifest's, and at
+/// most one incomplete last line), which the append cuts. Anything else (committed history past
 /// `committed`, a damaged line) is refused: the append would cut or bury it.
 ///
 /// # Errors
@@ -135,7 +135,8 @@ pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> R
             text == AUDIT_HEADER || (last && !complete)
         } else {
             match parse_line(text) {
-                Some(e) => e.generation > generation,
+                // A crashed commit appends lines of exactly the next generation.
+                Some(e) => e.generation == generation + 1,
                 None => last && !complete,
             }
         };
@@ -144,9 +145,9 @@ pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> R
                 path,
                 reason: format!(
                     "line {k} lies past the {committed} bytes the manifest commits but is not \
-                     the remnant of a crashed commit (damaged, or history of generation \
-                     {generation} or before): the manifest or the log is damaged; run \
-                     `staydown index recover`"
+                     the remnant of a crashed commit (damaged, or not of generation {}): the \
+                     manifest or the log is damaged; run `staydown index recover`",
+                    generation + 1
                 ),
             });
         }
