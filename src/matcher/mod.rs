@@ -469,16 +469,23 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
         let mut works: Vec<(u32, Option<u64>)> = Vec::new();
         for f in frames {
             works.clear();
-            works.extend(f.hits.iter().map(|(w, _, _, _)| {
-                *content
-                    .entry(*w)
-                    .or_insert_with(|| match self.index.content_key(*w) {
-                        Some(k) => (u32::MAX, Some(k)),
-                        None => (*w, None),
-                    })
-            }));
+            works.extend(f.hits.iter().map(|(w, _, _, _)| (*w, None)));
             works.sort_unstable();
             works.dedup();
+            if works.len() > 1 {
+                // Only frames that hit several works need their content keys (computed once
+                // per work by the index, on first use).
+                for wk in works.iter_mut() {
+                    *wk = *content.entry(wk.0).or_insert_with(|| {
+                        match self.index.content_key(wk.0) {
+                            Some(k) => (u32::MAX, Some(k)),
+                            None => (wk.0, None),
+                        }
+                    });
+                }
+                works.sort_unstable();
+                works.dedup();
+            }
             let weight = 1.0 / works.len() as f64;
             for (w, m, h, qh) in &f.hits {
                 groups.entry((*w, *m)).or_default().push(Anchor {
