@@ -78,6 +78,52 @@ fn a_deleted_manifest_is_refused_by_ban_and_import() {
         .stderr_with_code(2);
     assert!(err.contains("no MANIFEST"), "{err}");
     assert_eq!(files(&idx), before, "nothing overwritten, deleted or cut");
+
+    // The way out the message names.
+    let out = dir
+        .command()
+        .args(["index", "recover", "--index", "idx"])
+        .stdout();
+    assert!(
+        out.contains("kept     seg-00000001.sdx")
+            && out.contains("kept     seg-00000002.sdx")
+            && out.contains("2 segments, 2 works live"),
+        "{out}"
+    );
+    let out = dir
+        .command()
+        .args(["ban", "x.y4m", "--index", "idx", "--work", "other"])
+        .stdout();
+    assert!(out.contains(", 3 works"), "{out}");
+    dir.command()
+        .args(["index", "verify", "--index", "idx"])
+        .stdout();
+}
+
+#[test]
+fn recover_reports_what_it_could_not_keep() {
+    let dir = two_works();
+    flip(&seg(&dir, 2), 100, 0);
+    std::fs::remove_file(dir.join("idx/MANIFEST")).unwrap();
+    let out = dir
+        .command()
+        .args(["index", "recover", "--index", "idx"])
+        .expect_code(1);
+    assert!(
+        out.contains("dropped  seg-00000002.sdx (set aside as seg-00000002.sdx.damaged)")
+            && out.contains("checksum mismatch")
+            && out.contains("lost     w2 (banked per the audit log")
+            && out.contains("1 segments, 1 works live"),
+        "{out}"
+    );
+    let list = dir
+        .command()
+        .args(["index", "list", "--index", "idx"])
+        .stdout();
+    assert!(
+        list.contains("\nw1\t") && !list.contains("\nw2\t"),
+        "{list}"
+    );
 }
 
 /// Byte offsets of the hash and timestamp sections of a segment (format.rs).

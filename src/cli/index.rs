@@ -35,6 +35,10 @@ enum Action {
     Verify(IndexDir),
     /// Merges segments and purges the hashes of removed works.
     Compact(IndexDir),
+    /// Rebuilds a lost or damaged MANIFEST from the segments that verify (works live per the
+    /// audit log); sets damaged files aside, deletes nothing. Exits 1 when something could
+    /// not be kept.
+    Recover(IndexDir),
     /// Removes a work: it stops matching at once; the reason goes to the audit log.
     Remove {
         /// Id of the work.
@@ -206,6 +210,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 before.stored_frames - after.stored_frames,
                 before.removed_works
             )?;
+        }
+        Action::Recover(d) => {
+            let rec = staydown::index::recover(&d.index)
+                .with_context(|| format!("recovering index {}", d.index.display()))?;
+            for f in &rec.kept {
+                writeln!(out, "kept     {f}")?;
+            }
+            for (f, why) in &rec.dropped {
+                writeln!(out, "dropped  {f} (set aside as {f}.damaged): {why}")?;
+            }
+            for id in &rec.lost {
+                writeln!(
+                    out,
+                    "lost     {id} (banked per the audit log, in no segment that verifies)"
+                )?;
+            }
+            for (id, why) in &rec.not_live {
+                writeln!(out, "not live {id} ({why})")?;
+            }
+            if let Some(p) = &rec.audit_set_aside {
+                writeln!(
+                    out,
+                    "audit.log was damaged: set aside as {}, its first {} lines kept",
+                    p.display(),
+                    rec.audit_lines - 1
+                )?;
+            }
+            if let Some(p) = &rec.old_manifest {
+                writeln!(out, "previous MANIFEST kept as {}", p.display())?;
+            }
+            writeln!(
+                out,
+                "recovered {}: generation {}, {} segments, {} works live",
+                d.index.display(),
+                rec.generation,
+                rec.kept.len(),
+                rec.live_works
+            )?;
+            if !rec.dropped.is_empty() || !rec.lost.is_empty() || rec.audit_set_aside.is_some() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Action::Remove { id, reason, dir } => {
             let mut index = open(&dir.index)?;
