@@ -256,3 +256,50 @@ fn no_listing_stats_check_or_ban_from_a_flipped_bit() {
         .args(["index", "verify", "--index", "idx"])
         .stdout();
 }
+
+#[test]
+fn one_film_banked_twice_is_said_and_still_matches_under_both_ids() {
+    let dir = two_works();
+    util::synth_y4m(&dir.join("film.y4m"), 104, 8);
+    util::ban(&dir, &dir.join("film.y4m"), &dir.join("idx"), "film");
+    let out = dir
+        .command()
+        .args(["ban", "film.y4m", "--index", "idx", "--work", "film-again"])
+        .args(["--notice", "N-2"])
+        .stdout();
+    assert!(
+        out.contains(
+            "note: film-again duplicates banked work film (\"Title film\", notice \"N-film\")"
+        ),
+        "{out}"
+    );
+    let out = dir
+        .command()
+        .args(["ban", "x.y4m", "--index", "idx", "--work", "x"])
+        .stdout();
+    assert!(!out.contains("duplicates"), "{out}");
+    let out = dir
+        .command()
+        .args(["check", "film.y4m", "--index", "idx", "--json"])
+        .expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["verdict"], "match", "{out}");
+    let mut works: Vec<(&str, &str)> = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["work"].as_str().unwrap(),
+                m["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    works.sort();
+    works.dedup();
+    assert_eq!(
+        works.iter().map(|w| w.0).collect::<Vec<_>>(),
+        ["film", "film-again"],
+        "{out}"
+    );
+}
