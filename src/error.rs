@@ -115,6 +115,18 @@ pub enum Error {
         /// The version this build writes.
         current: u32,
     },
+    /// A directory holds segment files (or an audit log) but no `MANIFEST`: the index lost
+    /// its manifest. Nothing is created over it; `staydown index recover` rebuilds one.
+    #[error(
+        "{}: {files} index files but no MANIFEST; refusing to create an index over them: run `staydown index recover --index {}` to rebuild the manifest from the segments that verify",
+        .dir.display(), .dir.display()
+    )]
+    ManifestMissing {
+        /// The index directory.
+        dir: PathBuf,
+        /// Segment files and audit log found.
+        files: usize,
+    },
     /// Another writer holds the index lock.
     #[error("{}: index is locked by {holder}; wait for it to finish or remove the lock file if that process is gone", .path.display())]
     Locked {

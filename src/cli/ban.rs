@@ -262,6 +262,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             video.display()
         );
     }
+    for (id, _, _) in &banned {
+        let Some(w) = snap.find(id) else { continue };
+        for other in snap.duplicates_of(w) {
+            let m = &snap.works()[other as usize];
+            println!(
+                "note: {id} duplicates banked work {} ({:?}, notice {:?}): the same indexed frames; uploads match both",
+                m.id, m.title, m.notice
+            );
+        }
+    }
     println!(
         "index {}: generation {}, {} works",
         args.index.display(),

@@ -38,6 +38,10 @@ enum Action {
     Verify(IndexDir),
     /// Merges segments and purges the hashes of removed works.
     Compact(IndexDir),
+    /// Rebuilds a lost or damaged MANIFEST from the segments that verify (works live per the
+    /// audit log); sets damaged files aside, deletes nothing. Exits 1 when something could
+    /// not be kept.
+    Recover(IndexDir),
     /// Removes a work: it stops matching at once; the reason goes to the audit log.
     Remove {
         /// Id of the work.
@@ -127,6 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Action::Log(d) => log(&d.index, &mut out)?,
         Action::Verify(d) => verify(&d.index, &mut out)?,
         Action::Compact(d) => compact(&d.index, &mut out)?,
+        Action::Recover(d) => return recover(&d.index, &mut out),
         Action::Remove { id, reason, dir } => {
             let mut index = open_index(&dir.index)?;
             let mut w = index.writer()?;
@@ -141,6 +146,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output,
             dir,
         } => export(&dir.index, &id, output.as_deref(), &mut out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn recover(dir: &Path, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let rec = staydown::index::recover(dir)
+        .with_context(|| format!("recovering index {}", dir.display()))?;
+    for f in &rec.kept {
+        writeln!(out, "kept     {f}")?;
+    }
+    for (f, why) in &rec.dropped {
+        writeln!(out, "dropped  {f} (set aside as {f}.damaged): {why}")?;
+    }
+    for id in &rec.lost {
+        writeln!(
+            out,
+            "lost     {id} (banked per the audit log, in no segment that verifies)"
+        )?;
+    }
+    for (id, why) in &rec.not_live {
+        writeln!(out, "not live {id} ({why})")?;
+    }
+    if let Some(p) = &rec.audit_set_aside {
+        writeln!(
+            out,
+            "audit.log was damaged: set aside as {}, its first {} lines kept",
+            p.display(),
+            rec.audit_lines - 1
+        )?;
+    }
+    if let Some(p) = &rec.old_manifest {
+        writeln!(out, "previous MANIFEST kept as {}", p.display())?;
+    }
+    writeln!(
+        out,
+        "recovered {}: generation {}, {} segments, {} works live",
+        dir.display(),
+        rec.generation,
+        rec.kept.len(),
+        rec.live_works
+    )?;
+    if !rec.dropped.is_empty() || !rec.lost.is_empty() || rec.audit_set_aside.is_some() {
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }

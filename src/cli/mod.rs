@@ -35,7 +35,7 @@ enum Command {
     Hash(hash::Args),
     /// Ban works: fingerprint videos and add them to the index with their takedown metadata.
     Ban(ban::Args),
-    /// Inspect and maintain the index: stats, list, log, verify, compact, remove, import, export.
+    /// Inspect and maintain the index: stats, list, log, verify, compact, recover, remove, import, export.
     Index(index::Args),
     /// Scan files and directories of uploads: a verdict with evidence for each video.
     Scan(scan::Args),

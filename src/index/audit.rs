@@ -84,6 +84,88 @@ pub(crate) fn append(dir: &Path, committed: u64, entries: &[AuditEntry]) -> Resu
     Ok(committed + text.len() as u64)
 }
 
+/// Checks the log in `dir` before a writer appends to it: every committed line (the first
+/// `committed` bytes) verifies, and what lies past them is only the remnant of a crashed
+/// commit (lines of generation `generation + 1`, `generation` being the manifest's, and at
+/// most one incomplete last line), which the append cuts. Anything else (committed history past
+/// `committed`, a damaged line) is refused: the append would cut or bury it.
+///
+/// # Errors
+/// [`Error::CorruptIndex`] naming `audit.log`, the line, and the way out.
+pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> Result<()> {
+    let path = dir.join(AUDIT_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && committed == 0 => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::CorruptIndex {
+                path,
+                reason: format!(
+                    "missing, the manifest commits {committed} bytes of it: restore it from a \
+                     backup, or run `staydown index recover` to start a new log"
+                ),
+            });
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    read_bytes(&path, &bytes, committed).map_err(|e| match e {
+        Error::CorruptIndex { path, reason } => Error::CorruptIndex {
+            path,
+            reason: format!(
+                "{reason}: refusing to append after it; restore the file from a backup, or run \
+                 `staydown index recover` to keep the lines that verify"
+            ),
+        },
+        e => e,
+    })?;
+    let Some(tail) = bytes.get(committed as usize..) else {
+        return Ok(()); // shorter than committed: `read_bytes` refused it
+    };
+    let first_line = 1 + bytes[..committed as usize]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let mut lines = tail.split_inclusive(|&b| b == b'\n').peekable();
+    let mut k = first_line;
+    while let Some(l) = lines.next() {
+        let last = lines.peek().is_none();
+        let complete = l.ends_with(b"\n");
+        let text = std::str::from_utf8(l).unwrap_or("").trim_end_matches('\n');
+        let ok = if k == 1 {
+            text == AUDIT_HEADER || (last && !complete)
+        } else {
+            match parse_line(text) {
+                // A crashed commit appends lines of exactly the next generation.
+                Some(e) => e.generation == generation + 1,
+                None => last && !complete,
+            }
+        };
+        if !ok {
+            return Err(Error::CorruptIndex {
+                path,
+                reason: format!(
+                    "line {k} lies past the {committed} bytes the manifest commits but is not \
+                     the remnant of a crashed commit (damaged, or not of generation {}): the \
+                     manifest or the log is damaged; run `staydown index recover`",
+                    generation + 1
+                ),
+            });
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// Parses one log line (without its newline); `None` when it is damaged.
+pub(crate) fn parse_line(l: &str) -> Option<AuditEntry> {
+    let (crc, json) = l.split_once(' ')?;
+    let crc = u32::from_str_radix(crc, 16).ok()?;
+    if crc32fast::hash(json.as_bytes()) != crc {
+        return None;
+    }
+    serde_json::from_str(json).ok()
+}
+
 /// Reads the committed part (`committed` bytes) of the log in `dir`, checking every line.
 pub fn read(dir: &Path, committed: u64) -> Result<Vec<AuditEntry>> {
     let path = dir.join(AUDIT_FILE);
@@ -91,8 +173,16 @@ pub fn read(dir: &Path, committed: u64) -> Result<Vec<AuditEntry>> {
         return Ok(Vec::new());
     }
     let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    read_bytes(&path, &bytes, committed)
+}
+
+/// Checks and parses the first `committed` bytes of the log `bytes` read from `path`.
+fn read_bytes(path: &Path, bytes: &[u8], committed: u64) -> Result<Vec<AuditEntry>> {
+    if committed == 0 {
+        return Ok(Vec::new());
+    }
     let corrupt = |reason: String| Error::CorruptIndex {
-        path: path.clone(),
+        path: path.to_path_buf(),
         reason,
     };
     if (bytes.len() as u64) < committed {
@@ -112,13 +202,7 @@ pub fn read(dir: &Path, committed: u64) -> Result<Vec<AuditEntry>> {
     }
     let mut out = Vec::new();
     for (i, l) in lines.enumerate() {
-        let bad = || corrupt(format!("line {} is damaged", i + 2));
-        let (crc, json) = l.split_once(' ').ok_or_else(bad)?;
-        let crc = u32::from_str_radix(crc, 16).map_err(|_| bad())?;
-        if crc32fast::hash(json.as_bytes()) != crc {
-            return Err(bad());
-        }
-        out.push(serde_json::from_str(json).map_err(|_| bad())?);
+        out.push(parse_line(l).ok_or_else(|| corrupt(format!("line {} is damaged", i + 2)))?);
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 
 use super::format::{
     FORMAT_VERSION, MANIFEST_FILE, MANIFEST_MAGIC, MANIFEST_TMP, OLDEST_SUPPORTED_FORMAT,
+    segment_file,
 };
 
 /// A live segment as named by the manifest.
@@ -122,7 +123,61 @@ impl Manifest {
                 current: FORMAT_VERSION,
             });
         }
-        serde_json::from_value(value).map_err(|e| corrupt(&format!("json: {e}")))
+        let m: Manifest =
+            serde_json::from_value(value).map_err(|e| corrupt(&format!("json: {e}")))?;
+        m.check(path)?;
+        Ok(m)
+    }
+
+    /// Checks what a checksum cannot: that the manifest is consistent with itself. Each
+    /// segment is listed once under its own file name, `next_segment` is past every live
+    /// segment (so no writer renames a new segment over a live one), and each removed work
+    /// is named once.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming `path` and the way out (`staydown index recover`).
+    pub fn check(&self, path: &Path) -> Result<()> {
+        let corrupt = |what: String| Error::CorruptIndex {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{what}; the manifest is inconsistent: run `staydown index recover` to rebuild it \
+                 from the segments that verify"
+            ),
+        };
+        let mut ids: Vec<u64> = self.segments.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(corrupt(format!("segment {} is listed twice", w[0])));
+        }
+        for e in &self.segments {
+            if e.file != segment_file(e.id) {
+                return Err(corrupt(format!(
+                    "segment {} has an unexpected file name {:?}",
+                    e.id, e.file
+                )));
+            }
+        }
+        if let Some(&max) = ids.last()
+            && self.next_segment <= max
+        {
+            return Err(corrupt(format!(
+                "next_segment {} names a segment at or before live segment {max}",
+                self.next_segment
+            )));
+        }
+        let mut dead: Vec<(u64, u32)> = self
+            .tombstones
+            .iter()
+            .map(|t| (t.segment, t.work))
+            .collect();
+        dead.sort_unstable();
+        if let Some(w) = dead.windows(2).find(|w| w[0] == w[1]) {
+            return Err(corrupt(format!(
+                "work {} of segment {} is removed twice",
+                w[0].1, w[0].0
+            )));
+        }
+        Ok(())
     }
 
     /// Reads `dir/MANIFEST`; `Ok(None)` when it does not exist.

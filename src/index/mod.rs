@@ -34,11 +34,13 @@ pub mod format;
 mod lock;
 pub mod manifest;
 pub mod mih;
+mod recover;
 mod segment;
 mod snapshot;
 mod store;
 
 pub use audit::{AuditAction, AuditEntry};
+pub use recover::{Recovery, recover};
 pub use segment::IndexedFrame;
 pub use snapshot::{Snapshot, Stats};
 #[cfg(feature = "testing")]
@@ -119,6 +121,15 @@ pub trait Search: Sync {
     fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
         let _ = (work, out);
         false
+    }
+    /// A key of the content banked as work ordinal `work`: two works with the same key hold
+    /// the same indexed frames (the same hashes at the same times), banked twice under two
+    /// ids. The matcher counts the hits of such works as one content, so a second notice for
+    /// the same film does not make either look like common footage. `None` (the default)
+    /// when unknown: every work is then its own content.
+    fn content_key(&self, work: u32) -> Option<u64> {
+        let _ = work;
+        None
     }
     /// The metadata of work ordinal `work`, as used in [`Hit::work`].
     fn work(&self, work: u32) -> Option<&WorkMeta>;

@@ -170,6 +170,28 @@ impl Snapshot {
                 }
             }
         }
+        let mut live: HashMap<&str, usize> = HashMap::new();
+        for (w, meta) in works.iter().enumerate() {
+            if dead[w] {
+                continue;
+            }
+            if let Some(first) = live.insert(meta.id.as_str(), w) {
+                let seg_of = |w: usize| {
+                    manifest.segments[bases.partition_point(|&b| b as usize <= w) - 1].id
+                };
+                return Err(Error::CorruptIndex {
+                    path: dir.join(super::format::MANIFEST_FILE),
+                    reason: format!(
+                        "work {:?} is live twice (segments {} and {}): run `staydown index \
+                         recover` to rebuild the manifest, or remove one copy",
+                        meta.id,
+                        seg_of(first),
+                        seg_of(w)
+                    ),
+                });
+            }
+        }
+        drop(live);
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -229,6 +251,30 @@ impl Snapshot {
     /// The recipe work ordinal `work` was banked with.
     pub fn recipe(&self, work: u32) -> Option<&BankOptions> {
         self.inner.recipes.get(work as usize)
+    }
+
+    /// The live works, other than `work`, banked with the same content as work ordinal
+    /// `work`: the same indexed frame hashes at the same times (as when one film is banked
+    /// twice, under two notices). Such works all match the same uploads, each in full.
+    ///
+    /// *Performance*: O(works), plus one pass over the frames of each work of the same
+    /// length, once per segment (digests are cached).
+    pub fn duplicates_of(&self, work: u32) -> Vec<u32> {
+        let Some((s, w)) = self.locate(work) else {
+            return Vec::new();
+        };
+        let seg = &self.inner.segments[s];
+        let len = seg.work_start[w + 1] - seg.work_start[w];
+        let digest = seg.work_digest(w);
+        self.live_works()
+            .filter(|&o| o != work)
+            .filter(|&o| {
+                let (s2, w2) = self.locate(o).expect("a live work is located");
+                let seg2 = &self.inner.segments[s2];
+                seg2.work_start[w2 + 1] - seg2.work_start[w2] == len
+                    && seg2.work_digest(w2) == digest
+            })
+            .collect()
     }
 
     /// Counts for `index stats`.
@@ -381,6 +427,11 @@ impl Search for Snapshot {
             }));
         }
         true
+    }
+
+    fn content_key(&self, work: u32) -> Option<u64> {
+        let (s, w) = self.locate(work)?;
+        Some(self.inner.segments[s].work_digest(w))
     }
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {

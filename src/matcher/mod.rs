@@ -150,8 +150,10 @@ pub struct Match {
     pub ref_end_ms: u64,
     /// Distinct query frames in the segment.
     pub matched_frames: u32,
-    /// Distinct query frames, each weighted by `1 / works its hashes hit`, counting only frames
-    /// that changed from the last counted one (see [`MatchOptions::min_change_bits`]).
+    /// Distinct query frames, each weighted by `1 / works its hashes hit` (works banked with
+    /// the same content under several ids count as one: see [`crate::Search::content_key`]),
+    /// counting only frames that changed from the last counted one (see
+    /// [`MatchOptions::min_change_bits`]).
     pub weighted_frames: f64,
     /// Mean Hamming distance of the matched pairs, bits.
     pub mean_distance: f64,
@@ -460,12 +462,30 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
             max_gap_ms: o.max_gap_ms,
         };
         let mut groups: HashMap<(u32, bool), Vec<Anchor>> = HashMap::new();
-        let mut works: Vec<u32> = Vec::new();
+        // A frame that hits several works is down-weighted as common content (a logo, an
+        // ident), except that works banked with the same content under several ids (two
+        // notices for one film) count once: they are one content, not common footage.
+        let mut content: HashMap<u32, (u32, Option<u64>)> = HashMap::new();
+        let mut works: Vec<(u32, Option<u64>)> = Vec::new();
         for f in frames {
             works.clear();
-            works.extend(f.hits.iter().map(|(w, _, _, _)| *w));
+            works.extend(f.hits.iter().map(|(w, _, _, _)| (*w, None)));
             works.sort_unstable();
             works.dedup();
+            if works.len() > 1 {
+                // Only frames that hit several works need their content keys (computed once
+                // per work by the index, on first use).
+                for wk in works.iter_mut() {
+                    *wk = *content.entry(wk.0).or_insert_with(|| {
+                        match self.index.content_key(wk.0) {
+                            Some(k) => (u32::MAX, Some(k)),
+                            None => (wk.0, None),
+                        }
+                    });
+                }
+                works.sort_unstable();
+                works.dedup();
+            }
             let weight = 1.0 / works.len() as f64;
             for (w, m, h, qh) in &f.hits {
                 groups.entry((*w, *m)).or_default().push(Anchor {
