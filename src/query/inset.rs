@@ -200,6 +200,15 @@ impl InsetDetector {
     /// The inset common to `frames` (those of the first frame's size; others and flat
     /// frames are ignored), as the crop that keeps exactly it, or `None` when there is none.
     pub fn detect(&self, frames: &[Frame]) -> Option<Crop> {
+        let counts = self.count_edges(frames)?;
+        let persistence = counts.persistence();
+        let (l, r, t, b) = self.best_rectangle(&persistence, counts.w, counts.h)?;
+        counts.place_sides(l, r, t, b)
+    }
+
+    /// The edges and motion of the frames of the first frame's size, skipping flat ones;
+    /// `None` when too few frames say anything.
+    fn count_edges(&self, frames: &[Frame]) -> Option<EdgeCounts> {
         let first = frames.first()?;
         let (w, h) = (first.width as usize, first.height as usize);
         if w < 16 || h < 16 {
@@ -224,6 +233,23 @@ impl InsetDetector {
         if (counts.frames as usize) < self.min_frames.max(2) || counts.motion_pairs == 0 {
             return None;
         }
+        Some(counts)
+    }
+}
+
+/// How persistent edges are along each line, and how much each pixel moves (prefix sums).
+struct Persistence {
+    vnear: Prefix,
+    hnear: Prefix,
+    motion: Prefix,
+}
+
+impl EdgeCounts {
+    /// Prefix sums of how persistent an edge is at each position (as a share of the
+    /// frames, within one pixel), and of the motion at each pixel.
+    fn persistence(&self) -> Persistence {
+        let (w, h) = (self.w, self.h);
+        let counts = self;
         let n = f64::from(counts.frames);
         // Share of frames with an edge within one pixel of each position: a boundary that
         // falls between pixels is blended over two, and the local maximum may take either.
@@ -252,7 +278,47 @@ impl InsetDetector {
         let motion = Prefix::new(w, h, |x, y| {
             f64::from(counts.motion[y * w + x]) / f64::from(counts.motion_pairs)
         });
+        Persistence {
+            vnear,
+            hnear,
+            motion,
+        }
+    }
 
+    /// Each side placed on the boundary among the three near ones with the most edges; the
+    /// crop that keeps the inset.
+    fn place_sides(&self, l: usize, r: usize, t: usize, b: usize) -> Option<Crop> {
+        let (w, h) = (self.w, self.h);
+        let counts = self;
+        let (y0, y1, x0, x1) = (t + 1, b + 1, l + 1, r + 1);
+        let col_count = |x: usize| (y0..y1).map(|y| counts.v[y * w + x]).sum::<u32>();
+        let row_count = |y: usize| (x0..x1).map(|x| counts.hz[y * w + x]).sum::<u32>();
+        let l = refine(l, w, col_count);
+        let r = refine(r, w, col_count);
+        let t = refine(t, h, row_count);
+        let b = refine(b, h, row_count);
+        if r <= l + 1 || b <= t + 1 {
+            return None;
+        }
+        Some(Crop {
+            left: (l + 1) as u32,
+            top: (t + 1) as u32,
+            right: (w - (r + 1)) as u32,
+            bottom: (h - (b + 1)) as u32,
+        })
+    }
+}
+
+impl InsetDetector {
+    /// The best rectangle `(l, r, t, b)` (boundaries between pixels) whose four sides are
+    /// persistent edges that stand out from their surroundings and whose inside moves.
+    fn best_rectangle(
+        &self,
+        p: &Persistence,
+        w: usize,
+        h: usize,
+    ) -> Option<(usize, usize, usize, usize)> {
+        let (vnear, hnear, motion) = (&p.vnear, &p.hnear, &p.motion);
         let min_len = |n: usize| ((n as f64 * self.min_size).ceil() as usize).max(4);
         // A side is one straight run of persistent edge: rank lines by their longest run.
         let cols = candidates(w, |x| {
@@ -311,24 +377,7 @@ impl InsetDetector {
                 }
             }
         }
-        let (_, l, r, t, b) = best?;
-        // Place each side on the boundary among the three near ones with the most edges.
-        let (y0, y1, x0, x1) = (t + 1, b + 1, l + 1, r + 1);
-        let col_count = |x: usize| (y0..y1).map(|y| counts.v[y * w + x]).sum::<u32>();
-        let row_count = |y: usize| (x0..x1).map(|x| counts.hz[y * w + x]).sum::<u32>();
-        let l = refine(l, w, col_count);
-        let r = refine(r, w, col_count);
-        let t = refine(t, h, row_count);
-        let b = refine(b, h, row_count);
-        if r <= l + 1 || b <= t + 1 {
-            return None;
-        }
-        Some(Crop {
-            left: (l + 1) as u32,
-            top: (t + 1) as u32,
-            right: (w - (r + 1)) as u32,
-            bottom: (h - (b + 1)) as u32,
-        })
+        best.map(|(_, l, r, t, b)| (l, r, t, b))
     }
 }
 
