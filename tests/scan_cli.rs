@@ -391,3 +391,62 @@ fn an_error_is_one_line() {
     assert!(lines[0].starts_with("ERROR") && lines[0].contains("notes.mkv"));
     assert!(lines[1].starts_with("scanned 1 of 1"), "{out}");
 }
+
+/// A report or quarantine destination that cannot be used is refused before anything is
+/// scanned (regression: the whole scan ran, then failed on the report with no summary).
+#[test]
+fn bad_destinations_are_refused_before_the_scan() {
+    let dir = banked("scan-dest");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--report", "nodir/r.html"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "nothing scanned, nothing printed:\n{out}");
+    assert!(
+        err.contains("--report nodir/r.html") && err.contains("nodir does not exist"),
+        "{err}"
+    );
+    assert!(dir.join("up/copy.y4m").exists());
+
+    dir.create("afile", b"x");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "afile"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("--quarantine afile: is a file"), "{err}");
+    assert!(dir.join("up/copy.y4m").exists(), "nothing moved");
+
+    // A good report path in an existing directory: the summary names it.
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let (code, out, err) = scan(&dir, &["up", "--report", "out/r.html"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("scanned 1 of 1"), "{out}");
+    assert!(out.contains("evidence report: out/r.html"), "{out}");
+}
+
+/// `--quarantine` says where each file went and where the manifest is; a second copy of the
+/// same name keeps its extension (`copy.1.y4m`, not `copy.y4m.1`).
+#[test]
+fn quarantine_says_where_files_went_and_keeps_extensions() {
+    let dir = banked("scan-qsay");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("quarantined to q/copy.y4m"), "{out}");
+    assert!(
+        out.contains("quarantined 1 file to q (manifest: q/quarantine.jsonl)"),
+        "{out}"
+    );
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("quarantined to q/copy.1.y4m"), "{out}");
+    assert!(dir.join("q/copy.1.y4m").exists());
+    assert!(dir.join("q/copy.y4m").exists());
+
+    // With --json, stdout stays JSON Lines and the count goes to stderr with the summary.
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q", "--json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(json_by_path(&out).len(), 1, "{out}");
+    assert!(err.contains("quarantined 1 file to q"), "{err}");
+    assert!(dir.join("q/copy.2.y4m").exists());
+}

@@ -196,6 +196,8 @@ struct Output<'a> {
     all: Tally,
     video_ms: u64,
     html: Option<HtmlReport>,
+    /// Files moved to the quarantine directory.
+    quarantined: usize,
 }
 
 impl Output<'_> {
@@ -210,20 +212,31 @@ impl Output<'_> {
         self.video_ms += duration_ms;
         self.all.add(&outcome);
         self.per_root[found.root].add(&outcome);
+        let mut moved_to = None;
         if let (Some(qdir), Some(Decision::Match)) = (&self.scan.quarantine, outcome.decision()) {
             let root = &self.scan.paths[found.root];
-            if let Err(e) = quarantine(&found.path, root, qdir, &quarantine_reason(&outcome)) {
-                let e = anyhow::Error::from(e);
-                self.bar
-                    .suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
-                self.all.errors += 1;
-                self.per_root[found.root].errors += 1;
+            match quarantine(&found.path, root, qdir, &quarantine_reason(&outcome)) {
+                Ok(to) => {
+                    self.quarantined += 1;
+                    moved_to = Some(to);
+                }
+                Err(e) => {
+                    let e = anyhow::Error::from(e);
+                    self.bar
+                        .suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
+                    self.all.errors += 1;
+                    self.per_root[found.root].errors += 1;
+                }
             }
         }
         let text = if self.scan.json {
             report::json_line(&found.path, &outcome, false) + "\n"
         } else {
-            report::scan_lines(&found.path, &outcome)
+            let mut text = report::scan_lines(&found.path, &outcome);
+            if let Some(to) = &moved_to {
+                text.push_str(&format!("       quarantined to {}\n", to.display()));
+            }
+            text
         };
         if !text.is_empty() {
             let out = &mut self.out;
@@ -278,17 +291,33 @@ impl Output<'_> {
                 ));
             }
         }
-        if let (Some(h), Some(path)) = (&self.html, &self.scan.report) {
-            h.write(path)?;
-            summary.push_str(&format!("evidence report: {}\n", path.display()));
+        if let Some(q) = &self.scan.quarantine {
+            summary.push_str(&format!(
+                "quarantined {} file{} to {} (manifest: {})\n",
+                self.quarantined,
+                if self.quarantined == 1 { "" } else { "s" },
+                q.display(),
+                q.join(staydown::quarantine::MANIFEST_NAME).display()
+            ));
         }
+        // The summary is printed even when the report cannot be written after all.
+        let report = match (&self.html, &self.scan.report) {
+            (Some(h), Some(path)) => match h.write(path) {
+                Ok(()) => {
+                    summary.push_str(&format!("evidence report: {}\n", path.display()));
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::Error::from(e).context("writing the evidence report")),
+            },
+            _ => Ok(()),
+        };
         if self.scan.json {
             eprint!("{summary}");
         } else {
             self.out.write_all(summary.as_bytes())?;
             self.out.flush()?;
         }
-        Ok(())
+        report
     }
 }
 
@@ -345,8 +374,53 @@ fn check_one(checker: &Checker<Snapshot>, found: Found, with_report: bool, query
     }
 }
 
+/// Checks, before anything is scanned, that the report can be written and the quarantine
+/// directory used, so a long scan never ends on a destination that was wrong from the start.
+/// The quarantine directory is created when missing.
+fn check_destinations(scan: &Scan) -> anyhow::Result<()> {
+    if let Some(report) = &scan.report {
+        anyhow::ensure!(
+            !report.is_dir(),
+            "--report {}: is a directory; name a file, e.g. {}",
+            report.display(),
+            report.join("report.html").display()
+        );
+        let parent = match report.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        anyhow::ensure!(
+            parent.is_dir(),
+            "--report {}: directory {} does not exist; create it or choose another path",
+            report.display(),
+            parent.display()
+        );
+        // The report is written through this temporary name at the end: try it now.
+        let probe = report.with_extension("html.tmp");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("--report {}: cannot write there", report.display()))?;
+    }
+    if let Some(q) = &scan.quarantine {
+        anyhow::ensure!(
+            !q.exists() || q.is_dir(),
+            "--quarantine {}: is a file, not a directory",
+            q.display()
+        );
+        std::fs::create_dir_all(q).with_context(|| {
+            format!("--quarantine {}: cannot create the directory", q.display())
+        })?;
+        let probe = q.join(".staydown-probe");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("--quarantine {}: cannot write there", q.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs a scan against an open snapshot.
 pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
+    check_destinations(scan)?;
     let started = Instant::now();
     let query_fps = scan.check.decode.fps.unwrap_or(1.0);
     let checker = Checker::with_options(snapshot, scan.check.clone());
@@ -372,6 +446,7 @@ pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
         per_root: vec![Tally::default(); scan.paths.len()],
         all: Tally::default(),
         video_ms: 0,
+        quarantined: 0,
         html: scan
             .report
             .as_ref()
