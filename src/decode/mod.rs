@@ -417,7 +417,8 @@ impl FrameSource {
     ///
     /// # Errors
     /// [`Error::Io`] if the path cannot be read, [`Error::Format`] for an empty file or a bad
-    /// header, [`Error::FfmpegMissing`] or [`Error::Ffmpeg`] on the ffmpeg path, and the errors
+    /// header, [`Error::FfmpegMissing`], [`Error::NotVideo`] (ffmpeg recognises no format) or
+    /// [`Error::Ffmpeg`] on the ffmpeg path, and the errors
     /// of each constructor.
     pub fn open(path: impl AsRef<Path>, opts: &DecodeOptions) -> Result<FrameSource> {
         let path = path.as_ref();
