@@ -450,3 +450,78 @@ fn quarantine_says_where_files_went_and_keeps_extensions() {
     assert!(err.contains("quarantined 1 file to q"), "{err}");
     assert!(dir.join("q/copy.2.y4m").exists());
 }
+
+/// `help scan` gives every threshold's default, in one form, equal to the library's.
+#[test]
+fn help_scan_lists_every_default() {
+    let dir = Dir::new("scan-help");
+    let help = dir.command().args(["help", "scan"]).stdout();
+    let p = staydown::matcher::Policy::default();
+    let o = staydown::matcher::MatchOptions::default();
+    let ms = |x: u64| format!("{}", x as f64 / 1000.0);
+    for (flag, default) in [
+        ("--radius", o.radius_bits.to_string()),
+        ("--seed-bits", o.seed_bits.to_string()),
+        ("--min-quality", o.min_quality.to_string()),
+        ("--min-speed", o.min_speed.to_string()),
+        ("--max-speed", o.max_speed.to_string()),
+        ("--max-gap", ms(o.max_gap_ms)),
+        ("--match-frames", p.match_min_frames.to_string()),
+        ("--match-seconds", ms(p.match_min_ms)),
+        ("--match-score", p.match_min_score.to_string()),
+        ("--review-frames", p.review_min_frames.to_string()),
+        ("--review-seconds", ms(p.review_min_ms)),
+        ("--max-mean-distance", p.max_mean_distance.to_string()),
+        ("--fps", "1".to_string()),
+    ] {
+        // The flag's entry runs from its line to the next flag's line.
+        let start = help
+            .find(&format!("      {flag} "))
+            .unwrap_or_else(|| panic!("no {flag} in\n{help}"));
+        let rest = &help[start + flag.len() + 6..];
+        let entry = &rest[..rest.find("\n  -").unwrap_or(rest.len())];
+        assert!(
+            entry.contains(&format!("[default: {default}]")),
+            "{flag}: want [default: {default}] in {entry:?}"
+        );
+    }
+    assert!(!help.contains("[default "), "one form of default:\n{help}");
+}
+
+/// `-q` prints only the flagged files' lines; `-v` adds a `CLEAN` line per clean file.
+#[test]
+fn quiet_and_verbose() {
+    let dir = banked("scan-qv");
+    copy_work(&dir, "up/copy.y4m");
+    synth_y4m(&dir.join("up/other.y4m"), 202, 20);
+    let (code, out, err) = scan(&dir, &["up", "-q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.starts_with("MATCH  up/copy.y4m\n"), "{out}");
+    assert!(
+        !out.contains("scanned") && !err.contains("scanned"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("other.y4m"), "{out}");
+    let (code, out, err) = scan(&dir, &["up", "-v"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("\nCLEAN  up/other.y4m\n") || out.starts_with("CLEAN  up/other.y4m\n"),
+        "{out}"
+    );
+    assert!(out.contains("MATCH  up/copy.y4m"), "{out}");
+    assert!(out.contains("scanned 2 of 2"), "{out}");
+}
+
+/// A folder with no video in it is a warning and exit 2: nothing was checked.
+#[test]
+fn an_empty_folder_is_not_a_clean_scan() {
+    let dir = banked("scan-empty");
+    std::fs::create_dir(dir.join("up")).unwrap();
+    dir.create("up/notes.txt", b"not a video");
+    let (code, out, err) = scan(&dir, &["up"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("no video files found under up: nothing was scanned"),
+        "{err}"
+    );
+}

@@ -58,6 +58,12 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Print only flagged, review and error files: no progress bar, no summary.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print a `CLEAN` line for each clean file (in text mode).
+    #[arg(long, short = 'v')]
+    verbose: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -155,7 +161,9 @@ impl Args {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
                 .max(1),
-            progress: !self.no_progress && std::io::stderr().is_terminal(),
+            progress: !self.no_progress && !self.quiet && std::io::stderr().is_terminal(),
+            quiet: self.quiet,
+            verbose: self.verbose,
         })
     }
 }
@@ -178,6 +186,10 @@ pub struct Scan {
     pub jobs: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// No summary (only the lines of flagged, review and error files).
+    pub quiet: bool,
+    /// A line for each clean file too.
+    pub verbose: bool,
 }
 
 /// Runs `scan`.
@@ -233,6 +245,9 @@ impl Output<'_> {
             report::json_line(&found.path, &outcome, false) + "\n"
         } else {
             let mut text = report::scan_lines(&found.path, &outcome);
+            if self.scan.verbose && outcome.decision() == Some(Decision::Clean) {
+                text = format!("{:<6} {}\n", "CLEAN", found.path.display());
+            }
             if let Some(to) = &moved_to {
                 text.push_str(&format!("       quarantined to {}\n", to.display()));
             }
@@ -311,7 +326,15 @@ impl Output<'_> {
             },
             _ => Ok(()),
         };
-        if self.scan.json {
+        if total == 0 && !interrupted {
+            summary.push_str(&format!(
+                "no video files found under {}: nothing was scanned (see --include, --exclude, --hidden)\n",
+                join_paths(&self.scan.paths)
+            ));
+        }
+        if self.scan.quiet {
+            // Only the files' lines; a report that could not be written is still an error.
+        } else if self.scan.json || total == 0 {
             eprint!("{summary}");
         } else {
             self.out.write_all(summary.as_bytes())?;
@@ -343,9 +366,15 @@ fn progress_bar(shown: bool, total: usize) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new(total as u64);
     pb.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {per_sec}, ETA {eta} {msg}",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {rate}, ETA {eta} {msg}",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} files/s", state.per_sec());
+            },
+        ),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
     pb
@@ -494,6 +523,9 @@ pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
     output.finish(total, started.elapsed(), interrupted)?;
     Ok(if interrupted {
         ExitCode::from(130)
+    } else if total == 0 {
+        // Nothing was checked: not a clean verdict.
+        ExitCode::from(2)
     } else {
         exit_code(&all)
     })
