@@ -291,6 +291,42 @@ impl Drop for FfmpegFrames {
     }
 }
 
+/// The frame of `path` at `t_ms` (the first frame at or after it), in colour, `width` pixels
+/// wide, as PNG bytes: one ffmpeg run that seeks, decodes one frame and encodes it. For
+/// evidence thumbnails, where a reviewer compares colours that the hashes never see.
+///
+/// # Errors
+/// [`Error::FfmpegMissing`] when ffmpeg cannot be started, [`Error::Ffmpeg`] when it fails or
+/// writes no frame (`t_ms` past the end).
+pub(crate) fn colour_png_at(path: &Path, t_ms: u64, width: u32) -> Result<Vec<u8>> {
+    let prog = program();
+    let out = Command::new(&prog)
+        .args(["-nostdin", "-v", "error", "-ss"])
+        .arg(format!("{}.{:03}", t_ms / 1000, t_ms % 1000))
+        .arg("-i")
+        .arg(path)
+        .args(["-frames:v", "1", "-vf"])
+        .arg(format!("scale={width}:-2"))
+        .args(["-f", "image2pipe", "-c:v", "png", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| Error::FfmpegMissing {
+            program: prog.to_string_lossy().into_owned(),
+        })?;
+    if !out.status.success() || out.stdout.is_empty() {
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(Error::Ffmpeg {
+            path: path.to_path_buf(),
+            stderr: if stderr.is_empty() {
+                format!("no frame at {t_ms} ms")
+            } else {
+                stderr
+            },
+        });
+    }
+    Ok(out.stdout)
+}
+
 /// When ffmpeg's last lines say it could not read the input as any format, the cause in a
 /// few words (its distinctive lines without their `[demuxer @ 0x…]` prefixes and its generic
 /// warnings), else `None`.

@@ -51,6 +51,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use border::{BorderDetector, Crop};
+pub(crate) use ffmpeg::colour_png_at;
 pub(crate) use ops::scale_area;
 pub use ops::{
     Region, centre_crop, downscale, flip, inscribed_keep, resample_bilinear, rotate, rotate_cropped,
