@@ -228,6 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             uploads_dir.join("community-a"),
             uploads_dir.join("community-b"),
         ],
+        index: index_dir.clone(),
         walk: WalkOptions::default(),
         check: CheckOptions::default(),
         json: false,

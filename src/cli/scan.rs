@@ -148,6 +148,7 @@ impl Args {
     fn scan(&self) -> anyhow::Result<Scan> {
         Ok(Scan {
             paths: self.paths.clone(),
+            index: self.index.clone(),
             walk: WalkOptions {
                 hidden: self.hidden,
                 include: self.include.clone(),
@@ -172,6 +173,8 @@ impl Args {
 pub struct Scan {
     /// Files and directories to scan.
     pub paths: Vec<PathBuf>,
+    /// The index directory (named in the report).
+    pub index: PathBuf,
     /// Which files under `paths` are taken.
     pub walk: WalkOptions,
     /// How each upload is checked.
@@ -476,10 +479,18 @@ pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
         all: Tally::default(),
         video_ms: 0,
         quarantined: 0,
-        html: scan
-            .report
-            .as_ref()
-            .map(|_| HtmlReport::new(format!("staydown scan of {}", join_paths(&scan.paths)))),
+        html: scan.report.as_ref().map(|_| {
+            let mut h = HtmlReport::new(format!("staydown scan of {}", join_paths(&scan.paths)));
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            h.fact(
+                "scanned",
+                report::utc(now).replace('T', " ").replace('Z', " UTC"),
+            )
+            .fact("index", scan.index.display().to_string());
+            h
+        }),
     };
     for (found, err) in walked.errors {
         let err = anyhow::Error::from(err);
