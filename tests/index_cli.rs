@@ -232,6 +232,10 @@ fn ban_a_directory_with_a_manifest_then_replace_export_import() {
     assert!(o.status.success(), "{}", text(&o));
     let o = staydown(&["index", "export", "shared", "--vpdq", "--index", idx]);
     assert_eq!(String::from_utf8(o.stdout).unwrap(), exported);
+    // vPDQ is the only format: --vpdq may be left out.
+    let o = staydown(&["index", "export", "shared", "--index", idx]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), exported);
     let o = staydown(&["index", "verify", "--index", idx]);
     assert!(o.status.success(), "{}", text(&o));
 }

@@ -58,8 +58,8 @@ enum Action {
     Export {
         /// Id of the work.
         id: String,
-        /// vPDQ text (the only format so far).
-        #[arg(long, required = true)]
+        /// vPDQ text: the only format so far, and the default.
+        #[arg(long)]
         vpdq: bool,
         /// Write here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
