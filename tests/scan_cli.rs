@@ -525,3 +525,24 @@ fn an_empty_folder_is_not_a_clean_scan() {
         "{err}"
     );
 }
+
+/// `--color always` colours the verdict words; piped output has no escape codes by default.
+#[test]
+fn color_is_asked_for_or_on_a_terminal_only() {
+    let dir = banked("scan-color");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, _) = scan(&dir, &["up"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "escape codes in piped output:\n{out}"
+    );
+    let (code, out, _) = scan(&dir, &["up", "--color", "always"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("\x1b[1;31mMATCH\x1b[0m  up/copy.y4m"),
+        "{out:?}"
+    );
+    let (_, out, _) = scan(&dir, &["up", "--color", "always", "--json"]);
+    assert!(!out.contains('\x1b'), "JSON is never coloured:\n{out}");
+}

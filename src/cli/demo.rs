@@ -238,6 +238,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress: false,
         quiet: false,
         verbose: false,
+        color: false,
     };
     // The damaged upload makes the scan's own status 2; the demo itself succeeded.
     let _ = run_scan(&scan, snapshot)?;

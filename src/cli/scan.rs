@@ -64,8 +64,56 @@ pub struct Args {
     /// Also print a `CLEAN` line for each clean file (in text mode).
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Colour the verdict words: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorWhen,
     #[command(flatten)]
     policy: PolicyArgs,
+}
+
+/// When verdict words are coloured.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// `text` with the verdict word at the start of each line in ANSI colour.
+fn colour_verdicts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for line in text.split_inclusive('\n') {
+        let styled = [
+            ("MATCH", "1;31"),
+            ("REVIEW", "1;33"),
+            ("ERROR", "1;35"),
+            ("CLEAN", "32"),
+        ]
+        .into_iter()
+        .find_map(|(word, sgr)| {
+            line.strip_prefix(word)
+                .map(|rest| format!("\x1b[{sgr}m{word}\x1b[0m{rest}"))
+        });
+        out.push_str(styled.as_deref().unwrap_or(line));
+    }
+    out
 }
 
 /// What one worker sends back.
@@ -164,6 +212,7 @@ impl Args {
                 .max(1),
             progress: !self.no_progress && !self.quiet && std::io::stderr().is_terminal(),
             quiet: self.quiet,
+            color: !self.json && self.color.enabled(),
             verbose: self.verbose,
         })
     }
@@ -193,6 +242,8 @@ pub struct Scan {
     pub quiet: bool,
     /// A line for each clean file too.
     pub verbose: bool,
+    /// Colour the verdict words (text mode).
+    pub color: bool,
 }
 
 /// Runs `scan`.
@@ -253,6 +304,9 @@ impl Output<'_> {
             }
             if let Some(to) = &moved_to {
                 text.push_str(&format!("       quarantined to {}\n", to.display()));
+            }
+            if self.scan.color {
+                text = colour_verdicts(&text);
             }
             text
         };
