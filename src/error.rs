@@ -87,6 +87,15 @@ pub enum Error {
         /// The last lines ffmpeg wrote to stderr.
         stderr: String,
     },
+    /// ffmpeg recognised no video format in a file (junk, text, or a video cut before its
+    /// header): the file is not a video it can read.
+    #[error("{}: not a video ({cause})", .path.display())]
+    NotVideo {
+        /// The file.
+        path: PathBuf,
+        /// ffmpeg's reason, in a few words.
+        cause: String,
+    },
     /// A hash in text form could not be parsed.
     #[error("invalid hash {text:?}: {reason}")]
     HashParse {

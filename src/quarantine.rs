@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// The name of the manifest in the quarantine directory.
+pub const MANIFEST_NAME: &str = "quarantine.jsonl";
+
 /// One line of the quarantine manifest (`quarantine.jsonl` in the quarantine directory).
 #[derive(Clone, Debug, Serialize)]
 pub struct QuarantineRecord<'a> {
@@ -27,8 +30,8 @@ pub struct QuarantineRecord<'a> {
 /// and appends a line to `quarantine/quarantine.jsonl`. Returns the new path.
 ///
 /// A rename when source and quarantine share a filesystem; otherwise copy, fsync, then remove
-/// the original. An existing file at the destination is never overwritten: a numeric suffix is
-/// added instead. Nothing is ever deleted before its copy is durable.
+/// the original. An existing file at the destination is never overwritten: a number is added
+/// before the extension instead (`x.mp4`, then `x.1.mp4`, `x.2.mp4`). Nothing is ever deleted before its copy is durable.
 ///
 /// # Errors
 /// When the directory cannot be created or the file cannot be moved; the original is then
@@ -49,9 +52,7 @@ pub fn quarantine(path: &Path, root: &Path, quarantine: &Path, reason: &str) -> 
     }
     let mut n = 1;
     while dest.exists() {
-        let mut name = rel.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{n}"));
-        dest = quarantine.join(&rel).with_file_name(name);
+        dest = quarantine.join(&rel).with_file_name(numbered_name(&rel, n));
         n += 1;
     }
     if fs::rename(path, &dest).is_err() {
@@ -67,7 +68,7 @@ pub fn quarantine(path: &Path, root: &Path, quarantine: &Path, reason: &str) -> 
             .unwrap_or(0),
         reason,
     };
-    let manifest = quarantine.join("quarantine.jsonl");
+    let manifest = quarantine.join(MANIFEST_NAME);
     let mut line = serde_json::to_string(&record).map_err(|e| Error::io(&manifest, e.into()))?;
     line.push('\n');
     let mut f = fs::OpenOptions::new()
@@ -79,6 +80,18 @@ pub fn quarantine(path: &Path, root: &Path, quarantine: &Path, reason: &str) -> 
         .and_then(|()| f.sync_data())
         .map_err(|e| Error::io(&manifest, e))?;
     Ok(dest)
+}
+
+/// The file name of `rel` with `.n` before its extension (`x.mp4` → `x.1.mp4`, `x` → `x.1`),
+/// so a quarantined copy keeps the extension players and scanners go by.
+fn numbered_name(rel: &Path, n: u32) -> std::ffi::OsString {
+    let mut name = rel.file_stem().unwrap_or_default().to_os_string();
+    name.push(format!(".{n}"));
+    if let Some(ext) = rel.extension() {
+        name.push(".");
+        name.push(ext);
+    }
+    name
 }
 
 fn copy_durably(from: &Path, to: &Path) -> Result<()> {
@@ -123,11 +136,19 @@ mod tests {
         assert_eq!(fs::read(&to).unwrap(), b"one");
         touch(&root.join("c1/v.mp4"), b"two");
         let to2 = quarantine(&root.join("c1/v.mp4"), &root, &q, "work w1").unwrap();
-        assert_ne!(to, to2);
+        assert_eq!(to2, q.join("c1/v.1.mp4"));
         assert_eq!(fs::read(&to).unwrap(), b"one");
         assert_eq!(fs::read(&to2).unwrap(), b"two");
+        touch(&root.join("c1/v.mp4"), b"three");
+        let to3 = quarantine(&root.join("c1/v.mp4"), &root, &q, "work w1").unwrap();
+        assert_eq!(to3, q.join("c1/v.2.mp4"));
+        touch(&root.join("noext"), b"a");
+        quarantine(&root.join("noext"), &root, &q, "work w1").unwrap();
+        touch(&root.join("noext"), b"b");
+        let to4 = quarantine(&root.join("noext"), &root, &q, "work w1").unwrap();
+        assert_eq!(to4, q.join("noext.1"));
         let manifest = fs::read_to_string(q.join("quarantine.jsonl")).unwrap();
-        assert_eq!(manifest.lines().count(), 2);
+        assert_eq!(manifest.lines().count(), 5);
         assert!(manifest.contains("\"reason\":\"work w1\""));
     }
 }

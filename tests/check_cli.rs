@@ -68,6 +68,72 @@ fn missing_file_exits_2_naming_it() {
     assert!(err.contains("no-such-upload.y4m"), "{err}");
 }
 
+/// A missing or empty index directory is said to be missing, not corrupt.
+#[test]
+fn missing_index_is_not_called_corrupt() {
+    let dir = banked("check-noindex");
+    std::fs::copy(dir.join("works/w1.y4m"), dir.join("copy.y4m")).unwrap();
+    let err = dir
+        .command()
+        .args(["check", "copy.y4m", "--index", "nope"])
+        .stderr_with_code(2);
+    assert!(
+        err.contains("no index at nope: the directory does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("staydown ban VIDEO --index nope"), "{err}");
+    assert!(!err.contains("corrupt"), "{err}");
+    std::fs::create_dir(dir.join("empty")).unwrap();
+    let err = dir
+        .command()
+        .args(["scan", "copy.y4m", "--index", "empty"])
+        .stderr_with_code(2);
+    assert!(
+        err.contains("no index at empty: the directory is empty"),
+        "{err}"
+    );
+    assert!(!err.contains("corrupt"), "{err}");
+}
+
+/// `check` on a directory of videos points to `scan`.
+#[test]
+fn check_on_a_directory_of_videos_points_to_scan() {
+    let dir = banked("check-dir");
+    synth_y4m(&dir.join("up/a.y4m"), 202, 3);
+    let err = dir
+        .command()
+        .args(["check", "up", "--index", "index"])
+        .stderr_with_code(2);
+    assert!(err.contains("up: a directory of videos"), "{err}");
+    assert!(err.contains("staydown scan up --index index"), "{err}");
+    assert!(!err.contains("no numbered image frames"), "{err}");
+}
+
+/// A junk file named .mp4 is "not a video (…)" on one line, not ffmpeg's internals.
+#[test]
+fn junk_named_mp4_is_not_a_video_in_one_line() {
+    if !util::have_ffmpeg() {
+        return;
+    }
+    let dir = banked("check-junk");
+    let junk: Vec<u8> = (0..3000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    dir.create("junk.mp4", junk);
+    let err = dir
+        .command()
+        .args(["check", "junk.mp4", "--index", "index"])
+        .stderr_with_code(2);
+    assert!(err.contains("junk.mp4: not a video ("), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    for internal in ["misdetection", "0x", "Invalid data"] {
+        assert!(
+            !err.contains(internal),
+            "ffmpeg internals {internal:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn corrupt_index_exits_2_naming_the_segment() {
     let dir = banked("check-corrupt");

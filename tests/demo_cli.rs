@@ -7,12 +7,18 @@ use util::Dir;
 #[test]
 fn demo_runs_and_leaves_an_index_and_a_report() {
     let dir = Dir::new("demo");
+    // As cargo runs it (`cargo run` sets CARGO): the closing hint says how to run it again.
     let out = dir
         .command()
         .arg("demo")
         .arg("--dir")
         .arg(dir.path())
+        .env("CARGO", "cargo")
         .stdout();
+    assert!(
+        out.contains("Try: cargo run --release -- check "),
+        "the hint names a command the user has:\n{out}"
+    );
     let index = dir.join("index");
     let report = dir.join("report.html");
     assert!(
@@ -72,5 +78,32 @@ fn demo_runs_and_leaves_an_index_and_a_report() {
     assert!(
         out.contains("community-a: ") && out.contains("community-b: "),
         "{out}"
+    );
+}
+
+/// Run as an installed binary that is not on `PATH`, the demo's hint names the binary's path.
+#[test]
+fn demo_hint_names_the_binary_it_was_run_as() {
+    let dir = Dir::new("demo-hint");
+    let out = dir
+        .command()
+        .arg("demo")
+        .arg("--dir")
+        .arg(dir.path())
+        .env_remove("CARGO")
+        .env("PATH", "/usr/bin:/bin")
+        .stdout();
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_staydown"))
+        .canonicalize()
+        .unwrap();
+    let hint = out
+        .lines()
+        .find(|l| l.starts_with("Try: "))
+        .unwrap_or_else(|| panic!("no hint:\n{out}"));
+    let first = hint.split_whitespace().nth(1).unwrap();
+    assert_eq!(
+        std::path::Path::new(first).canonicalize().unwrap(),
+        exe,
+        "{hint}"
     );
 }

@@ -232,8 +232,75 @@ fn ban_a_directory_with_a_manifest_then_replace_export_import() {
     assert!(o.status.success(), "{}", text(&o));
     let o = staydown(&["index", "export", "shared", "--vpdq", "--index", idx]);
     assert_eq!(String::from_utf8(o.stdout).unwrap(), exported);
+    // vPDQ is the only format: --vpdq may be left out.
+    let o = staydown(&["index", "export", "shared", "--index", idx]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), exported);
     let o = staydown(&["index", "verify", "--index", idx]);
     assert!(o.status.success(), "{}", text(&o));
+}
+
+/// `ban --replace` keeps the fields not given on the command line from the replaced work
+/// (regression: a new title alone emptied the rights holder and the notice).
+#[test]
+fn replace_keeps_fields_not_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_y4m(&dir.join("w.y4m"), 7);
+    let video = dir.join("w.y4m");
+    let index = dir.join("idx");
+    let (v, i) = (video.to_str().unwrap(), index.to_str().unwrap());
+    let o = staydown(&[
+        "ban",
+        v,
+        "--index",
+        i,
+        "--work",
+        "w9",
+        "--title",
+        "Old",
+        "--rightsholder",
+        "Studio",
+        "--notice",
+        "TD-1",
+        "--note",
+        "first",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = staydown(&[
+        "ban",
+        v,
+        "--index",
+        i,
+        "--work",
+        "w9",
+        "--replace",
+        "--title",
+        "New",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = text(&staydown(&["index", "list", "--index", i]));
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("w9\t"))
+        .unwrap_or_else(|| panic!("{list}"));
+    let cols: Vec<&str> = row.split('\t').collect();
+    assert_eq!(&cols[..4], ["w9", "New", "Studio", "TD-1"], "{list}");
+    // A field given replaces the old one.
+    let o = staydown(&[
+        "ban",
+        v,
+        "--index",
+        i,
+        "--work",
+        "w9",
+        "--replace",
+        "--notice",
+        "TD-2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = text(&staydown(&["index", "list", "--index", i]));
+    assert!(list.contains("w9\tNew\tStudio\tTD-2\t"), "{list}");
 }
 
 #[test]

@@ -391,3 +391,158 @@ fn an_error_is_one_line() {
     assert!(lines[0].starts_with("ERROR") && lines[0].contains("notes.mkv"));
     assert!(lines[1].starts_with("scanned 1 of 1"), "{out}");
 }
+
+/// A report or quarantine destination that cannot be used is refused before anything is
+/// scanned (regression: the whole scan ran, then failed on the report with no summary).
+#[test]
+fn bad_destinations_are_refused_before_the_scan() {
+    let dir = banked("scan-dest");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--report", "nodir/r.html"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "nothing scanned, nothing printed:\n{out}");
+    assert!(
+        err.contains("--report nodir/r.html") && err.contains("nodir does not exist"),
+        "{err}"
+    );
+    assert!(dir.join("up/copy.y4m").exists());
+
+    dir.create("afile", b"x");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "afile"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("--quarantine afile: is a file"), "{err}");
+    assert!(dir.join("up/copy.y4m").exists(), "nothing moved");
+
+    // A good report path in an existing directory: the summary names it.
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let (code, out, err) = scan(&dir, &["up", "--report", "out/r.html"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("scanned 1 of 1"), "{out}");
+    assert!(out.contains("evidence report: out/r.html"), "{out}");
+}
+
+/// `--quarantine` says where each file went and where the manifest is; a second copy of the
+/// same name keeps its extension (`copy.1.y4m`, not `copy.y4m.1`).
+#[test]
+fn quarantine_says_where_files_went_and_keeps_extensions() {
+    let dir = banked("scan-qsay");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("quarantined to q/copy.y4m"), "{out}");
+    assert!(
+        out.contains("quarantined 1 file to q (manifest: q/quarantine.jsonl)"),
+        "{out}"
+    );
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("quarantined to q/copy.1.y4m"), "{out}");
+    assert!(dir.join("q/copy.1.y4m").exists());
+    assert!(dir.join("q/copy.y4m").exists());
+
+    // With --json, stdout stays JSON Lines and the count goes to stderr with the summary.
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, err) = scan(&dir, &["up", "--quarantine", "q", "--json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(json_by_path(&out).len(), 1, "{out}");
+    assert!(err.contains("quarantined 1 file to q"), "{err}");
+    assert!(dir.join("q/copy.2.y4m").exists());
+}
+
+/// `help scan` gives every threshold's default, in one form, equal to the library's.
+#[test]
+fn help_scan_lists_every_default() {
+    let dir = Dir::new("scan-help");
+    let help = dir.command().args(["help", "scan"]).stdout();
+    let p = staydown::matcher::Policy::default();
+    let o = staydown::matcher::MatchOptions::default();
+    let ms = |x: u64| format!("{}", x as f64 / 1000.0);
+    for (flag, default) in [
+        ("--radius", o.radius_bits.to_string()),
+        ("--seed-bits", o.seed_bits.to_string()),
+        ("--min-quality", o.min_quality.to_string()),
+        ("--min-speed", o.min_speed.to_string()),
+        ("--max-speed", o.max_speed.to_string()),
+        ("--max-gap", ms(o.max_gap_ms)),
+        ("--match-frames", p.match_min_frames.to_string()),
+        ("--match-seconds", ms(p.match_min_ms)),
+        ("--match-score", p.match_min_score.to_string()),
+        ("--review-frames", p.review_min_frames.to_string()),
+        ("--review-seconds", ms(p.review_min_ms)),
+        ("--max-mean-distance", p.max_mean_distance.to_string()),
+        ("--fps", "1".to_string()),
+    ] {
+        // The flag's entry runs from its line to the next flag's line.
+        let start = help
+            .find(&format!("      {flag} "))
+            .unwrap_or_else(|| panic!("no {flag} in\n{help}"));
+        let rest = &help[start + flag.len() + 6..];
+        let entry = &rest[..rest.find("\n  -").unwrap_or(rest.len())];
+        assert!(
+            entry.contains(&format!("[default: {default}]")),
+            "{flag}: want [default: {default}] in {entry:?}"
+        );
+    }
+    assert!(!help.contains("[default "), "one form of default:\n{help}");
+}
+
+/// `-q` prints only the flagged files' lines; `-v` adds a `CLEAN` line per clean file.
+#[test]
+fn quiet_and_verbose() {
+    let dir = banked("scan-qv");
+    copy_work(&dir, "up/copy.y4m");
+    synth_y4m(&dir.join("up/other.y4m"), 202, 20);
+    let (code, out, err) = scan(&dir, &["up", "-q"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.starts_with("MATCH  up/copy.y4m\n"), "{out}");
+    assert!(
+        !out.contains("scanned") && !err.contains("scanned"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("other.y4m"), "{out}");
+    let (code, out, err) = scan(&dir, &["up", "-v"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("\nCLEAN  up/other.y4m\n") || out.starts_with("CLEAN  up/other.y4m\n"),
+        "{out}"
+    );
+    assert!(out.contains("MATCH  up/copy.y4m"), "{out}");
+    assert!(out.contains("scanned 2 of 2"), "{out}");
+}
+
+/// A folder with no video in it is a warning and exit 2: nothing was checked.
+#[test]
+fn an_empty_folder_is_not_a_clean_scan() {
+    let dir = banked("scan-empty");
+    std::fs::create_dir(dir.join("up")).unwrap();
+    dir.create("up/notes.txt", b"not a video");
+    let (code, out, err) = scan(&dir, &["up"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("no video files found under up: nothing was scanned"),
+        "{err}"
+    );
+}
+
+/// `--color always` colours the verdict words; piped output has no escape codes by default.
+#[test]
+fn color_is_asked_for_or_on_a_terminal_only() {
+    let dir = banked("scan-color");
+    copy_work(&dir, "up/copy.y4m");
+    let (code, out, _) = scan(&dir, &["up"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "escape codes in piped output:\n{out}"
+    );
+    let (code, out, _) = scan(&dir, &["up", "--color", "always"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("\x1b[1;31mMATCH\x1b[0m  up/copy.y4m"),
+        "{out:?}"
+    );
+    let (_, out, _) = scan(&dir, &["up", "--color", "always", "--json"]);
+    assert!(!out.contains('\x1b'), "JSON is never coloured:\n{out}");
+}

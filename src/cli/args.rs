@@ -15,25 +15,25 @@ pub struct PolicyArgs {
     /// Frames sampled per second of the upload.
     #[arg(long, value_name = "FPS", default_value_t = 1.0)]
     pub fps: f64,
-    /// Search radius per frame hash, bits (inclusive) [default 40].
+    /// Search radius per frame hash, bits (inclusive) [default: 40].
     #[arg(long, value_name = "BITS")]
     pub radius: Option<u32>,
     /// Seeding radius, bits: frames this close to an indexed frame seed the search of a
     /// work, whose frames are then compared with the upload's around each seed up to the
     /// full radius; at or above --radius every frame is searched at the full radius
-    /// (exhaustive, slower) [default 15].
+    /// (exhaustive, slower) [default: 15].
     #[arg(long, value_name = "BITS")]
     pub seed_bits: Option<u32>,
-    /// Frames of lower PDQ quality are never evidence [default 50].
+    /// Frames of lower PDQ quality are never evidence [default: 50].
     #[arg(long, value_name = "Q")]
     pub min_quality: Option<u8>,
-    /// Slowest accepted speed of a copy [default 0.8].
+    /// Slowest accepted speed of a copy [default: 0.8].
     #[arg(long, value_name = "X")]
     pub min_speed: Option<f64>,
-    /// Fastest accepted speed of a copy [default 1.25].
+    /// Fastest accepted speed of a copy [default: 1.25].
     #[arg(long, value_name = "X")]
     pub max_speed: Option<f64>,
-    /// Longest unmatched gap inside a segment, seconds [default 10].
+    /// Longest unmatched gap inside a segment, seconds [default: 10].
     #[arg(long, value_name = "S")]
     pub max_gap: Option<f64>,
     /// Do not search mirrored frames.
@@ -52,22 +52,22 @@ pub struct PolicyArgs {
     /// for copies rotated by up to about 7.5°).
     #[arg(long)]
     pub no_rotations: bool,
-    /// `match` needs at least this many (weighted) frames in a segment.
+    /// `match` needs at least this many (weighted) frames in a segment [default: 5].
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
-    /// `match` needs a segment at least this long, seconds.
+    /// `match` needs a segment at least this long, seconds [default: 4].
     #[arg(long, value_name = "S")]
     pub match_seconds: Option<f64>,
-    /// `match` needs at least this score (0..1).
+    /// `match` needs at least this score (0..1) [default: 0.25].
     #[arg(long, value_name = "X")]
     pub match_score: Option<f64>,
-    /// `review` needs at least this many (weighted) frames in a segment.
+    /// `review` needs at least this many (weighted) frames in a segment [default: 3].
     #[arg(long, value_name = "N")]
     pub review_frames: Option<f64>,
-    /// `review` needs a segment at least this long, seconds.
+    /// `review` needs a segment at least this long, seconds [default: 2].
     #[arg(long, value_name = "S")]
     pub review_seconds: Option<f64>,
-    /// Segments with a higher mean distance are ignored, bits.
+    /// Segments with a higher mean distance are ignored, bits [default: 36].
     #[arg(long, value_name = "BITS")]
     pub max_mean_distance: Option<f64>,
 }

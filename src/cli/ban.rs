@@ -25,7 +25,7 @@ pub struct Args {
     /// Id of the work (one video only; default: the file stem).
     #[arg(long, value_name = "ID")]
     work: Option<String>,
-    /// Title (default: the file stem).
+    /// Title (default: the file stem; with --replace, the replaced work's).
     #[arg(long, value_name = "T")]
     title: Option<String>,
     /// Rights holder who sent the notice.
@@ -41,7 +41,8 @@ pub struct Args {
     /// relative to the CSV's directory. Without VIDEO arguments, every row is banned.
     #[arg(long, value_name = "works.csv")]
     manifest: Option<PathBuf>,
-    /// Replace a work already banned under the same id (else that is an error).
+    /// Replace a work already banned under the same id (else that is an error); title,
+    /// rights holder, notice and note not given are kept from the replaced work.
     #[arg(long)]
     replace: bool,
     /// Frames per second to sample [default: every frame].
@@ -166,24 +167,45 @@ fn videos(args: &Args, rows: &[Row], failed: &mut bool) -> anyhow::Result<Vec<Pa
     Ok(found.files.into_iter().map(|f| f.path).collect())
 }
 
-/// The metadata of `video`: flags first, then its manifest row, then defaults.
-fn meta_for(args: &Args, video: &Path, row: Option<&&Row>) -> WorkMeta {
+/// The metadata of `video`: flags first, then its manifest row, then (with `--replace`) the
+/// replaced work's own fields, then defaults. `replaced` looks a live work up by id.
+fn meta_for(
+    args: &Args,
+    video: &Path,
+    row: Option<&&Row>,
+    replaced: impl Fn(&str) -> Option<WorkMeta>,
+) -> WorkMeta {
     let stem = video
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let pick = |flag: &Option<String>, from_row: Option<&str>, default: &str| {
+    let given = |flag: &Option<String>, from_row: Option<&str>| {
         flag.clone()
             .or_else(|| from_row.filter(|s| !s.is_empty()).map(str::to_string))
-            .unwrap_or_else(|| default.to_string())
+    };
+    let id = given(&args.work, row.map(|r| r.id.as_str())).unwrap_or_else(|| stem.clone());
+    let old = if args.replace { replaced(&id) } else { None };
+    let keep = |field: fn(&WorkMeta) -> &String| {
+        old.as_ref()
+            .map(|o| field(o).clone())
+            .filter(|s| !s.is_empty())
     };
     WorkMeta {
-        id: pick(&args.work, row.map(|r| r.id.as_str()), &stem),
-        title: pick(&args.title, row.map(|r| r.title.as_str()), &stem),
-        rightsholder: pick(&args.rightsholder, row.map(|r| r.rightsholder.as_str()), ""),
-        notice: pick(&args.notice, row.map(|r| r.notice.as_str()), ""),
-        note: args.note.clone(),
+        title: given(&args.title, row.map(|r| r.title.as_str()))
+            .or_else(|| keep(|m| &m.title))
+            .unwrap_or(stem),
+        rightsholder: given(&args.rightsholder, row.map(|r| r.rightsholder.as_str()))
+            .or_else(|| keep(|m| &m.rightsholder))
+            .unwrap_or_default(),
+        notice: given(&args.notice, row.map(|r| r.notice.as_str()))
+            .or_else(|| keep(|m| &m.notice))
+            .unwrap_or_default(),
+        note: args
+            .note
+            .clone()
+            .or_else(|| old.as_ref().and_then(|o| o.note.clone())),
         source: Some(canonical(video).to_string_lossy().into_owned()),
+        id,
         ..WorkMeta::default()
     }
 }
@@ -233,10 +255,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut index = Index::open_or_create(&args.index)
         .with_context(|| format!("opening index {}", args.index.display()))?;
+    let before = index.snapshot();
+    let replaced = |id: &str| before.find(id).map(|w| before.works()[w as usize].clone());
     let mut writer = index.writer()?;
     let mut banned = Vec::new();
     for video in &videos {
-        let meta = meta_for(&args, video, by_path.get(&canonical(video)));
+        let meta = meta_for(&args, video, by_path.get(&canonical(video)), replaced);
         let id = meta.id.clone();
         match ban_one(&mut writer, video, meta, &options, args.replace) {
             Ok(st) => banned.push((id, video, st)),

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use staydown::check::Checker;
 use staydown::matcher::Decision;
 use staydown::report;
+use staydown::walk::{WalkOptions, walk};
 
 use super::args::PolicyArgs;
 use super::open_index;
@@ -26,12 +27,27 @@ pub struct Args {
     pub policy: PolicyArgs,
 }
 
+/// True when `dir` holds a video file, as `scan` would find it.
+fn has_videos(dir: &std::path::Path) -> bool {
+    walk(&[dir.to_path_buf()], &WalkOptions::default()).is_ok_and(|w| !w.files.is_empty())
+}
+
 /// Runs `check`: exit 0 clean or review, 1 match, 2 error.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = args.policy.check_options()?;
     let index = open_index(&args.index)?;
     let checker = Checker::with_options(index.snapshot(), options);
-    let checked = checker.check_path(&args.video)?;
+    let checked = match checker.check_path(&args.video) {
+        Ok(c) => c,
+        Err(_) if args.video.is_dir() && has_videos(&args.video) => anyhow::bail!(
+            "{}: a directory of videos; check takes one video (or a directory of numbered \
+             image frames): scan a directory with staydown scan {} --index {}",
+            args.video.display(),
+            args.video.display(),
+            args.index.display()
+        ),
+        Err(e) => return Err(e.into()),
+    };
     let flagged = checked.verdict.verdict == Decision::Match;
     let outcome = checked.outcome();
     let text = if args.json {

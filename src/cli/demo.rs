@@ -228,6 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             uploads_dir.join("community-a"),
             uploads_dir.join("community-b"),
         ],
+        index: index_dir.clone(),
         walk: WalkOptions::default(),
         check: CheckOptions::default(),
         json: false,
@@ -235,6 +236,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         quarantine: None,
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         progress: false,
+        quiet: false,
+        verbose: false,
+        color: false,
     };
     // The damaged upload makes the scan's own status 2; the demo itself succeeded.
     let _ = run_scan(&scan, snapshot)?;
@@ -246,9 +250,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("  report:  {}", report.display());
     println!("  uploads: {}", uploads_dir.display());
     println!(
-        "Try: staydown check {} --index {}",
+        "Try: {} check {} --index {}",
+        how_invoked(),
         uploads_dir.join("community-b/compilation.y4m").display(),
         index_dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the user can run staydown again, as they ran it: `cargo run --release --` under cargo
+/// (which sets `CARGO` for the program it runs), `staydown` when this binary is the one on
+/// `PATH`, else its full path.
+fn how_invoked() -> String {
+    if std::env::var_os("CARGO").is_some() {
+        return "cargo run --release --".into();
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return "staydown".into();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|p| {
+        std::env::split_paths(&p).any(|d| {
+            d.join("staydown")
+                .canonicalize()
+                .is_ok_and(|c| exe.canonicalize().is_ok_and(|e| e == c))
+        })
+    });
+    if on_path {
+        "staydown".into()
+    } else {
+        exe.display().to_string()
+    }
 }

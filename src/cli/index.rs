@@ -10,6 +10,8 @@ use staydown::bank::{self, BankOptions};
 use staydown::index::{AuditAction, Index};
 use staydown::{Fingerprint, FrameHash, WorkMeta};
 
+use staydown::report::utc;
+
 use super::open_index;
 
 /// Arguments of `staydown index`.
@@ -60,8 +62,8 @@ enum Action {
     Export {
         /// Id of the work.
         id: String,
-        /// vPDQ text (the only format so far).
-        #[arg(long, required = true)]
+        /// vPDQ text: the only format so far, and the default.
+        #[arg(long)]
         vpdq: bool,
         /// Write here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
@@ -97,28 +99,6 @@ struct ImportArgs {
     replace: bool,
     #[command(flatten)]
     dir: IndexDir,
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (UTC).
-pub(crate) fn utc(unix_s: i64) -> String {
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
-    // Civil-from-days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// Runs `staydown index …`.
@@ -364,10 +344,12 @@ fn export(dir: &Path, id: &str, output: Option<&Path>, out: &mut impl Write) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::utc;
+
     #[test]
     fn utc_formats_known_instants() {
-        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

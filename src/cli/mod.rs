@@ -60,7 +60,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens the index in `dir` for reading, naming it in the error.
+/// Opens the index in `dir` for reading, naming it in the error. A directory that does not
+/// exist, or holds no index at all, is said to be so (not reported as a corrupt index).
 fn open_index(dir: &Path) -> anyhow::Result<Index> {
+    let create = format!(
+        "ban a work into it to create one (staydown ban VIDEO --index {})",
+        dir.display()
+    );
+    anyhow::ensure!(
+        dir.exists(),
+        "no index at {}: the directory does not exist; check --index, or {create}",
+        dir.display()
+    );
+    anyhow::ensure!(
+        !dir.is_dir() || dir.join("MANIFEST").exists() || !is_empty_dir(dir),
+        "no index at {}: the directory is empty; check --index, or {create}",
+        dir.display()
+    );
     Index::open(dir).with_context(|| format!("opening index {}", dir.display()))
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
 }

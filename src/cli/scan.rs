@@ -58,8 +58,62 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Print only flagged, review and error files: no progress bar, no summary.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print a `CLEAN` line for each clean file (in text mode).
+    #[arg(long, short = 'v')]
+    verbose: bool,
+    /// Colour the verdict words: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorWhen,
     #[command(flatten)]
     policy: PolicyArgs,
+}
+
+/// When verdict words are coloured.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// `text` with the verdict word at the start of each line in ANSI colour.
+fn colour_verdicts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for line in text.split_inclusive('\n') {
+        let styled = [
+            ("MATCH", "1;31"),
+            ("REVIEW", "1;33"),
+            ("ERROR", "1;35"),
+            ("CLEAN", "32"),
+        ]
+        .into_iter()
+        .find_map(|(word, sgr)| {
+            line.strip_prefix(word)
+                .map(|rest| format!("\x1b[{sgr}m{word}\x1b[0m{rest}"))
+        });
+        out.push_str(styled.as_deref().unwrap_or(line));
+    }
+    out
 }
 
 /// What one worker sends back.
@@ -142,6 +196,7 @@ impl Args {
     fn scan(&self) -> anyhow::Result<Scan> {
         Ok(Scan {
             paths: self.paths.clone(),
+            index: self.index.clone(),
             walk: WalkOptions {
                 hidden: self.hidden,
                 include: self.include.clone(),
@@ -155,7 +210,10 @@ impl Args {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
                 .max(1),
-            progress: !self.no_progress && std::io::stderr().is_terminal(),
+            progress: !self.no_progress && !self.quiet && std::io::stderr().is_terminal(),
+            quiet: self.quiet,
+            color: !self.json && self.color.enabled(),
+            verbose: self.verbose,
         })
     }
 }
@@ -164,6 +222,8 @@ impl Args {
 pub struct Scan {
     /// Files and directories to scan.
     pub paths: Vec<PathBuf>,
+    /// The index directory (named in the report).
+    pub index: PathBuf,
     /// Which files under `paths` are taken.
     pub walk: WalkOptions,
     /// How each upload is checked.
@@ -178,6 +238,12 @@ pub struct Scan {
     pub jobs: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// No summary (only the lines of flagged, review and error files).
+    pub quiet: bool,
+    /// A line for each clean file too.
+    pub verbose: bool,
+    /// Colour the verdict words (text mode).
+    pub color: bool,
 }
 
 /// Runs `scan`.
@@ -196,6 +262,8 @@ struct Output<'a> {
     all: Tally,
     video_ms: u64,
     html: Option<HtmlReport>,
+    /// Files moved to the quarantine directory.
+    quarantined: usize,
 }
 
 impl Output<'_> {
@@ -210,20 +278,37 @@ impl Output<'_> {
         self.video_ms += duration_ms;
         self.all.add(&outcome);
         self.per_root[found.root].add(&outcome);
+        let mut moved_to = None;
         if let (Some(qdir), Some(Decision::Match)) = (&self.scan.quarantine, outcome.decision()) {
             let root = &self.scan.paths[found.root];
-            if let Err(e) = quarantine(&found.path, root, qdir, &quarantine_reason(&outcome)) {
-                let e = anyhow::Error::from(e);
-                self.bar
-                    .suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
-                self.all.errors += 1;
-                self.per_root[found.root].errors += 1;
+            match quarantine(&found.path, root, qdir, &quarantine_reason(&outcome)) {
+                Ok(to) => {
+                    self.quarantined += 1;
+                    moved_to = Some(to);
+                }
+                Err(e) => {
+                    let e = anyhow::Error::from(e);
+                    self.bar
+                        .suspend(|| eprintln!("staydown: quarantine failed: {e:#}"));
+                    self.all.errors += 1;
+                    self.per_root[found.root].errors += 1;
+                }
             }
         }
         let text = if self.scan.json {
             report::json_line(&found.path, &outcome, false) + "\n"
         } else {
-            report::scan_lines(&found.path, &outcome)
+            let mut text = report::scan_lines(&found.path, &outcome);
+            if self.scan.verbose && outcome.decision() == Some(Decision::Clean) {
+                text = format!("{:<6} {}\n", "CLEAN", found.path.display());
+            }
+            if let Some(to) = &moved_to {
+                text.push_str(&format!("       quarantined to {}\n", to.display()));
+            }
+            if self.scan.color {
+                text = colour_verdicts(&text);
+            }
+            text
         };
         if !text.is_empty() {
             let out = &mut self.out;
@@ -278,17 +363,41 @@ impl Output<'_> {
                 ));
             }
         }
-        if let (Some(h), Some(path)) = (&self.html, &self.scan.report) {
-            h.write(path)?;
-            summary.push_str(&format!("evidence report: {}\n", path.display()));
+        if let Some(q) = &self.scan.quarantine {
+            summary.push_str(&format!(
+                "quarantined {} file{} to {} (manifest: {})\n",
+                self.quarantined,
+                if self.quarantined == 1 { "" } else { "s" },
+                q.display(),
+                q.join(staydown::quarantine::MANIFEST_NAME).display()
+            ));
         }
-        if self.scan.json {
+        // The summary is printed even when the report cannot be written after all.
+        let report = match (&self.html, &self.scan.report) {
+            (Some(h), Some(path)) => match h.write(path) {
+                Ok(()) => {
+                    summary.push_str(&format!("evidence report: {}\n", path.display()));
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::Error::from(e).context("writing the evidence report")),
+            },
+            _ => Ok(()),
+        };
+        if total == 0 && !interrupted {
+            summary.push_str(&format!(
+                "no video files found under {}: nothing was scanned (see --include, --exclude, --hidden)\n",
+                join_paths(&self.scan.paths)
+            ));
+        }
+        if self.scan.quiet {
+            // Only the files' lines; a report that could not be written is still an error.
+        } else if self.scan.json || total == 0 {
             eprint!("{summary}");
         } else {
             self.out.write_all(summary.as_bytes())?;
             self.out.flush()?;
         }
-        Ok(())
+        report
     }
 }
 
@@ -314,9 +423,15 @@ fn progress_bar(shown: bool, total: usize) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new(total as u64);
     pb.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {per_sec}, ETA {eta} {msg}",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files, {rate}, ETA {eta} {msg}",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} files/s", state.per_sec());
+            },
+        ),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
     pb
@@ -345,8 +460,53 @@ fn check_one(checker: &Checker<Snapshot>, found: Found, with_report: bool, query
     }
 }
 
+/// Checks, before anything is scanned, that the report can be written and the quarantine
+/// directory used, so a long scan never ends on a destination that was wrong from the start.
+/// The quarantine directory is created when missing.
+fn check_destinations(scan: &Scan) -> anyhow::Result<()> {
+    if let Some(report) = &scan.report {
+        anyhow::ensure!(
+            !report.is_dir(),
+            "--report {}: is a directory; name a file, e.g. {}",
+            report.display(),
+            report.join("report.html").display()
+        );
+        let parent = match report.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        anyhow::ensure!(
+            parent.is_dir(),
+            "--report {}: directory {} does not exist; create it or choose another path",
+            report.display(),
+            parent.display()
+        );
+        // The report is written through this temporary name at the end: try it now.
+        let probe = report.with_extension("html.tmp");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("--report {}: cannot write there", report.display()))?;
+    }
+    if let Some(q) = &scan.quarantine {
+        anyhow::ensure!(
+            !q.exists() || q.is_dir(),
+            "--quarantine {}: is a file, not a directory",
+            q.display()
+        );
+        std::fs::create_dir_all(q).with_context(|| {
+            format!("--quarantine {}: cannot create the directory", q.display())
+        })?;
+        let probe = q.join(".staydown-probe");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("--quarantine {}: cannot write there", q.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs a scan against an open snapshot.
 pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
+    check_destinations(scan)?;
     let started = Instant::now();
     let query_fps = scan.check.decode.fps.unwrap_or(1.0);
     let checker = Checker::with_options(snapshot, scan.check.clone());
@@ -372,10 +532,19 @@ pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
         per_root: vec![Tally::default(); scan.paths.len()],
         all: Tally::default(),
         video_ms: 0,
-        html: scan
-            .report
-            .as_ref()
-            .map(|_| HtmlReport::new(format!("staydown scan of {}", join_paths(&scan.paths)))),
+        quarantined: 0,
+        html: scan.report.as_ref().map(|_| {
+            let mut h = HtmlReport::new(format!("staydown scan of {}", join_paths(&scan.paths)));
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            h.fact(
+                "scanned",
+                report::utc(now).replace('T', " ").replace('Z', " UTC"),
+            )
+            .fact("index", scan.index.display().to_string());
+            h
+        }),
     };
     for (found, err) in walked.errors {
         let err = anyhow::Error::from(err);
@@ -419,6 +588,9 @@ pub fn run_scan(scan: &Scan, snapshot: Snapshot) -> anyhow::Result<ExitCode> {
     output.finish(total, started.elapsed(), interrupted)?;
     Ok(if interrupted {
         ExitCode::from(130)
+    } else if total == 0 {
+        // Nothing was checked: not a clean verdict.
+        ExitCode::from(2)
     } else {
         exit_code(&all)
     })

@@ -232,6 +232,12 @@ impl FfmpegFrames {
                 Err(e) => format!("ffmpeg did not exit cleanly: {e}"),
             };
         }
+        if let Some(cause) = not_a_video(&stderr) {
+            return Error::NotVideo {
+                path: self.path.clone(),
+                cause,
+            };
+        }
         Error::Ffmpeg {
             path: self.path.clone(),
             stderr,
@@ -327,6 +333,71 @@ impl Drop for FfmpegFrames {
             let _ = t.join();
         }
     }
+}
+
+/// The frame of `path` at `t_ms` (the first frame at or after it), in colour, `width` pixels
+/// wide, as PNG bytes: one ffmpeg run that seeks, decodes one frame and encodes it. For
+/// evidence thumbnails, where a reviewer compares colours that the hashes never see.
+///
+/// # Errors
+/// [`Error::FfmpegMissing`] when ffmpeg cannot be started, [`Error::Ffmpeg`] when it fails or
+/// writes no frame (`t_ms` past the end).
+pub(crate) fn colour_png_at(path: &Path, t_ms: u64, width: u32) -> Result<Vec<u8>> {
+    let prog = program();
+    let out = Command::new(&prog)
+        .args(["-nostdin", "-v", "error", "-ss"])
+        .arg(format!("{}.{:03}", t_ms / 1000, t_ms % 1000))
+        .arg("-i")
+        .arg(path)
+        .args(["-frames:v", "1", "-vf"])
+        .arg(format!("scale={width}:-2"))
+        .args(["-f", "image2pipe", "-c:v", "png", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| Error::FfmpegMissing {
+            program: prog.to_string_lossy().into_owned(),
+        })?;
+    if !out.status.success() || out.stdout.is_empty() {
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(Error::Ffmpeg {
+            path: path.to_path_buf(),
+            stderr: if stderr.is_empty() {
+                format!("no frame at {t_ms} ms")
+            } else {
+                stderr
+            },
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// When ffmpeg's last lines say it could not read the input as any format, the cause in a
+/// few words (its distinctive lines without their `[demuxer @ 0x…]` prefixes and its generic
+/// warnings), else `None`.
+fn not_a_video(stderr: &str) -> Option<String> {
+    const INVALID: &str = "Invalid data found when processing input";
+    if !stderr.contains(INVALID) {
+        return None;
+    }
+    let causes: Vec<&str> = stderr
+        .lines()
+        .map(|l| match (l.starts_with('['), l.find("] ")) {
+            (true, Some(i)) => &l[i + 2..],
+            _ => l,
+        })
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.contains(INVALID)
+                && !l.contains("misdetection possible")
+                && !l.starts_with("Truncating packet")
+        })
+        .collect();
+    Some(if causes.is_empty() {
+        "ffmpeg recognises no format in it".to_string()
+    } else {
+        causes.join("; ")
+    })
 }
 
 /// Splits stderr into lines (on `\n` or `\r`, each cut to [`MAX_LINE`]) and turns them into
@@ -576,6 +647,23 @@ Stream mapping:
         );
         assert!(tail.iter().all(|l| !l.contains("showinfo")));
         assert_eq!(events.len(), 4);
+    }
+
+    #[test]
+    fn unreadable_input_is_not_a_video_in_a_few_words() {
+        let junk = "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f07eeefa40] Format mov,mp4,m4a,3gp,3g2,mj2 detected only with low score of 1, misdetection possible!\n\
+                    [mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f07eeefa40] moov atom not found\n\
+                    file:junk.mp4: Invalid data found when processing input";
+        assert_eq!(not_a_video(junk).as_deref(), Some("moov atom not found"));
+        let text = "[matroska,webm @ 0x5] Format matroska,webm detected only with low score of 1, misdetection possible!\n\
+                    Truncating packet of size 10611 to 23\n\
+                    [matroska,webm @ 0x5] EBML header parsing failed\n\
+                    file:notes.mkv: Invalid data found when processing input";
+        assert_eq!(
+            not_a_video(text).as_deref(),
+            Some("EBML header parsing failed")
+        );
+        assert_eq!(not_a_video("Conversion failed!"), None);
     }
 
     #[test]

@@ -51,6 +51,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use border::{BorderDetector, Crop};
+pub(crate) use ffmpeg::colour_png_at;
 pub(crate) use ops::scale_area;
 pub use ops::{
     Region, centre_crop, downscale, flip, inscribed_keep, resample_bilinear, rotate, rotate_cropped,
@@ -419,7 +420,8 @@ impl FrameSource {
     ///
     /// # Errors
     /// [`Error::Io`] if the path cannot be read, [`Error::Format`] for an empty file or a bad
-    /// header, [`Error::FfmpegMissing`] or [`Error::Ffmpeg`] on the ffmpeg path, and the errors
+    /// header, [`Error::FfmpegMissing`], [`Error::NotVideo`] (ffmpeg recognises no format) or
+    /// [`Error::Ffmpeg`] on the ffmpeg path, and the errors
     /// of each constructor.
     pub fn open(path: impl AsRef<Path>, opts: &DecodeOptions) -> Result<FrameSource> {
         let path = path.as_ref();

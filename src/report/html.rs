@@ -38,18 +38,24 @@ impl Thumbnails {
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .map_err(|e| Error::InvalidArgument(format!("png encoding: {e}")))?;
-        Ok(format!(
-            "data:image/png;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(png)
-        ))
+        Ok(png_uri(&png))
     }
+}
+
+fn png_uri(png: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
 }
 
 /// Width of report thumbnails, pixels.
 pub const THUMB_WIDTH: u32 = 160;
 
-/// Decodes `path` at `fps` and returns, for each of `times_ms`, the frame nearest to it as a
-/// PNG `data:` URI ([`THUMB_WIDTH`] wide). One pass over the file.
+/// Returns, for each of `times_ms`, the frame of `path` at that time as a PNG `data:` URI
+/// ([`THUMB_WIDTH`] wide): in colour through ffmpeg (one short run per time) for video files,
+/// else — Y4M, image sequences, or when ffmpeg fails — the gray frame nearest to it from one
+/// decoding pass at `fps`.
 ///
 /// # Errors
 /// The decoder's errors.
@@ -58,6 +64,21 @@ pub fn frames_at(path: &Path, times_ms: &[u64], fps: f64) -> Result<BTreeMap<u64
     wanted.sort_unstable();
     wanted.dedup();
     let mut out = BTreeMap::new();
+    let natively_read = path.is_dir()
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
+    if !natively_read {
+        wanted.retain(
+            |&t| match crate::decode::colour_png_at(path, t, THUMB_WIDTH) {
+                Ok(png) => {
+                    out.insert(t, png_uri(&png));
+                    false
+                }
+                Err(_) => true,
+            },
+        );
+    }
     if wanted.is_empty() {
         return Ok(out);
     }
@@ -107,6 +128,8 @@ struct Entry {
 #[derive(Default)]
 pub struct HtmlReport {
     title: String,
+    /// Header facts shown under the title: (label, value).
+    facts: Vec<(String, String)>,
     entries: Vec<Entry>,
     counts: BTreeMap<&'static str, usize>,
 }
@@ -150,6 +173,13 @@ impl HtmlReport {
         }
     }
 
+    /// Adds a fact to the header (e.g. `("index", "idx/")`); the staydown version is always
+    /// shown.
+    pub fn fact(&mut self, label: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.facts.push((label.into(), value.into()));
+        self
+    }
+
     /// Records one scanned file. Clean files are counted but not shown; flagged, review and
     /// error files are shown.
     pub fn add(&mut self, path: &Path, outcome: &Outcome, thumbs: Thumbnails) {
@@ -181,9 +211,18 @@ impl HtmlReport {
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n<p class=\"summary\">",
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n<p class=\"facts\">",
             esc(&self.title),
             esc(&self.title)
+        );
+        for (label, value) in &self.facts {
+            let _ = write!(h, "<span>{}: <b>{}</b></span> ", esc(label), esc(value));
+        }
+        let _ = write!(
+            h,
+            "<span>staydown <b>{}</b></span></p>\n<p class=\"summary\">",
+            env!("CARGO_PKG_VERSION")
         );
         let total: usize = self.counts.values().sum();
         let _ = write!(h, "{total} files scanned:");
@@ -192,6 +231,7 @@ impl HtmlReport {
             let _ = write!(h, " <span class=\"tag {word}\">{n} {word}</span>");
         }
         h.push_str("</p>\n");
+        h.push_str(LEGEND);
         if self.entries.is_empty() {
             h.push_str("<p>No upload was flagged or needs review.</p>\n");
         }
@@ -234,7 +274,7 @@ impl HtmlReport {
                 "<div class=\"match\"><h3><span class=\"tag {d}\">{d}</span> work <code>{id}</code> {title}</h3>\
                  <table class=\"meta\"><tr><th>rights holder</th><td>{rh}</td><th>notice</th><td>{notice}</td></tr>\
                  <tr><th>upload</th><td>{q}</td><th>work</th><td>{r}</td></tr>\
-                 <tr><th>score</th><td>{score:.2}</td><th>frames</th><td>{n} (mean distance {md:.1} bits)</td></tr>\
+                 <tr><th title=\"0 to 1: how much of the segment matches and how closely\">score</th><td>{score:.2}</td><th>frames</th><td>{n} (mean distance {md:.1} bits)</td></tr>\
                  <tr><th>speed</th><td>{speed:.2}</td><th>mirrored</th><td>{mir}</td></tr></table>\n<div class=\"pairs\">",
                 d = m.decision.as_str(),
                 id = esc(&m.meta.id),
@@ -266,7 +306,7 @@ impl HtmlReport {
                 }
                 let _ = write!(
                     h,
-                    "<figcaption>upload {}.{} ↔ work {}.{} — {} bits</figcaption></figure>",
+                    "<figcaption>upload {}.{} ↔ work {}.{} — <span title=\"Hamming distance of the two frames' PDQ hashes\">{} bits apart</span></figcaption></figure>",
                     clock(p.query_ms),
                     p.query_ms % 1000 / 100,
                     clock(p.ref_ms),
@@ -341,7 +381,7 @@ const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max
 h1{font-size:22px}h2{font-size:16px;margin:0 0 8px}h3{font-size:14px;margin:12px 0 6px}\
 section.file{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 16px;margin:14px 0}\
 .tag{display:inline-block;padding:1px 7px;border-radius:4px;font-size:12px;font-weight:600;color:#fff;background:#777}\
-.tag.match{background:#c0392b}.tag.review{background:#d68910}.tag.clean{background:#1e8449}.tag.error{background:#555}\
+.tag.match{background:#c0392b}.tag.review{background:#a35a00}.tag.clean{background:#1e8449}.tag.error{background:#555}\
 table.meta{border-collapse:collapse;margin:4px 0 8px}table.meta th{text-align:left;color:#666;font-weight:500;padding:2px 10px 2px 0}\
 table.meta td{padding:2px 18px 2px 0}.pairs{display:flex;flex-wrap:wrap;gap:10px}\
 figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:6px;background:#f4f4f4}\
@@ -349,8 +389,24 @@ figure img,.nothumb{width:120px;height:68px;object-fit:contain;background:#000;d
 .nothumb{color:#bbb;font-size:11px;text-align:center;line-height:1.3;padding-top:16px;box-sizing:border-box}\
 figcaption{font-size:12px;color:#444;margin-top:4px}svg.timeline{display:block;margin:6px 0 4px}\
 svg text{font-size:11px;fill:#444}.track{fill:#e8e8e8}.seg.match{fill:#c0392b}.seg.review{fill:#d68910}\
-.band{opacity:.25}.band.match{fill:#c0392b}.band.review{fill:#d68910}.error{color:#a00}\
+.band{opacity:.25}.band.match{fill:#c0392b}.band.review{fill:#d68910}p.error{color:#a00}\
+p.facts{color:#555;font-size:13px;margin:-6px 0 8px}p.facts span{margin-right:14px;white-space:nowrap}\
+dl.legend{font-size:12.5px;color:#444;background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:8px 0}\
+dl.legend dt{font-weight:600;float:left;clear:left;width:5.5em}dl.legend dd{margin:0 0 3px 5.5em}\
+svg.timeline{max-width:100%;height:auto}table.meta{max-width:100%}\
+@media (max-width:600px){body{margin:10px}section.file{padding:10px}table.meta th,table.meta td{display:block;padding:0}\
+table.meta th{margin-top:4px}figure img,.nothumb{width:calc(50% - 4px);height:auto;aspect-ratio:16/9;margin-right:2px}figure{width:100%}}\
 footer{color:#777;font-size:12px;margin-top:24px}";
+
+/// What the report's words mean, shown under the counts.
+const LEGEND: &str = "<dl class=\"legend\">\
+<dt>match</dt><dd>a segment long and close enough to act on (the file is flagged)</dd>\
+<dt>review</dt><dd>a shorter or weaker segment: a person decides</dd>\
+<dt>score</dt><dd>0 to 1: how much of the segment's frames match the work, and how closely; \
+higher is stronger evidence</dd>\
+<dt>bits</dt><dd>how far apart two frames' PDQ hashes are, of 256 bits: 0 is the same picture, \
+up to about 30 the same picture re-encoded, cropped or recoloured, about 128 unrelated pictures</dd>\
+</dl>\n";
 
 #[cfg(test)]
 mod tests {

@@ -74,6 +74,12 @@ impl TestCommand {
         self
     }
 
+    /// Removes an environment variable.
+    pub fn env_remove(&mut self, k: &str) -> &mut Self {
+        self.cmd.env_remove(k);
+        self
+    }
+
     /// Runs and returns the raw output.
     pub fn output(&mut self) -> Output {
         self.cmd.output().expect("run staydown")
