@@ -98,6 +98,22 @@ enum Kind {
     Logo,
     /// Crop 10% + mirror + brightness + re-encode at crf 32.
     Combination,
+    /// A compilation (640×360): 15 s of other full-frame footage, 10 s of the work with
+    /// black bars that appear only then (left and right when `pillarbox`, the work squeezed
+    /// to 4:3; else top and bottom, the work at 2.35:1), then 15 s more footage.
+    LateBars {
+        /// Bars left and right (else top and bottom).
+        pillarbox: bool,
+    },
+    /// Half size, top right, over a still picture (a static test card) instead of footage.
+    PipOverStill,
+    /// A caption box (80% opaque, with text) covering the bottom third of the frame.
+    CaptionThird,
+    /// Letterboxed (as `letterbox`), with a caption written into the top bar.
+    CaptionInBar,
+    /// Scaled down to 176×144, blown up to 1280×720, with a large caption across its lower
+    /// part.
+    SmallUpscaled,
 }
 
 /// One transformation of the benchmark.
@@ -178,6 +194,29 @@ pub fn transforms() -> Vec<Transform> {
         t("rotate5", 0.8, filt("rotate=5*PI/180")),
         t("stretch", 0.95, filt("scale=trunc(iw*4/3/2)*2:ih,setsar=1")),
         t("combo", 0.95, Kind::Combination),
+        // A zoom to the central 80% × 80%, scaled back up.
+        t(
+            "zoom80",
+            0.95,
+            filt(
+                "crop=trunc(iw*0.8/2)*2:trunc(ih*0.8/2)*2,scale=trunc(iw/0.8/2)*2:trunc(ih/0.8/2)*2",
+            ),
+        ),
+        // 15% off the left, 5% off the other sides, scaled back up.
+        t(
+            "offcentre",
+            0.95,
+            filt(
+                "crop=trunc(iw*0.8/2)*2:trunc(ih*0.9/2)*2:trunc(iw*0.15):trunc(ih*0.05),\
+                 scale=trunc(iw/0.8/2)*2:trunc(ih/0.9/2)*2",
+            ),
+        ),
+        t("late-letterbox", 0.95, Kind::LateBars { pillarbox: false }),
+        t("late-pillarbox", 0.95, Kind::LateBars { pillarbox: true }),
+        t("pip-still", 0.95, Kind::PipOverStill),
+        t("caption-third", 0.95, Kind::CaptionThird),
+        t("caption-in-bar", 0.95, Kind::CaptionInBar),
+        t("small-upscaled", 0.95, Kind::SmallUpscaled),
         Transform {
             name: "quote3s",
             expect_match: false,
@@ -489,7 +528,9 @@ const CUT_PHASE_S: f64 = 0.13;
 fn kept_seconds(kind: &Kind, dur: f64) -> Option<f64> {
     match kind {
         Kind::Middle50 => Some(dur * 0.5),
-        Kind::Clip10 | Kind::ClipInOther => Some(if dur >= 20.0 { 10.0 } else { dur * 0.5 }),
+        Kind::Clip10 | Kind::ClipInOther | Kind::LateBars { .. } => {
+            Some(if dur >= 20.0 { 10.0 } else { dur * 0.5 })
+        }
         _ => None,
     }
 }
@@ -576,11 +617,55 @@ fn simple_filter(cfg: &EvalConfig, kind: &Kind) -> (String, u32) {
             };
             (vf, 23)
         }
+        Kind::CaptionThird => (
+            format!(
+                "drawbox=x=0:y=ih*2/3:w=iw:h=ih/3:color=black@0.8:t=fill,{}",
+                text(
+                    cfg,
+                    "FULL MOVIE in description - like and share",
+                    "h/14",
+                    "h*5/6-th/2"
+                )
+            ),
+            23,
+        ),
+        Kind::CaptionInBar => (
+            format!(
+                "scale=iw:trunc(ih*0.75/2)*2,pad=iw:trunc(ih/0.75/2)*2:0:(oh-ih)/2:black,{}",
+                text(cfg, "Watch till the end!!", "h/16", "(h/8-th)/2")
+            ),
+            23,
+        ),
+        Kind::SmallUpscaled => (
+            format!(
+                "scale=176:144,scale=1280:720,setsar=1,{}",
+                text(cfg, "OMG this scene", "h/7", "h*0.72")
+            ),
+            23,
+        ),
         Kind::Combination => (
             s("crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,hflip,eq=brightness=0.1"),
             32,
         ),
         _ => (s("null"), 23),
+    }
+}
+
+/// A line of caption text in white on a dark box at `y` (an ffmpeg expression), `size` high;
+/// without a font, a bar and a white stroke where the text would be.
+fn text(cfg: &EvalConfig, words: &str, size: &str, y: &str) -> String {
+    match &cfg.font {
+        Some(font) => format!(
+            "drawtext=fontfile='{}':text='{words}':fontsize={size}:fontcolor=white:\
+             box=1:boxcolor=black@0.6:boxborderw=6:x=(w-tw)/2:y={y}",
+            font.display()
+        ),
+        None => format!(
+            "drawbox=x=iw*0.1:y={y}:w=iw*0.8:h={size}:color=black@0.6:t=fill,\
+             drawbox=x=iw*0.15:y={y}+{size}/4:w=iw*0.5:h={size}/2:color=white:t=fill",
+            y = y.replace('h', "ih").replace("tih", "ih/20"),
+            size = size.replace('h', "ih"),
+        ),
     }
 }
 
@@ -610,6 +695,27 @@ fn complex_graph(kind: &Kind, dur: f64) -> Option<String> {
             "{bg},scale=640:360,setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
              [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
             bg = filler_source(dur + 1.0)
+        )),
+        Kind::LateBars { pillarbox } => {
+            let len = kept_seconds(kind, dur).unwrap_or(dur);
+            let start = dur * 0.3 + CUT_PHASE_S;
+            let wide = "scale=640:360,setsar=1,fps=30,format=yuv420p";
+            let barred = if *pillarbox {
+                "scale=480:360,pad=640:360:80:0:black,setsar=1,fps=30,format=yuv420p"
+            } else {
+                "scale=640:272,pad=640:360:0:44:black,setsar=1,fps=30,format=yuv420p"
+            };
+            Some(format!(
+                "[0:v]trim=start={start:.3}:duration={len:.3},setpts=PTS-STARTPTS,{barred}[c];\
+                 {f1},{wide}[a];{f2},{wide}[b];[a][c][b]concat=n=3:v=1:a=0[v]",
+                f1 = filler_source(15.0),
+                f2 = filler_source(15.0).replace("seed=7", "seed=11"),
+            ))
+        }
+        Kind::PipOverStill => Some(format!(
+            "smptehdbars=s=640x360:r=30:d={d:.3},setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
+             [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",
+            d = dur + 1.0
         )),
         Kind::Logo => Some(
             "smptebars=s=160x90:r=30,format=yuva420p,colorchannelmixer=aa=0.8[l];\
