@@ -31,7 +31,7 @@ fn every_transformation_makes_a_copy() {
         let expected = match tr.name {
             "middle50" => dur * 0.5,
             "clip10" => dur * 0.5,
-            "clip10-in-40s" => 30.0 + dur * 0.5,
+            "clip10-in-40s" | "late-letterbox" | "late-pillarbox" => 30.0 + dur * 0.5,
             "quote3s" => 43.0,
             "speed1.1" => dur / 1.1,
             _ => dur,
