@@ -152,7 +152,7 @@ impl Index {
     /// # Errors
     /// [`Error::InvalidArgument`] when `dir` already holds an index;
     /// [`Error::ManifestMissing`] when it holds segments or an audit log but no manifest
-    /// (an index that lost its manifest: see [`Index::recover`]); I/O errors.
+    /// (an index that lost its manifest: see [`recover`](super::recover)); I/O errors.
     pub fn create(dir: impl AsRef<Path>) -> Result<Index> {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
