@@ -127,19 +127,23 @@ impl Y4mFrames {
         let mut colour = "420jpeg".to_string();
         let mut range = None;
         for token in rest.split(' ').filter(|t| !t.is_empty()) {
-            let (tag, value) = token.split_at(1);
+            // The tag is the first character, which need not be ASCII (a byte split could
+            // panic inside a multibyte character).
+            let mut chars = token.chars();
+            let Some(tag) = chars.next() else { continue };
+            let value = chars.as_str();
             match tag {
-                "W" | "H" => {
+                'W' | 'H' => {
                     let v: u64 = value
                         .parse()
                         .map_err(|_| bad(format!("invalid Y4M header: bad dimension {token:?}")))?;
-                    if tag == "W" {
+                    if tag == 'W' {
                         width = Some(v);
                     } else {
                         height = Some(v);
                     }
                 }
-                "F" => {
+                'F' => {
                     let parsed = value
                         .split_once(':')
                         .and_then(|(n, d)| Some((n.parse::<u32>().ok()?, d.parse::<u32>().ok()?)));
@@ -153,8 +157,8 @@ impl Y4mFrames {
                         _ => return Err(bad(format!("invalid Y4M frame rate {token:?}"))),
                     }
                 }
-                "C" => colour = value.to_string(),
-                "X" => {
+                'C' => colour = value.to_string(),
+                'X' => {
                     if let Some(r) = value.strip_prefix("COLORRANGE=") {
                         range = match r {
                             "FULL" => Some(Range::Full),
