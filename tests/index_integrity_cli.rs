@@ -303,3 +303,24 @@ fn one_film_banked_twice_is_said_and_still_matches_under_both_ids() {
         "{out}"
     );
 }
+
+#[test]
+fn one_shared_hash_list_imported_twice_is_said() {
+    let dir = two_works();
+    util::synth_y4m(&dir.join("film.y4m"), 105, 8);
+    let list = dir.command().args(["hash", "film.y4m"]).stdout();
+    dir.create("film.vpdq", list);
+    let import = |id: &str| {
+        dir.command()
+            .args(["index", "import", "--vpdq", "film.vpdq", "--work", id])
+            .args(["--index", "idx"])
+            .stdout()
+    };
+    let first = import("film-us");
+    assert!(!first.contains("duplicates"), "{first}");
+    let second = import("film-eu");
+    assert!(
+        second.contains("note: film-eu duplicates banked work film-us"),
+        "{second}"
+    );
+}

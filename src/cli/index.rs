@@ -296,7 +296,7 @@ fn import_vpdq(args: ImportArgs, out: &mut impl Write) -> anyhow::Result<()> {
     } else {
         bank::add(&mut w, meta, fps, &options)?
     };
-    w.commit()?;
+    let snap = w.commit()?;
     writeln!(
         out,
         "imported {}: {} hashes, {} stored ({} below quality) from {}",
@@ -306,6 +306,7 @@ fn import_vpdq(args: ImportArgs, out: &mut impl Write) -> anyhow::Result<()> {
         st.low_quality,
         args.vpdq.display()
     )?;
+    super::print_duplicates(&snap, &args.work, out)?;
     Ok(())
 }
 

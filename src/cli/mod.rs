@@ -83,3 +83,24 @@ fn open_index(dir: &Path) -> anyhow::Result<Index> {
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
 }
+
+/// Says, for the just-banked work `id`, which live works hold the same content (two notices for
+/// one film): uploads match each of them in full.
+fn print_duplicates(
+    snap: &staydown::index::Snapshot,
+    id: &str,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let Some(w) = snap.find(id) else {
+        return Ok(());
+    };
+    for other in snap.duplicates_of(w) {
+        let m = &snap.works()[other as usize];
+        writeln!(
+            out,
+            "note: {id} duplicates banked work {} ({:?}, notice {:?}): the same indexed frames; uploads match both",
+            m.id, m.title, m.notice
+        )?;
+    }
+    Ok(())
+}
