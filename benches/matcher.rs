@@ -21,27 +21,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use staydown::bank::{self, BankOptions};
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, Matcher, MemoryIndex, Search, WorkMeta};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn hash(&mut self) -> Hash256 {
-        Hash256([self.next(), self.next(), self.next(), self.next()])
-    }
-    fn flip(&mut self, h: Hash256, bits: u32) -> Hash256 {
-        let mut out = h;
-        for _ in 0..bits {
-            let k = (self.next() % 256) as usize;
-            out.0[k / 64] ^= 1 << (k % 64);
-        }
-        out
-    }
-}
+use staydown::synth::Rng;
 
 type Works = Vec<(WorkMeta, Vec<(u64, Hash256)>)>;
 

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use crate::decode::Frame;
 use crate::decode::scale_area;
 use crate::error::{Error, Result};
+use crate::hash::Hash256;
 
 /// Parameters of a generated video. Defaults: 320×240, 25 fps, 10 s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -522,6 +523,40 @@ impl Video {
                 Error::Io { source, .. } => Error::io(path, source),
                 other => other,
             })
+    }
+}
+
+/// A seeded generator of synthetic hashes for tests, benches and examples: SplitMix64, as
+/// the videos use.
+#[derive(Clone, Copy, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits. (Not an `Iterator`: it never ends, and callers draw hashes.)
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0)
+    }
+
+    /// Uniform in `0..n` (`n > 0`; slightly biased for large `n`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// A uniform random hash.
+    pub fn hash(&mut self) -> Hash256 {
+        Hash256([self.next(), self.next(), self.next(), self.next()])
+    }
+
+    /// `h` with `bits` random bits flipped (a bit may flip twice).
+    pub fn flip(&mut self, h: Hash256, bits: u32) -> Hash256 {
+        let mut out = h;
+        for _ in 0..bits {
+            let k = self.below(256) as usize;
+            out.0[k / 64] ^= 1 << (k % 64);
+        }
+        out
     }
 }
 
