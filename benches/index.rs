@@ -44,8 +44,7 @@ fn build(dir: &std::path::Path, works: &[Vec<Hash256>]) {
     let mut w = index.writer().unwrap();
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     for (i, hashes) in works.iter().enumerate() {
         let fp = Fingerprint {

@@ -41,8 +41,7 @@ fn build_index(dir: &Path) {
     let mut w = index.writer().expect("bench index writer");
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     let mut rng = Rng(0x5ca7);
     for i in 0..WORKS {

@@ -52,8 +52,7 @@ fn build(dir: &Path, total: usize) {
     let mut w = index.writer().expect("the writer");
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     let meta = |id: String| WorkMeta {
         id,

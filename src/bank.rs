@@ -14,22 +14,29 @@
 //! restating it.
 //!
 //! # Why this recipe
-//! - **Every frame, runs collapsed within 16 bits.** An upload cut at an arbitrary time
-//!   samples frames *between* the frames a work was banked with. Hashing every frame and
-//!   storing a run of consecutive frames within 16 bits of the run's first frame once (with
-//!   its time span) puts every frame of the work within 16 bits of a banked one; banking at
-//!   4 fps left 10% of the frames of the real fixture more than 30 bits away (README,
-//!   "Banking density").
-//! - **Regions** ([`BANK_REGIONS`]): PDQ moves 22–26 bits for a 3% centre crop and 40–50
-//!   bits for 5%, so a cropped or zoomed re-upload is found only if a crop close to it was
-//!   banked: three centre crops (95/90/85%). A caption burned in along the bottom or a logo
-//!   in a corner moves PDQ 30–50 bits for the whole frame, but the band of the frame without
-//!   it stays within a few bits (measured on the real fixture with the reference `pdqhash`:
-//!   a bottom caption, 32.7 bits for the frame, 1.5 for its top 78%; a top-right logo, 41.5
-//!   bits for the frame, 0.9 for its bottom 75%): the top and bottom three quarters.
+//! Measured on eight real clips (94 s) with the reference PDQ; the scripts and the full tables
+//! are in `scripts/economy/FINDINGS.md`.
+//! - **Few regions, chosen to be reachable.** PDQ moves about 14–16 bits for every 1% a crop's
+//!   edge is off, so a cropped or zoomed copy is found only through a banked region it
+//!   still contains, hashed on the upload side with a crop that lands within ~1% of it. The
+//!   **central 70% × 70%** ([`Region::Centre`]`(0.70)`) is the largest region that zooms to
+//!   80%, crops of up to 15% a side and off-centre crops (15% off one side, 5% off the
+//!   others) all still contain; it also misses most bottom captions and corner logos. The
+//!   upload side tries a grid of centre and side crops to bring such copies back onto it
+//!   ([`crate::query`]). The **bottom 75% band** keeps copies with a logo or caption across
+//!   the top, and the **whole frame** keeps exact copies at a few bits and is the row that
+//!   exports as vPDQ.
+//! - **Keyframes with a rate cap** ([`Keyframes`]): a region's hash is stored when it moved
+//!   more than a few bits from the last stored one, or a couple of seconds after it, but
+//!   never closer than a minimum gap. Storing every frame within 16 bits of its run cost
+//!   7.3 frames per second per region on real footage (18/s on a pan: PDQ moves ~28 bits
+//!   for a 1% shift); the cap bounds what a work costs whatever it shows. Sparse banking
+//!   relies on the upload being sampled densely (4 frames a second,
+//!   [`crate::decode::DecodeOptions::upload`]): the upload is hashed once, the work is
+//!   stored forever.
 //!
-//! Together about 58 hashes per second of banked video on the real fixture; see the README
-//! for the measured recall and cost.
+//! [`BankOptions::legacy`] is the recipe of indexes written before this one (every frame
+//! collapsed within 16 bits, the whole frame and five regions: about 58 hashes per second).
 //!
 //! ```
 //! use staydown::bank::{self, BankOptions};
@@ -44,7 +51,8 @@
 //! let meta = WorkMeta { id: "w1".into(), notice: "TD-1".into(), ..WorkMeta::default() };
 //! let stats = bank::ban(&mut writer, &work, meta, &BankOptions::default())?;
 //! assert_eq!(stats.frames, 60, "every frame of a 6 s, 10 fps work");
-//! assert_eq!(stats.regions, 6, "the whole frame and five regions");
+//! assert_eq!(stats.regions, 3, "the whole frame, the centre 70% and the bottom band");
+//! assert!(stats.stored <= 6 * 6, "at most 4 + 1 + 1 hashes per second");
 //! let snapshot = writer.commit()?;
 //! assert_eq!(snapshot.recipe(0), Some(&BankOptions::default()));
 //! # Ok::<(), staydown::Error>(())
@@ -54,74 +62,240 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{DecodeOptions, Frame, FrameSource, Region};
+use crate::decode::{DecodeOptions, FrameSource, Region};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Fingerprinter, FrameMap, fingerprint_each};
+use crate::fingerprint::{Fingerprint, Fingerprinter, FrameHash, decode_into, with_source_info};
+use crate::hash::CropHasher;
 use crate::index::format::MAX_SPAN_MS;
 use crate::index::{IndexWriter, IndexedFrame, WorkMeta};
 
-/// Centre crops banked beside every frame, as the share of width and height kept (the
-/// [`Region::Centre`] entries of [`BANK_REGIONS`]).
-pub const BANK_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
+/// When a region's hash is stored, frame after frame: a new entry when the hash moved more
+/// than `change_bits` from the last stored one, or `max_gap_ms` after it — but never within
+/// `min_gap_ms` of it. Frames not stored extend the last entry's time span, so every
+/// banked second stays covered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keyframes {
+    /// A hash more than this many bits from the last stored one starts a new entry.
+    pub change_bits: u32,
+    /// An entry covers at most this long (0: every frame is its own entry).
+    pub max_gap_ms: u32,
+    /// No two entries closer than this (the rate cap: 250 ms is at most 4 a second).
+    pub min_gap_ms: u32,
+}
 
-/// The regions banked beside every frame by default: three centre crops (crops and zooms up
-/// to 15%) and the top and bottom three quarters (captions, logos). See the module docs.
-pub const BANK_REGIONS: [Region; 5] = [
-    Region::Centre(BANK_CROPS[0]),
-    Region::Centre(BANK_CROPS[1]),
-    Region::Centre(BANK_CROPS[2]),
-    Region::Top(0.75),
-    Region::Bottom(0.75),
+impl Keyframes {
+    /// Every sampled frame stored.
+    pub const EVERY_FRAME: Keyframes = Keyframes {
+        change_bits: 0,
+        max_gap_ms: 0,
+        min_gap_ms: 0,
+    };
+
+    /// The rule of indexes written before keyframes: runs of consecutive frames within
+    /// `bits` of the run's first frame stored once, with no cap.
+    pub const fn collapse(bits: u32) -> Keyframes {
+        Keyframes {
+            change_bits: bits,
+            max_gap_ms: MAX_SPAN_MS as u32 + 1,
+            min_gap_ms: 0,
+        }
+    }
+
+    /// A keyframe rule: a new entry past `change_bits` or after `max_gap_ms`, never within
+    /// `min_gap_ms` of the last.
+    pub const fn new(change_bits: u32, max_gap_ms: u32, min_gap_ms: u32) -> Keyframes {
+        Keyframes {
+            change_bits,
+            max_gap_ms,
+            min_gap_ms,
+        }
+    }
+
+    /// The most entries a second this rule can store (`None`: no cap).
+    pub fn max_per_second(&self) -> Option<f64> {
+        (self.min_gap_ms > 0).then(|| 1000.0 / f64::from(self.min_gap_ms))
+    }
+}
+
+/// One region a work is banked with, and when its hash is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BankedRegion {
+    /// The part of the (border-cropped) frame hashed.
+    pub region: Region,
+    /// When a hash of it is stored.
+    pub keyframes: Keyframes,
+}
+
+/// The default recipe's regions: the whole frame (a new entry past 32 bits or after 2 s, at
+/// most one a second), the central 70% (past 24 bits or after 2 s, at most four a second)
+/// and the bottom 75% band (as the whole frame). See the module docs.
+pub const BANK_REGIONS: [BankedRegion; 3] = [
+    BankedRegion {
+        region: Region::Whole,
+        keyframes: Keyframes::new(32, 2000, 1000),
+    },
+    BankedRegion {
+        region: Region::Centre(0.70),
+        keyframes: Keyframes::new(24, 2000, 250),
+    },
+    BankedRegion {
+        region: Region::Bottom(0.75),
+        keyframes: Keyframes::new(32, 2000, 1000),
+    },
 ];
+
+/// The centre crops of indexes written before keyframe banking ([`BankOptions::legacy`]).
+pub const LEGACY_CROPS: [f64; 3] = [0.95, 0.90, 0.85];
 
 /// How a work is banked. Recorded with the work in the index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BankOptions {
-    /// Frames sampled per second (`None`: every frame). Default every frame.
+    /// Frames decoded per second (`None`: every frame). Default every frame: the keyframe
+    /// rules choose among them.
     pub fps: Option<f64>,
-    /// Consecutive hashes of one region within this many bits of their run's first hash are
-    /// stored once, as the run's first frame with the run's time span (`None`: every sampled
-    /// frame is stored). Default 16.
-    pub collapse_bits: Option<u32>,
     /// Frames with a PDQ quality below this are not stored (inclusive: a frame of quality
     /// `min_quality` is stored). Default 50, as the PDQ reference advises.
     pub min_quality: u8,
-    /// Regions hashed and stored beside the whole frame. Default [`BANK_REGIONS`].
-    pub regions: Vec<Region>,
+    /// The regions hashed, each with its keyframe rule. Default [`BANK_REGIONS`].
+    pub regions: Vec<BankedRegion>,
 }
 
 impl Default for BankOptions {
     fn default() -> Self {
         BankOptions {
             fps: None,
-            collapse_bits: Some(16),
             min_quality: 50,
             regions: BANK_REGIONS.to_vec(),
         }
     }
 }
 
+/// The recipe as format-2 segments stored it: the whole frame implied, one collapse rule.
+#[derive(Deserialize)]
+pub(crate) struct RecipeV2 {
+    fps: Option<f64>,
+    collapse_bits: Option<u32>,
+    min_quality: u8,
+    regions: Vec<Region>,
+}
+
+impl From<RecipeV2> for BankOptions {
+    fn from(v: RecipeV2) -> Self {
+        let keyframes = v
+            .collapse_bits
+            .map_or(Keyframes::EVERY_FRAME, Keyframes::collapse);
+        BankOptions {
+            fps: v.fps,
+            min_quality: v.min_quality,
+            regions: std::iter::once(Region::Whole)
+                .chain(v.regions)
+                .map(|region| BankedRegion { region, keyframes })
+                .collect(),
+        }
+    }
+}
+
+/// The names [`BankOptions::named`] knows, with what each banks.
+pub const RECIPES: [(&str, &str); 4] = [
+    (
+        "default",
+        "whole frame ≤1/s, centre 70% ≤4/s, bottom band ≤1/s (keyframes)",
+    ),
+    (
+        "dense",
+        "the default regions, every frame collapsed within 16 bits",
+    ),
+    ("whole", "the whole frame only, keyframes ≤1/s"),
+    (
+        "legacy",
+        "every frame collapsed within 16 bits; whole frame, centre 95/90/85%, top and bottom bands",
+    ),
+];
+
 impl BankOptions {
-    /// The default recipe with the whole frame only (no regions): an index 6× smaller that
-    /// misses crops of 5% or more and most burned-in captions and logos.
+    /// The whole frame only, every frame collapsed within 16 bits.
     pub fn whole_frames() -> Self {
         BankOptions {
-            regions: Vec::new(),
+            regions: vec![BankedRegion {
+                region: Region::Whole,
+                keyframes: Keyframes::collapse(16),
+            }],
             ..BankOptions::default()
         }
     }
 
-    /// What a work of an index written before recipes were recorded (format v1) is taken to
-    /// have been banked with: `staydown ban`'s recipe of that format (every frame, collapse
-    /// 16, the five regions of [`BANK_REGIONS`]). Assuming more regions than were banked
-    /// only costs a few query variants that find nothing.
-    pub fn format_v1() -> Self {
+    /// The whole frame only, every sampled frame stored (a vPDQ list as it is).
+    pub fn every_frame() -> Self {
+        BankOptions {
+            regions: vec![BankedRegion {
+                region: Region::Whole,
+                keyframes: Keyframes::EVERY_FRAME,
+            }],
+            ..BankOptions::default()
+        }
+    }
+
+    /// The recipe of indexes written before keyframe banking (format 1 and 2 segments):
+    /// every frame collapsed within 16 bits; the whole frame, centre crops keeping 95, 90 and
+    /// 85%, and the top and bottom three quarters.
+    pub fn legacy() -> Self {
+        let collapse = Keyframes::collapse(16);
+        let regions = [
+            Region::Whole,
+            Region::Centre(LEGACY_CROPS[0]),
+            Region::Centre(LEGACY_CROPS[1]),
+            Region::Centre(LEGACY_CROPS[2]),
+            Region::Top(0.75),
+            Region::Bottom(0.75),
+        ];
         BankOptions {
             fps: None,
-            collapse_bits: Some(16),
             min_quality: 50,
-            regions: BANK_REGIONS.to_vec(),
+            regions: regions
+                .into_iter()
+                .map(|region| BankedRegion {
+                    region,
+                    keyframes: collapse,
+                })
+                .collect(),
         }
+    }
+
+    /// A recipe by name (see [`RECIPES`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an unknown name, listing the known ones.
+    pub fn named(name: &str) -> Result<Self> {
+        Ok(match name {
+            "default" => BankOptions::default(),
+            "dense" => BankOptions {
+                regions: BANK_REGIONS
+                    .iter()
+                    .map(|r| BankedRegion {
+                        keyframes: Keyframes::collapse(16),
+                        ..*r
+                    })
+                    .collect(),
+                ..BankOptions::default()
+            },
+            "whole" => BankOptions {
+                regions: vec![BANK_REGIONS[0]],
+                ..BankOptions::default()
+            },
+            "legacy" => BankOptions::legacy(),
+            _ => {
+                let known: Vec<&str> = RECIPES.iter().map(|r| r.0).collect();
+                return Err(Error::InvalidArgument(format!(
+                    "unknown banking recipe {name:?} (known: {})",
+                    known.join(", ")
+                )));
+            }
+        })
+    }
+
+    /// The regions alone.
+    pub fn region_list(&self) -> Vec<Region> {
+        self.regions.iter().map(|r| r.region).collect()
     }
 
     /// How the work's video is decoded.
@@ -138,13 +312,17 @@ impl BankOptions {
     /// [`Error::InvalidArgument`] naming the bad value.
     pub fn validate(&self) -> Result<()> {
         self.decode().validate()?;
+        if self.regions.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a banking recipe needs at least one region".into(),
+            ));
+        }
         for r in &self.regions {
-            let keep = match *r {
-                Region::Centre(k) | Region::Top(k) | Region::Bottom(k) => k,
-            };
+            let keep = r.region.keep();
             if !(keep.is_finite() && keep > 0.0 && keep <= 1.0) {
                 return Err(Error::InvalidArgument(format!(
-                    "banked region {r:?}: the share kept must be in (0, 1]"
+                    "banked region {:?}: the share kept must be in (0, 1]",
+                    r.region
                 )));
             }
         }
@@ -167,8 +345,12 @@ pub struct AddStats {
     pub stored: usize,
 }
 
-/// The fingerprints a work is banked with, from one decode of `path`: the whole frames
-/// first, then one per region of `options.regions`.
+/// The fingerprints a work is banked with, from one decode of `path`: one per region of
+/// `options.regions`, in order, each hashing that region of every sampled frame after the
+/// black-border crop.
+///
+/// *Performance*: one decode; one hashing thread computes every region of a frame from the
+/// frame's pixels in place ([`CropHasher`]), no copy per region.
 ///
 /// # Errors
 /// The decoder's errors, naming the file; [`Error::Damaged`] when the decoder found it
@@ -176,30 +358,66 @@ pub struct AddStats {
 pub fn fingerprints(path: impl AsRef<Path>, options: &BankOptions) -> Result<Vec<Fingerprint>> {
     options.validate()?;
     let source = FrameSource::open(path, &options.decode())?;
-    let plain = Fingerprinter {
+    let path = source.path().to_path_buf();
+    let fingerprinter = Fingerprinter {
         min_quality: options.min_quality,
         ..Fingerprinter::new()
     };
-    let mut variants: Vec<(Fingerprinter, FrameMap)> =
-        vec![(plain.clone(), Box::new(|f: &Frame| f.clone()))];
-    for &region in &options.regions {
-        variants.push((
-            plain.clone(),
-            Box::new(move |f: &Frame| f.cropped(&region.crop(f))),
-        ));
+    let regions = options.region_list();
+    let work = Box::new(|rx: std::sync::mpsc::Receiver<crate::decode::Frame>| {
+        let mut hasher = CropHasher::new();
+        let mut out: Vec<Vec<FrameHash>> = vec![Vec::new(); regions.len()];
+        let mut last_ms = None;
+        fingerprinter.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
+            // A decoder may repeat or reorder a last frame's timestamp; keep time order.
+            if last_ms.is_some_and(|last| frame.pts_ms <= last) {
+                return Ok(());
+            }
+            last_ms = Some(frame.pts_ms);
+            for (region, hashes) in regions.iter().zip(out.iter_mut()) {
+                let rect = region.crop(&frame).rect(frame.width, frame.height);
+                let h = hasher.hash(&frame.luma, frame.width, rect, false);
+                hashes.push(FrameHash {
+                    pts_ms: frame.pts_ms,
+                    hash: h.hash,
+                    quality: h.quality,
+                    mirror: None,
+                });
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    });
+    let (mut results, info, damage) = decode_into(source, vec![work])?;
+    if let Some(reason) = damage {
+        return Err(Error::Damaged { path, reason });
     }
-    fingerprint_each(source, variants)
+    Ok(results
+        .pop()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|frames| {
+            with_source_info(
+                Fingerprint {
+                    frames,
+                    ..Fingerprint::default()
+                },
+                &info,
+            )
+        })
+        .collect())
 }
 
-/// The entries stored for a work banked as `fingerprints` (the whole frames and each
-/// region, as [`fingerprints`] makes them): frames below `options.min_quality` dropped, each
-/// fingerprint's runs of near-identical consecutive hashes collapsed on their own (a static
-/// shot stays one entry per region), then merged in time order (stable: at equal times the
+/// The entries stored for a work banked as `fingerprints` (one per region of
+/// `options.regions`, as [`fingerprints`] makes them): frames below `options.min_quality`
+/// dropped, each region's frames thinned by its [`Keyframes`] rule on its own (a static shot
+/// stays one entry per region), then merged in time order (stable: at equal times the
 /// regions keep their order).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when a fingerprint's frames are out of time order or a
-/// timestamp is past what an index stores (`u32::MAX` ms).
+/// [`Error::InvalidArgument`] when the fingerprints do not match the regions, a
+/// fingerprint's frames are out of time order or a timestamp is past what an index stores
+/// (`u32::MAX` ms).
 pub fn entries(
     id: &str,
     fingerprints: &[Fingerprint],
@@ -211,9 +429,22 @@ pub fn entries(
         ..AddStats::default()
     };
     let mut rows = Vec::new();
-    for fp in fingerprints {
+    if fingerprints.len() != options.regions.len() {
+        return Err(Error::InvalidArgument(format!(
+            "work {id:?}: {} fingerprints for {} banked regions",
+            fingerprints.len(),
+            options.regions.len()
+        )));
+    }
+    for (fp, r) in fingerprints.iter().zip(&options.regions) {
         st.hashes += fp.frames.len();
-        rows.extend(collapsed(id, fp, options, &mut st.low_quality)?);
+        rows.extend(collapsed(
+            id,
+            fp,
+            r.keyframes,
+            options.min_quality,
+            &mut st.low_quality,
+        )?);
     }
     rows.sort_by_key(|r| r.pts_ms);
     st.stored = rows.len();
@@ -225,7 +456,8 @@ pub fn entries(
 fn collapsed(
     id: &str,
     fp: &Fingerprint,
-    options: &BankOptions,
+    keyframes: Keyframes,
+    min_quality: u8,
     low_quality: &mut usize,
 ) -> Result<Vec<IndexedFrame>> {
     let mut rows: Vec<IndexedFrame> = Vec::new();
@@ -239,7 +471,7 @@ fn collapsed(
             )));
         }
         last_pts = f.pts_ms;
-        if f.quality < options.min_quality {
+        if f.quality < min_quality {
             *low_quality += 1;
             run_open = false;
             continue;
@@ -251,9 +483,12 @@ fn collapsed(
                 u32::MAX
             ))
         })?;
-        if let (true, Some(max), Some(last)) = (run_open, options.collapse_bits, rows.last_mut()) {
-            let span = u64::from(pts_ms - last.pts_ms);
-            if last.hash.distance(&f.hash) <= max && span <= MAX_SPAN_MS {
+        if let (true, Some(last)) = (run_open, rows.last_mut()) {
+            let span = pts_ms - last.pts_ms;
+            let capped = span < keyframes.min_gap_ms;
+            let same =
+                last.hash.distance(&f.hash) <= keyframes.change_bits && span < keyframes.max_gap_ms;
+            if (capped || same) && u64::from(span) <= MAX_SPAN_MS {
                 last.span_ms = span as u16;
                 continue;
             }
@@ -269,15 +504,15 @@ fn collapsed(
     Ok(rows)
 }
 
-/// Bans a work from fingerprints made elsewhere (the whole frames first, then one per region
-/// of `options.regions`, as [`fingerprints`] makes them; a vPDQ list is the whole frames
-/// alone, with `options.regions` empty). `meta.duration_ms` is taken from the first
-/// fingerprint when 0. Visible at the writer's commit.
+/// Bans a work from fingerprints made elsewhere (one per region of `options.regions`, as
+/// [`fingerprints`] makes them; a vPDQ list is the whole frames alone, with
+/// [`BankOptions::every_frame`]). `meta.duration_ms` is taken from the first fingerprint
+/// when 0. Visible at the writer's commit.
 ///
 /// # Errors
 /// [`Error::WorkExists`] when a live work has this id; [`Error::NoUsableFrames`] when no
 /// frame reaches the quality bar (nothing would be banked); [`Error::InvalidArgument`] for
-/// no fingerprint, an empty id, frames out of time order, or more fingerprints than regions.
+/// no fingerprint, an empty id, frames out of time order, or not one fingerprint per region.
 pub fn add(
     writer: &mut IndexWriter,
     mut meta: WorkMeta,
@@ -290,14 +525,6 @@ pub fn add(
             meta.id
         )));
     };
-    if fingerprints.len() != options.regions.len() + 1 {
-        return Err(Error::InvalidArgument(format!(
-            "work {:?}: {} fingerprints for the whole frame and {} regions",
-            meta.id,
-            fingerprints.len(),
-            options.regions.len()
-        )));
-    }
     if meta.duration_ms == 0 {
         meta.duration_ms = first.duration_or_estimate_ms();
     }

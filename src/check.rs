@@ -19,7 +19,8 @@ use std::thread;
 
 use crate::decode::{DecodeOptions, Frame, FrameSource, downscale};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Fingerprinter, panicked};
+use crate::fingerprint::{Fingerprint, Fingerprinter, fan_out, panicked};
+use crate::hash::Hash256;
 use crate::index::Search;
 use crate::matcher::{Decision, MatchOptions, Matcher, Policy, Verdict};
 use crate::query::{self, QueryFingerprints, QueryVariants, Variant, VariantFingerprint};
@@ -47,7 +48,7 @@ pub struct CheckOptions {
 impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
-            decode: DecodeOptions::default(),
+            decode: DecodeOptions::upload(),
             fingerprinter: Fingerprinter::new(),
             matcher: MatchOptions::default(),
             policy: Policy::default(),
@@ -181,11 +182,13 @@ impl<S: Search> Checker<S> {
     /// The decoder's errors, naming the file and the cause.
     pub fn fingerprint_path(&self, path: impl AsRef<Path>) -> Result<QueryFingerprints> {
         let source = FrameSource::open(path, &self.options.decode)?;
+        let probe = probe(&self.index, &self.options.matcher);
         query::upload_fingerprints(
             source,
             &self.options.fingerprinter,
             &self.query_variants(),
             &self.index.banked_regions(),
+            &probe,
         )
     }
 
@@ -220,40 +223,54 @@ impl<S: Search> Checker<S> {
             ..self.options.variants.clone()
         }
     }
+}
 
-    /// Starts checking frames the caller decodes itself; see [`CheckSession`].
+impl<S: Search + Clone + Send + 'static> Checker<S> {
+    /// Starts checking frames the caller decodes itself; see [`CheckSession`]. The session's
+    /// hashing thread holds a clone of the index (an `Arc` clone for a
+    /// [`Snapshot`](crate::index::Snapshot)).
     pub fn session(&self) -> CheckSession<'_, S> {
-        let mut senders = Vec::new();
-        let mut workers = Vec::new();
-        let mut spawned = true;
-        let (jobs, work) = query::workers(
-            &self.options.fingerprinter,
-            &self.query_variants(),
-            &self.index.banked_regions(),
-        );
-        for work in work {
-            let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
-            match thread::Builder::new()
-                .name("staydown-hash".into())
-                .spawn(move || work(rx))
-            {
-                Ok(handle) => {
-                    senders.push(tx);
-                    workers.push(handle);
-                }
-                Err(_) => spawned = false,
-            }
-        }
+        let (tx, rx) = mpsc::sync_channel::<Frame>(SESSION_QUEUE);
+        let index = self.index.clone();
+        let fingerprinter = self.options.fingerprinter.clone();
+        let matcher = self.options.matcher;
+        let variants = self.query_variants();
+        let worker = thread::Builder::new()
+            .name("staydown-hash".into())
+            .spawn(move || {
+                let probe = probe(&index, &matcher);
+                let banked = index.banked_regions();
+                let workers = query::workers(&fingerprinter, &variants, &banked, &probe);
+                let results = fan_out(rx.into_iter().map(Ok), workers)?;
+                Ok(results.into_iter().flatten().collect())
+            })
+            .ok();
         CheckSession {
             checker: self,
-            jobs,
-            senders: if spawned { senders } else { Vec::new() },
-            workers,
-            spawned,
+            sender: worker.is_some().then_some(tx),
+            worker,
             next_ms: 0,
             last_ms: None,
             pushed: 0,
         }
+    }
+}
+
+/// Whether a hash finds a banked frame in `index` by the matcher's seed search (or its full
+/// search when the seed radius covers the search radius), and the closest one's distance.
+fn probe<'a, S: Search>(
+    index: &'a S,
+    options: &MatchOptions,
+) -> impl Fn(&Hash256) -> Option<u32> + Sync + 'a {
+    let (radius, seed_bits) = (options.radius_bits, options.seed_bits);
+    move |hash: &Hash256| {
+        let mut hits = Vec::new();
+        if seed_bits >= radius {
+            index.search(hash, radius, &mut hits);
+        } else {
+            index.seed(hash, radius, seed_bits, &mut hits);
+        }
+        hits.iter().map(|h| h.distance).min()
     }
 }
 
@@ -269,10 +286,9 @@ const SESSION_QUEUE: usize = 8;
 /// frames per variant are held at a time, plus the inset search's window (30 frames).
 pub struct CheckSession<'a, S> {
     checker: &'a Checker<S>,
-    jobs: Vec<(Variant, bool)>,
-    senders: Vec<mpsc::SyncSender<Frame>>,
-    workers: Vec<thread::JoinHandle<Result<Option<Fingerprint>>>>,
-    spawned: bool,
+    /// Frames to the hashing thread; `None` once it stopped (or never started).
+    sender: Option<mpsc::SyncSender<Frame>>,
+    worker: Option<thread::JoinHandle<Result<Vec<VariantFingerprint>>>>,
     next_ms: u64,
     last_ms: Option<u64>,
     pushed: u64,
@@ -316,8 +332,10 @@ impl<S: Search> CheckSession<'_, S> {
         }
         self.pushed += 1;
         let frame = downscale(frame, decode.max_width);
-        let sent = !self.senders.is_empty()
-            && self.senders.iter().all(|tx| tx.send(frame.clone()).is_ok());
+        let sent = self
+            .sender
+            .as_ref()
+            .is_some_and(|tx| tx.send(frame).is_ok());
         if !sent {
             // A hashing thread ended early (or never started): report its error.
             return match self.join() {
@@ -330,19 +348,13 @@ impl<S: Search> CheckSession<'_, S> {
 
     /// Closes the queues and collects every worker's fingerprint.
     fn join(&mut self) -> Result<Vec<VariantFingerprint>> {
-        self.senders.clear();
-        let results: Vec<Result<Option<Fingerprint>>> = self
-            .workers
-            .drain(..)
-            .map(|handle| handle.join().unwrap_or_else(|_| Err(panicked())))
-            .collect();
-        if !self.spawned {
+        self.sender = None;
+        let Some(worker) = self.worker.take() else {
             return Err(Error::InvalidArgument(
-                "could not start the frame hashing threads".into(),
+                "could not start the frame hashing thread".into(),
             ));
-        }
-        let fps = results.into_iter().collect::<Result<Vec<_>>>()?;
-        let fps = query::collect(&self.jobs, fps);
+        };
+        let fps = worker.join().unwrap_or_else(|_| Err(panicked()))?;
         if fps.is_empty() {
             return Err(Error::InvalidArgument("frame hashing stopped".into()));
         }
@@ -397,9 +409,9 @@ mod tests {
         for f in work.mirror().frames() {
             s.push(f).unwrap();
         }
-        assert_eq!(s.pushed, 24, "one frame a second of 24 s");
+        assert_eq!(s.pushed, 96, "four frames a second of 24 s");
         let checked = s.finish().unwrap();
-        assert_eq!(checked.fingerprint.frames.len(), 24);
+        assert_eq!(checked.fingerprint.frames.len(), 96);
         assert_eq!(checked.verdict.verdict, Decision::Match);
         assert!(checked.verdict.matches[0].mirrored);
     }
@@ -470,7 +482,7 @@ mod tests {
         assert!(s.push(earlier).is_err());
     }
 
-    impl<S: Search> Checker<S> {
+    impl<S: Search + Clone + Send + 'static> Checker<S> {
         fn check_frames_for_test(&self, frames: impl IntoIterator<Item = Frame>) -> Checked {
             let mut s = self.session();
             for f in frames {

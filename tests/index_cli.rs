@@ -323,10 +323,10 @@ fn ban_a_real_video_through_ffmpeg() {
         "N-42",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    // Every frame of the 5.28 s clip at 25 fps (132), each banked plain, as three centre
-    // crops and as two bands.
+    // Every frame of the 5.28 s clip at 25 fps (132), each hashed whole, as the central 70%
+    // and as the bottom band; keyframes of each stored.
     assert!(
-        text(&o).contains("banned bbb-180p: 132 frames × 6 regions = 792 hashes"),
+        text(&o).contains("banned bbb-180p: 132 frames × 3 regions = 396 hashes"),
         "{}",
         text(&o)
     );

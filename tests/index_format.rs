@@ -229,8 +229,7 @@ fn quality_filter_and_collapse_keep_time_spans() {
     let mut w = index.writer().unwrap();
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     assert!(
         bank::add(&mut w, meta("s"), std::slice::from_ref(&fpr), &opts)
@@ -291,7 +290,7 @@ fn pack_fixture(built: &Path, dest: &Path) {
 /// is absent (only with a format bump: old fixtures stay and must keep opening).
 #[test]
 fn fixture_v1_opens() {
-    fixture_opens(1, &BankOptions::format_v1());
+    fixture_opens(1, &BankOptions::legacy());
 }
 
 #[test]

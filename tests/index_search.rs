@@ -89,7 +89,7 @@ proptest! {
         let mut banked: Vec<(String, Vec<Hash256>, bool)> = Vec::new();
         for chunk in works.chunks(per).enumerate() {
             let mut w = index.writer().unwrap();
-            let opts = BankOptions { min_quality: 0, collapse_bits: None, ..BankOptions::whole_frames() };
+            let opts = BankOptions { min_quality: 0, ..BankOptions::every_frame() };
             for (j, hashes) in chunk.1.iter().enumerate() {
                 let i = chunk.0 * per + j;
                 bank::add(&mut w, meta(format!("w{i}")), std::slice::from_ref(&fingerprint(hashes)), &opts).unwrap();
@@ -169,8 +169,7 @@ fn every_radius_up_to_48_on_a_dense_cluster() {
     let mut w = index.writer().unwrap();
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     bank::add(
         &mut w,

@@ -190,7 +190,7 @@ fn no_usable_frame_is_an_error_for_ban_import_and_check() {
         .args(["check", "black.y4m", "--index", "index"])
         .stderr_with_code(2);
     assert!(
-        err.contains("black.y4m: no usable frame (3 decoded"),
+        err.contains("black.y4m: no usable frame (12 decoded"),
         "{err}"
     );
 

@@ -62,8 +62,7 @@ fn bank(dir: &std::path::Path, works: &[(&str, &[(u64, Hash256)])]) -> staydown:
     let mut w = index.writer().unwrap();
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     for (id, frames) in works {
         let meta = WorkMeta {

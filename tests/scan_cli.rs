@@ -472,7 +472,7 @@ fn help_scan_lists_every_default() {
         ("--review-frames", p.review_min_frames.to_string()),
         ("--review-seconds", ms(p.review_min_ms)),
         ("--max-mean-distance", p.max_mean_distance.to_string()),
-        ("--fps", "1".to_string()),
+        ("--fps", "4".to_string()),
     ] {
         // The flag's entry runs from its line to the next flag's line.
         let start = help

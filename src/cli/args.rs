@@ -3,7 +3,7 @@
 
 use staydown::bank::BankOptions;
 use staydown::check::CheckOptions;
-use staydown::decode::{DecodeOptions, Region};
+use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::matcher::{MatchOptions, Policy};
 use staydown::query::QueryVariants;
@@ -12,8 +12,9 @@ use staydown::query::QueryVariants;
 /// left out keeps the library default (see `staydown::matcher`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct PolicyArgs {
-    /// Frames sampled per second of the upload.
-    #[arg(long, value_name = "FPS", default_value_t = 1.0)]
+    /// Frames sampled per second of the upload (works are banked sparsely, so uploads are
+    /// sampled densely).
+    #[arg(long, value_name = "FPS", default_value_t = 4.0)]
     pub fps: f64,
     /// Search radius per frame hash, bits (inclusive) [default: 40].
     #[arg(long, value_name = "BITS")]
@@ -48,10 +49,15 @@ pub struct PolicyArgs {
     /// frames show a moving rectangle with fixed edges, its crop is searched too).
     #[arg(long)]
     pub no_pip: bool,
-    /// Do not search frames rotated back by ±3° and ±6° (by default each is searched too,
-    /// for copies rotated by up to about 7.5°).
+    /// Do not try frames rotated back by ±3° and ±6° (by default each is tried once a
+    /// second, for copies rotated by up to about 7.5°).
     #[arg(long)]
     pub no_rotations: bool,
+    /// Do not try the grid of centre crops and side cuts once a second (it finds zoomed,
+    /// cropped and off-centre copies; the rectangles that find banked frames are then
+    /// searched on every frame).
+    #[arg(long)]
+    pub no_crop_search: bool,
     /// `match` needs at least this many (weighted) frames in a segment [default: 5].
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
@@ -165,6 +171,7 @@ impl PolicyArgs {
                 all.rotations_deg
             },
             bands: !self.no_bands,
+            crops: all.crops.filter(|_| !self.no_crop_search),
         }
     }
 
@@ -172,44 +179,26 @@ impl PolicyArgs {
     pub fn decode(&self) -> anyhow::Result<DecodeOptions> {
         let d = DecodeOptions {
             fps: Some(self.fps),
-            ..DecodeOptions::default()
+            ..DecodeOptions::upload()
         };
         d.validate()?;
         Ok(d)
     }
 }
 
-/// The banking recipe from `ban`'s and `eval`'s flags: frames sampled per second (`None`:
-/// every frame), the collapse threshold in bits (0: keep every frame), the centre crops and
-/// whether the top and bottom bands are banked.
-pub fn bank_options(
-    fps: Option<f64>,
-    collapse_bits: u32,
-    crops: &[f64],
-    bands: bool,
-) -> anyhow::Result<BankOptions> {
+/// The banking recipe from `ban`'s and `eval`'s flags: a named recipe
+/// ([`staydown::bank::RECIPES`]) and, when given, the frames decoded per second.
+pub fn bank_options(recipe: &str, fps: Option<f64>) -> anyhow::Result<BankOptions> {
     if let Some(fps) = fps {
         anyhow::ensure!(
             fps.is_finite() && fps > 0.0,
             "--fps must be a positive number, got {fps}"
         );
     }
-    let defaults = BankOptions::default();
-    let mut regions: Vec<Region> = crops.iter().map(|&k| Region::Centre(k)).collect();
-    if bands {
-        regions.extend(
-            defaults
-                .regions
-                .iter()
-                .filter(|r| !matches!(r, Region::Centre(_))),
-        );
+    let mut options = BankOptions::named(recipe)?;
+    if fps.is_some() {
+        options.fps = fps;
     }
-    let options = BankOptions {
-        fps,
-        collapse_bits: (collapse_bits > 0).then_some(collapse_bits),
-        regions,
-        ..defaults
-    };
     options.validate()?;
     Ok(options)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
-use staydown::bank::{self, AddStats, BANK_CROPS, BankOptions};
+use staydown::bank::{self, AddStats, BankOptions};
 use staydown::index::{Index, IndexWriter, WorkMeta};
 use staydown::walk::{WalkOptions, walk};
 
@@ -45,18 +45,16 @@ pub struct Args {
     /// rights holder, notice and note not given are kept from the replaced work.
     #[arg(long)]
     replace: bool,
-    /// Frames per second to sample [default: every frame].
+    /// Frames per second to decode [default: every frame; the recipe's keyframe rules
+    /// choose which are stored].
     #[arg(long, value_name = "F")]
     fps: Option<f64>,
-    /// Collapse consecutive hashes within this many bits of their run's first hash into one
-    /// stored hash with a time span (0 keeps every sampled frame) [default: 16].
-    #[arg(long, value_name = "BITS")]
-    collapse: Option<u32>,
-    /// Bank the whole frames only, without the centre crops and bands that let cropped,
-    /// zoomed, captioned or logoed copies be found (the index is 6× smaller; crops of 5% or
-    /// more and most burned-in captions and logos are missed).
-    #[arg(long)]
-    no_crops: bool,
+    /// Banking recipe: default (whole frame, central 70% and bottom band, keyframes at most
+    /// 6 a second in all), dense (the same regions, every frame within 16 bits), whole (the
+    /// whole frame only: no zoomed, cropped, captioned copies), legacy (the recipe of
+    /// indexes before keyframes, ~15× larger).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    recipe: String,
 }
 
 /// One row of the works CSV.
@@ -228,14 +226,7 @@ fn ban_one(
 
 /// Runs `staydown ban`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let crops: &[f64] = if args.no_crops { &[] } else { &BANK_CROPS };
-    let defaults = BankOptions::default();
-    let options = bank_options(
-        args.fps.or(defaults.fps),
-        args.collapse.unwrap_or(defaults.collapse_bits.unwrap_or(0)),
-        crops,
-        !args.no_crops,
-    )?;
+    let options = bank_options(&args.recipe, args.fps)?;
     let rows = match &args.manifest {
         Some(p) => read_manifest(p)?,
         None => Vec::new(),

@@ -13,6 +13,7 @@ use anyhow::Context;
 use staydown::bank::BankOptions;
 use staydown::check::Checker;
 use staydown::eval::{self, EvalConfig, EvalReport};
+use staydown::index::Stats;
 use staydown::synth::SynthVideo;
 
 use super::args::{PolicyArgs, bank_options};
@@ -38,23 +39,14 @@ pub struct Args {
     /// Also write the table as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Frames banked per second of each reference, as `staydown ban --fps` [default:
+    /// Frames decoded per second of each reference, as `staydown ban --fps` [default:
     /// every frame].
     #[arg(long, value_name = "FPS")]
     pub ref_fps: Option<f64>,
-    /// Collapse consecutive banked hashes within this many bits (as `staydown ban
-    /// --collapse`; 0 keeps every frame) [default: 16].
-    #[arg(long, value_name = "BITS")]
-    pub collapse: Option<u32>,
-    /// Also bank these centre crops of every reference frame (fractions of width and height
-    /// kept), for crops and zooms of the upload; `none` to bank the full frame only.
-    #[arg(
-        long,
-        value_name = "LIST",
-        default_value = "0.95,0.9,0.85",
-        value_delimiter = ','
-    )]
-    pub bank_crops: Vec<String>,
+    /// Banking recipe of the references, as `staydown ban --recipe` (default, dense, whole,
+    /// legacy).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub recipe: String,
     /// Only run these transformations (comma-separated names).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -120,38 +112,24 @@ fn inputs(
     Ok((refs, distractors))
 }
 
-/// The banking recipe of `--ref-fps`, `--collapse`, `--bank-crops` and `--no-bands`.
+/// The banking recipe of `--recipe` and `--ref-fps`.
 fn recipe(args: &Args) -> anyhow::Result<BankOptions> {
-    let crops: Vec<f64> = args
-        .bank_crops
-        .iter()
-        .filter(|s| s.as_str() != "none")
-        .map(|s| {
-            s.parse::<f64>()
-                .ok()
-                .filter(|x| *x > 0.2 && *x < 1.0)
-                .with_context(|| format!("--bank-crops {s:?}: expected fractions in (0.2, 1)"))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let defaults = BankOptions::default();
-    bank_options(
-        args.ref_fps.or(defaults.fps),
-        args.collapse.unwrap_or(defaults.collapse_bits.unwrap_or(0)),
-        &crops,
-        !args.policy.no_bands,
-    )
+    bank_options(&args.recipe, args.ref_fps)
 }
 
 /// Prints the table (and with `--verbose` one line per copy) and the notes.
-fn print_report(args: &Args, report: &EvalReport, regions: usize) -> anyhow::Result<()> {
+fn print_report(args: &Args, report: &EvalReport, banked: &Stats) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    let seconds = banked.stored_ms as f64 / 1000.0;
     writeln!(
         out,
-        "{} references ({} hashes banked: the whole frame and {} regions of each), {} distractors; \
-         staydown | vPDQ-style baseline ({}% of frames within 31 bits)",
+        "{} references ({} hashes banked from {:.1} s of video, {:.2} per second, recipe {}), \
+         {} distractors; staydown | vPDQ-style baseline ({}% of frames within 31 bits)",
         report.references,
         report.banked_hashes,
-        regions,
+        seconds,
+        report.banked_hashes as f64 / seconds.max(1e-9),
+        args.recipe,
         report.distractors,
         report.baseline_percent
     )?;
@@ -195,6 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         references.len() == refs.len(),
         "two references share a file name; work ids must be unique"
     );
+    let banked_stats = snapshot.stats();
     let checker = Checker::with_options(snapshot, args.policy.check_options()?);
 
     let work_dir = args
@@ -208,7 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(!cfg.transforms.is_empty(), "--only names no transformation");
     }
     let report = eval::run(&checker, &references, &distractors, banked, &cfg)?;
-    print_report(&args, &report, options.regions.len())?;
+    print_report(&args, &report, &banked_stats)?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;

@@ -182,6 +182,16 @@ impl Default for DecodeOptions {
 }
 
 impl DecodeOptions {
+    /// How uploads are decoded for checking: 4 frames a second on the 256-pixel fast path.
+    /// Works are banked sparsely ([`crate::bank`]), so a copy's frames have to be sampled
+    /// densely to fall near a banked one.
+    pub fn upload() -> Self {
+        DecodeOptions {
+            fps: Some(4.0),
+            ..DecodeOptions::default()
+        }
+    }
+
     /// Every frame at full resolution (for reference-exact hashing or tests).
     pub fn every_frame() -> Self {
         DecodeOptions {

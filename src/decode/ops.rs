@@ -5,6 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{Crop, Frame, scale, scaled_size};
 
+impl Crop {
+    /// The rectangle a `width × height` frame keeps after the crop.
+    pub fn rect(&self, width: u32, height: u32) -> crate::hash::Rect {
+        let (w, h) = self.size_of(width, height);
+        crate::hash::Rect {
+            x: self.left.min(width.saturating_sub(1)),
+            y: self.top.min(height.saturating_sub(1)),
+            width: w,
+            height: h,
+        }
+    }
+}
+
 impl Frame {
     /// A copy of the rectangle `crop` removes nothing of (see [`Crop`]); the frame itself when
     /// the crop is empty.
@@ -36,6 +49,8 @@ pub enum Region {
     Top(f64),
     /// The bottom of the frame, full width, keeping this share of the height.
     Bottom(f64),
+    /// The whole frame (after the black-border crop).
+    Whole,
 }
 
 impl Region {
@@ -54,6 +69,15 @@ impl Region {
                 top: f.height - band(keep),
                 ..Crop::default()
             },
+            Region::Whole => Crop::default(),
+        }
+    }
+
+    /// The share of the frame's height (and, for a centre crop, width) the region keeps.
+    pub fn keep(&self) -> f64 {
+        match *self {
+            Region::Centre(k) | Region::Top(k) | Region::Bottom(k) => k,
+            Region::Whole => 1.0,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 use std::thread;
 
-use crate::decode::{Frame, FrameSource};
+use crate::decode::{Frame, FrameSource, SourceInfo};
 use crate::error::{Error, Result};
 
 use super::{Fingerprint, Fingerprinter};
@@ -61,10 +61,49 @@ pub(crate) fn panicked() -> Error {
 /// worker's result in order, with the source's duration, size and frame rate, and what the
 /// decoder said of damage ([`FrameSource::damage`]).
 pub(crate) fn run_workers(
-    mut source: FrameSource,
+    source: FrameSource,
     workers: Vec<Worker<'_>>,
 ) -> Result<(Vec<Option<Fingerprint>>, Option<String>)> {
-    let results = thread::scope(|s| {
+    let (results, info, damage) = decode_into(source, workers)?;
+    let fps = results
+        .into_iter()
+        .map(|fp| fp.map(|fp| with_source_info(fp, &info)))
+        .collect();
+    Ok((fps, damage))
+}
+
+/// `fp` with the duration (when the source knows it), size and frame rate of the source.
+pub(crate) fn with_source_info(fp: Fingerprint, info: &SourceInfo) -> Fingerprint {
+    Fingerprint {
+        duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
+        width: info.width,
+        height: info.height,
+        fps: info.fps,
+        ..fp
+    }
+}
+
+/// Decodes `source` once, sending every frame to each worker on its own thread; returns each
+/// worker's result in order, the source's description, and what the decoder said of damage.
+pub(crate) fn decode_into<T: Send>(
+    mut source: FrameSource,
+    workers: Vec<Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<T> + Send + '_>>,
+) -> Result<(Vec<T>, SourceInfo, Option<String>)> {
+    let results = fan_out(
+        std::iter::from_fn(|| source.next_frame().transpose()),
+        workers,
+    )?;
+    Ok((results, source.info().clone(), source.damage()))
+}
+
+/// Sends every frame of `frames` to each worker on its own thread (behind a small bounded
+/// queue) and returns each worker's result in order; the first error of `frames` ends the
+/// stream and is returned after the workers have stopped.
+pub(crate) fn fan_out<T: Send>(
+    frames: impl Iterator<Item = Result<Frame>>,
+    workers: Vec<Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<T> + Send + '_>>,
+) -> Result<Vec<T>> {
+    thread::scope(|s| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for work in workers {
@@ -73,16 +112,15 @@ pub(crate) fn run_workers(
             handles.push(s.spawn(move || work(rx)));
         }
         let mut decode_error = None;
-        'frames: loop {
-            match source.next_frame() {
-                Ok(Some(frame)) => {
+        'frames: for frame in frames {
+            match frame {
+                Ok(frame) => {
                     for tx in &senders {
                         if tx.send(frame.clone()).is_err() {
                             break 'frames;
                         }
                     }
                 }
-                Ok(None) => break,
                 Err(e) => {
                     decode_error = Some(e);
                     break;
@@ -90,27 +128,13 @@ pub(crate) fn run_workers(
             }
         }
         drop(senders);
-        let fps: Vec<Result<Option<Fingerprint>>> = handles
+        let results: Vec<Result<T>> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
             .collect();
         match decode_error {
             Some(e) => Err(e),
-            None => fps.into_iter().collect::<Result<Vec<_>>>(),
+            None => results.into_iter().collect::<Result<Vec<_>>>(),
         }
-    })?;
-    let info = source.info();
-    let fps = results
-        .into_iter()
-        .map(|fp| {
-            fp.map(|fp| Fingerprint {
-                duration_ms: info.duration_ms.unwrap_or(fp.duration_ms),
-                width: info.width,
-                height: info.height,
-                fps: info.fps,
-                ..fp
-            })
-        })
-        .collect();
-    Ok((fps, source.damage()))
+    })
 }

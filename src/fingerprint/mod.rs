@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::hash::{Hash256, Pdq};
 
 pub use fanout::{FrameMap, fingerprint_each};
-pub(crate) use fanout::{Worker, mapped, panicked, run_workers};
+pub(crate) use fanout::{decode_into, fan_out, panicked, with_source_info};
 
 /// The hash of one sampled frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,10 +216,34 @@ impl Fingerprinter {
     /// downscaling, when known.
     fn hash_all(
         &self,
-        mut frames: impl Iterator<Item = Result<Frame>>,
+        frames: impl Iterator<Item = Result<Frame>>,
         source_width: Option<u32>,
     ) -> Result<Hashed> {
         let mut pdq = Pdq::new();
+        let mut hashed = Vec::new();
+        let first_size = self.for_each_cropped(frames, source_width, |frame| {
+            hashed.push(self.hash_frame(&mut pdq, &frame)?);
+            Ok(())
+        })?;
+        Ok(Hashed {
+            frames: hashed,
+            first_size,
+        })
+    }
+
+    /// Calls `each` with every frame, in order, its black borders cropped as this
+    /// fingerprinter does before hashing (see the type's docs; nothing is cropped when
+    /// `crop_borders` is off). Returns the size of the first frame. `source_width` is the
+    /// width of the source before the decoder's downscaling, when known.
+    ///
+    /// # Errors
+    /// The first error of `frames` or of `each`.
+    pub(crate) fn for_each_cropped(
+        &self,
+        mut frames: impl Iterator<Item = Result<Frame>>,
+        source_width: Option<u32>,
+        mut each: impl FnMut(Frame) -> Result<()>,
+    ) -> Result<Option<(u32, u32)>> {
         let mut window = Vec::new();
         if self.crop_borders {
             for frame in frames.by_ref().take(self.border_window.max(1)) {
@@ -232,13 +256,10 @@ impl Fingerprinter {
         } else {
             Crop::default()
         };
-        let mut out = Hashed {
-            frames: Vec::new(),
-            first_size,
-        };
+        let mut seen = first_size;
         for frame in window.into_iter().map(Ok).chain(frames) {
             let frame = frame?;
-            out.first_size.get_or_insert((frame.width, frame.height));
+            seen.get_or_insert((frame.width, frame.height));
             let applies = !crop.is_none()
                 && Some((frame.width, frame.height)) == first_size
                 && crop.fits(frame.width, frame.height);
@@ -264,9 +285,9 @@ impl Fingerprinter {
             } else {
                 frame
             };
-            out.frames.push(self.hash_frame(&mut pdq, &frame)?);
+            each(frame)?;
         }
-        Ok(out)
+        Ok(seen)
     }
 
     fn hash_frame(&self, pdq: &mut Pdq, frame: &Frame) -> Result<FrameHash> {

@@ -57,11 +57,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod crop;
 mod dct;
 mod file;
 mod jarosz;
 mod pdq;
 
+pub use crop::{CropHasher, Rect};
 pub use file::hash_image_file;
 pub use pdq::{Pdq, PdqOutput};
 

@@ -52,9 +52,10 @@
 
 use crate::hash::Hash256;
 
-/// The format version this build writes (2: each work's banking recipe is stored with its
-/// metadata; 1 had the metadata alone).
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes (3: each work's banking recipe lists its regions
+/// with their keyframe rules; 2 stored one collapse rule and the regions beside the whole
+/// frame; 1 had the metadata alone).
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT: u32 = 1;
 

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::bank::BankOptions;
+use crate::bank::{BankOptions, RecipeV2};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -41,7 +41,8 @@ pub(crate) struct NewWork {
     pub(crate) recipe: BankOptions,
 }
 
-/// The metadata section of a format-2 segment: each work with its banking recipe.
+/// The metadata section of a format-3 segment: each work with its banking recipe (format 2
+/// stored the recipe as [`RecipeV2`]).
 type StoredWorks = Vec<(WorkMeta, BankOptions)>;
 
 /// Serialises works and their rows into the bytes of a segment file.
@@ -173,7 +174,7 @@ pub(crate) struct Segment {
     data: Backing,
     pub(crate) layout: Layout,
     pub(crate) works: Vec<WorkMeta>,
-    /// The recipe each work was banked with ([`BankOptions::format_v1`] for format 1).
+    /// The recipe each work was banked with ([`BankOptions::legacy`] for format 1).
     pub(crate) recipes: Vec<BankOptions>,
     pub(crate) work_start: Vec<u32>,
     /// Each work's content digest, computed on first use (see [`Segment::work_digest`]).
@@ -295,8 +296,12 @@ impl Segment {
         let (metas, recipes): (Vec<WorkMeta>, Vec<BankOptions>) = if version == 1 {
             let metas: Vec<WorkMeta> = postcard::from_bytes(meta_bytes)
                 .map_err(|e| corrupt(format!("work metadata: {e}")))?;
-            let recipes = vec![BankOptions::format_v1(); metas.len()];
+            let recipes = vec![BankOptions::legacy(); metas.len()];
             (metas, recipes)
+        } else if version == 2 {
+            let stored: Vec<(WorkMeta, RecipeV2)> = postcard::from_bytes(meta_bytes)
+                .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+            stored.into_iter().map(|(m, r)| (m, r.into())).unzip()
         } else {
             let stored: StoredWorks = postcard::from_bytes(meta_bytes)
                 .map_err(|e| corrupt(format!("work metadata: {e}")))?;

@@ -35,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) works: Vec<WorkMeta>,
     pub(crate) recipes: Vec<BankOptions>,
     pub(crate) dead: Vec<bool>,
-    /// Every region some live work banked beside the whole frame, once each.
+    /// Every region some live work banked, once each.
     pub(crate) banked_regions: Vec<Region>,
 }
 
@@ -165,8 +165,8 @@ impl Snapshot {
         let mut banked_regions: Vec<Region> = Vec::new();
         for (recipe, _) in recipes.iter().zip(&dead).filter(|(_, dead)| !**dead) {
             for r in &recipe.regions {
-                if !banked_regions.contains(r) {
-                    banked_regions.push(*r);
+                if !banked_regions.contains(&r.region) {
+                    banked_regions.push(r.region);
                 }
             }
         }

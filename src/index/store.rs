@@ -594,10 +594,7 @@ impl IndexWriter {
                     pending.push(NewWork {
                         meta: meta.clone(),
                         rows: snap.work_frames(w),
-                        recipe: snap
-                            .recipe(w)
-                            .cloned()
-                            .unwrap_or_else(BankOptions::format_v1),
+                        recipe: snap.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
                     });
                 }
             }

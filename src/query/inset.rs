@@ -28,7 +28,7 @@ use std::sync::mpsc;
 
 use crate::decode::{Crop, Frame, resample_bilinear};
 use crate::error::Result;
-use crate::fingerprint::{Fingerprint, Fingerprinter};
+use crate::fingerprint::Fingerprinter;
 
 /// Finds a picture-in-picture inset: a rectangle whose sides are edges that persist over a
 /// window of frames while its inside moves. See the module docs for the method.
@@ -459,20 +459,21 @@ fn refine(b: usize, n: usize, count: impl Fn(usize) -> u32) -> usize {
 
 /// The inset variant's worker: holds the first `window` frames, finds the inset in them
 /// (after removing black bars, so a windowboxed picture is not taken for an inset), then
-/// hashes every frame of that size cropped to the inset and scaled back to the frame's
-/// width. Without an inset it only drains its queue.
-pub(crate) fn inset_fingerprint(
+/// passes every frame of that size cropped to the inset and scaled back to the frame's
+/// width to `each`. Without an inset it only drains its queue and returns false.
+pub(crate) fn inset_frames(
     rx: mpsc::Receiver<Frame>,
     fingerprinter: &Fingerprinter,
     detector: &InsetDetector,
-) -> Result<Option<Fingerprint>> {
+    mut each: impl FnMut(Frame),
+) -> Result<bool> {
     let mut frames = rx.iter();
     let window: Vec<Frame> = frames
         .by_ref()
         .take(fingerprinter.border_window.max(detector.min_frames))
         .collect();
     let Some(first) = window.first() else {
-        return Ok(None);
+        return Ok(false);
     };
     let (w, h) = (first.width, first.height);
     let bars = if fingerprinter.crop_borders {
@@ -492,7 +493,7 @@ pub(crate) fn inset_fingerprint(
         .collect();
     let Some(inset) = detector.detect(&unbarred) else {
         frames.for_each(drop);
-        return Ok(None);
+        return Ok(false);
     };
     let crop = Crop {
         left: bars.left + inset.left,
@@ -502,17 +503,12 @@ pub(crate) fn inset_fingerprint(
     };
     let (cw, ch) = crop.size_of(w, h);
     let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
-    let plain = Fingerprinter {
-        with_mirror: false,
-        crop_borders: false,
-        ..fingerprinter.clone()
-    };
-    let crops = window
+    window
         .into_iter()
         .chain(frames)
         .filter(|f| (f.width, f.height) == (w, h))
-        .map(|f| resample_bilinear(&f.cropped(&crop), w, out_h));
-    plain.fingerprint_frames(crops).map(Some)
+        .for_each(|f| each(resample_bilinear(&f.cropped(&crop), w, out_h)));
+    Ok(true)
 }
 
 #[cfg(test)]

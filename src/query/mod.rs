@@ -2,48 +2,39 @@
 //! copies PDQ cannot see through are brought back into register with a banked frame. All of
 //! them live on the upload side (the upload is hashed once; the index is stored forever):
 //!
-//! - **Mirror**: each variant is also hashed from the flipped pixels (the mirror derived from
-//!   the DCT is up to ~28 bits off, because PDQ's box filter is not symmetric).
-//! - **Bands** ([`Variant::Region`]): the bands the index banked (its recipe says which:
-//!   [`crate::bank::BankOptions::regions`]), for burned-in captions and logos.
+//! - **Banked regions** ([`Variant::Region`]): every region the index banked (its recipe
+//!   says which: [`crate::bank::BankOptions::regions`]) is hashed on every sampled frame, so
+//!   an unchanged copy meets each banked region at a few bits.
+//! - **Crop search** ([`grid`]): centre crops, side cuts and rotations tried on a probe
+//!   frame once a second; those that find banked frames vote, and the most-voted are hashed
+//!   on every frame ([`Variant::Cut`], [`Variant::Rotated`]). Zooms, crops, off-centre crops
+//!   and rotated copies are found this way, with no more banked regions.
+//! - **Mirror**: the plain frame, the bands and the centre crops are also hashed from the
+//!   flipped pixels (the mirror derived from the DCT is up to ~28 bits off, because PDQ's
+//!   box filter is not symmetric).
 //! - **Inset** ([`Variant::Inset`], [`InsetDetector`]): the frame cropped to a detected
 //!   picture-in-picture inset and scaled back to the frame's width (see [`inset`]).
-//! - **Rotations** ([`Variant::Rotated`], [`ROTATION_GRID_DEG`]): each frame is also rotated back by a few angles
-//!   about its centre and cropped to the largest banked centre crop that the rotation leaves
-//!   free of black corners. Measured on the 720p Big Buck Bunny fixture with
+//! - **Rotations** ([`ROTATION_GRID_DEG`]): measured on the 720p Big Buck Bunny fixture with
 //!   `scripts/rotation_tolerance.py` (11 frames, median/max PDQ bits against the banked 0.85
-//!   crop): a residual angle of 0.5° costs 12/16 bits, 1° 24/30, 1.5° 34/40, 2° 44/50. The
-//!   search radius is 40 bits and segments need a mean of at most 36, so one angle covers
-//!   about ±1.5°, and a grid at 3° steps (±3°, ±6°) covers rotations up to about 7.5° either
-//!   way; the plain frame covers the first ±1.5°. Checked end to end (`staydown check`,
-//!   a 32 s 640×360 bbb loop banked as a work, copies made with ffmpeg's `rotate`): copies
-//!   rotated by 0, 1.5, 2, 3, 4, 4.5, 5, 6, 7 and 7.5° are `match` (29–32 of 32 frames), 8°
-//!   and 9° are `clean`; without the rotations only 0 and 1.5° match.
+//!   crop): a residual angle of 0.5° costs 12/16 bits, 1° 24/30, 1.5° 34/40, 2° 44/50. One
+//!   angle covers about ±1.5°, so a grid at 3° steps (±3°, ±6°) covers rotations up to about
+//!   7.5° either way; the plain frame covers the first ±1.5°.
 //!
 //! [`QueryVariants`] says which variants to search; [`upload_fingerprints`] decodes once and
-//! hashes every variant on its own thread, each result carrying its [`Variant`].
-//!
-//! **Cost** (`cargo bench --bench query_variants`, CPU time of all hashing threads for a
-//! 60-frame 256×144 upload with an inset, on the shared 2-core build machine, load ~6):
-//! plain frames and mirrors 26.8 ms, plus the inset 55.4 ms, plus the four rotations (the
-//! default) 147.2 ms, i.e. 2.5 ms instead of 0.45 ms per sampled frame. Next to decoding this is
-//! small: `staydown check` of a 32 s 1280×720 upload (bbb-720p looped) against a one-work
-//! index took 2.75 s of CPU (user + sys, ffmpeg included; mean of 5) with
-//! `--no-pip --no-rotations` and 2.79 s by default; wall 2.46 s and 2.68 s on the loaded
-//! machine. The matcher searches 6 hashes per frame instead of 2 (7 with an inset), so the
-//! search part of a check costs about 3× (3.5×); the index is unchanged (rotations reuse
-//! the banked centre crops).
+//! hashes every variant (the crop search on one thread that spreads its probe frames over
+//! the cores, the inset search on another), each result carrying its [`Variant`].
 
+pub mod grid;
 pub mod inset;
 
 use std::sync::mpsc;
 
-use crate::decode::{
-    Frame, FrameSource, Region, centre_crop, flip, inscribed_keep, rotate_cropped,
-};
+use crate::decode::{Frame, FrameSource, Region, inscribed_keep};
 use crate::error::Result;
-use crate::fingerprint::{Fingerprint, Fingerprinter, Worker, mapped, run_workers};
+use crate::fingerprint::{Fingerprint, Fingerprinter, decode_into, with_source_info};
 
+pub use grid::{CropGrid, Cut, Probe};
+use grid::{GridSearch, Job};
 pub use inset::InsetDetector;
 
 /// Rotations of a copy (degrees, counter-clockwise on screen; ffmpeg's `rotate` filter turns
@@ -63,6 +54,10 @@ pub enum Variant {
     Inset,
     /// The frame rotated back by this many degrees and cropped to a banked centre crop.
     Rotated(f64),
+    /// A rectangle of the frame from the crop search ([`grid`]).
+    Cut(Cut),
+    /// A banked region of the picture-in-picture inset.
+    InsetRegion(Region),
 }
 
 /// An upload's fingerprint as one variant hashed it. When mirrors were asked for, each
@@ -99,20 +94,22 @@ impl QueryFingerprints {
 /// Which variants of its frames an upload is searched with, besides the plain frames.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryVariants {
-    /// Carry each frame's mirror hash, hashed from the flipped pixels (plain frames and
-    /// bands). Default true.
+    /// Carry each frame's mirror hash, hashed from the flipped pixels (plain frames, banked
+    /// regions, centre crops). Default true.
     pub mirror: bool,
     /// Look for a picture-in-picture inset over the first frames (see [`inset`]) and, when
     /// one is found, hash every frame cropped to it and scaled back to the frame's width.
     /// `None` turns it off. Default on.
     pub inset: Option<InsetDetector>,
-    /// Also hash each frame rotated back by these angles, in degrees (see
+    /// Also try each probe frame rotated back by these angles, in degrees (see
     /// [`ROTATION_GRID_DEG`], the default), cropped to the largest banked centre crop that
     /// leaves out the black corners. Empty turns it off.
     pub rotations_deg: Vec<f64>,
-    /// Also hash the bands (top or bottom regions) the index banked, each with its mirror
-    /// when `mirror`. Default true.
+    /// Also hash the regions the index banked (bands, centre crops) on every frame, each
+    /// with its mirror when `mirror`. Default true.
     pub bands: bool,
+    /// The crop search ([`grid`]); `None` turns it off. Default [`CropGrid::default`].
+    pub crops: Option<CropGrid>,
 }
 
 impl Default for QueryVariants {
@@ -122,6 +119,7 @@ impl Default for QueryVariants {
             inset: Some(InsetDetector::default()),
             rotations_deg: ROTATION_GRID_DEG.to_vec(),
             bands: true,
+            crops: Some(CropGrid::default()),
         }
     }
 }
@@ -134,42 +132,24 @@ impl QueryVariants {
             inset: None,
             rotations_deg: Vec::new(),
             bands: false,
+            crops: None,
         }
     }
 
-    /// The variants to hash against an index that banked `banked` beside the whole frame,
-    /// in the order their fingerprints are returned, each with whether its mirror is hashed.
-    pub fn plan(&self, banked: &[Region]) -> Vec<(Variant, bool)> {
+    /// The variants hashed on every frame against an index that banked `banked`, each with
+    /// whether its mirror is hashed: the plain frame, then each banked region but the whole
+    /// frame (when `bands`).
+    pub fn every_frame(&self, banked: &[Region]) -> Vec<(Variant, bool)> {
         let mut plan = vec![(Variant::Plain, self.mirror)];
-        if self.inset.is_some() {
-            plan.push((Variant::Inset, false));
-        }
-        plan.extend(
-            self.rotations_deg
-                .iter()
-                .map(|&d| (Variant::Rotated(d), false)),
-        );
         if self.bands {
-            plan.extend(
-                banked
-                    .iter()
-                    .filter(|r| !matches!(r, Region::Centre(_)))
-                    .map(|&r| (Variant::Region(r), self.mirror)),
-            );
+            for &r in banked {
+                if r != Region::Whole && !plan.contains(&(Variant::Region(r), self.mirror)) {
+                    plan.push((Variant::Region(r), self.mirror));
+                }
+            }
         }
         plan
     }
-}
-
-/// The centre crops among `banked`, as shares of width and height kept.
-fn centre_crops(banked: &[Region]) -> Vec<f64> {
-    banked
-        .iter()
-        .filter_map(|r| match r {
-            Region::Centre(keep) => Some(*keep),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The centre crop to hash a frame rotated back by `degrees` with: the largest of `banked`
@@ -191,119 +171,96 @@ pub fn rotation_keep(width: u32, height: u32, degrees: f64, banked: &[f64]) -> f
         .unwrap_or(inscribed)
 }
 
-/// One hashing thread's work for `variant` (of the flipped frames when `mirrored`).
-fn worker(
-    plain: &Fingerprinter,
-    variant: Variant,
-    mirrored: bool,
-    banked_crops: &[f64],
-    inset: Option<InsetDetector>,
-) -> Worker<'static> {
-    match variant {
-        Variant::Plain => mapped(
-            plain.clone(),
-            if mirrored {
-                Box::new(flip)
-            } else {
-                Box::new(|f: &Frame| f.clone())
-            },
-        ),
-        Variant::Region(region) => mapped(
-            plain.clone(),
-            Box::new(move |f: &Frame| {
-                let part = f.cropped(&region.crop(f));
-                if mirrored { flip(&part) } else { part }
-            }),
-        ),
-        Variant::Inset => {
-            let plain = plain.clone();
-            let detector = inset.unwrap_or_default();
-            Box::new(move |rx: mpsc::Receiver<Frame>| {
-                inset::inset_fingerprint(rx, &plain, &detector)
-            })
-        }
-        Variant::Rotated(degrees) => {
-            let banked = banked_crops.to_vec();
-            mapped(
-                Fingerprinter {
-                    crop_borders: false,
-                    ..plain.clone()
-                },
-                Box::new(move |f: &Frame| {
-                    let keep = rotation_keep(f.width, f.height, degrees, &banked);
-                    rotate_cropped(f, -degrees, &centre_crop(f, keep))
-                }),
-            )
-        }
-    }
-}
+/// A hashing thread's work: every decoded frame in, the variants it hashed out.
+pub(crate) type QueryWorker<'a> =
+    Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Vec<VariantFingerprint>> + Send + 'a>;
 
-/// The hashing threads' work for every entry of `plan`, with the mirror of an entry right
-/// after it; [`collect`] folds the results back.
-pub(crate) fn workers(
+/// The hashing threads for an upload checked against an index that banked `banked`: the
+/// crop search (plain frames, banked regions, the probe grid; [`grid`]) and, when asked
+/// for, the inset search. `probe` answers whether a hash finds a banked frame.
+pub(crate) fn workers<'a>(
     fingerprinter: &Fingerprinter,
     variants: &QueryVariants,
     banked: &[Region],
-) -> (Vec<(Variant, bool)>, Vec<Worker<'static>>) {
+    probe: Probe<'a>,
+) -> Vec<QueryWorker<'a>> {
     let plain = Fingerprinter {
         with_mirror: false,
         ..fingerprinter.clone()
     };
-    let crops = centre_crops(banked);
-    let mut jobs = Vec::new();
-    let mut out = Vec::new();
-    for (variant, with_mirror) in variants.plan(banked) {
-        for mirrored in [false, true] {
-            if mirrored && !with_mirror {
-                continue;
-            }
-            jobs.push((variant, mirrored));
-            out.push(worker(&plain, variant, mirrored, &crops, variants.inset));
-        }
-    }
-    (jobs, out)
-}
-
-/// Pairs each result with its job and folds every mirrored result into the `mirror` hashes
-/// of the same variant's plain result; variants that found nothing (no inset) are left out.
-pub(crate) fn collect(
-    jobs: &[(Variant, bool)],
-    results: Vec<Option<Fingerprint>>,
-) -> Vec<VariantFingerprint> {
-    let mut out: Vec<VariantFingerprint> = Vec::new();
-    let mut mirrors: Vec<(Variant, Fingerprint)> = Vec::new();
-    for (&(variant, mirrored), fp) in jobs.iter().zip(results) {
-        let Some(fingerprint) = fp else { continue };
-        if mirrored {
-            mirrors.push((variant, fingerprint));
-        } else {
-            out.push(VariantFingerprint {
-                variant,
-                fingerprint,
-            });
-        }
-    }
-    for (variant, flipped) in mirrors {
-        if let Some(vf) = out.iter_mut().find(|vf| vf.variant == variant) {
-            for (f, m) in vf.fingerprint.frames.iter_mut().zip(&flipped.frames) {
-                if f.pts_ms == m.pts_ms {
-                    f.mirror = Some(m.hash);
-                }
-            }
-        }
+    let core_jobs: Vec<Job> = variants
+        .every_frame(banked)
+        .into_iter()
+        .map(|(variant, mirror)| Job { variant, mirror })
+        .collect();
+    let core = core_jobs.clone();
+    let grid = variants.crops.clone();
+    let rotations = variants.rotations_deg.clone();
+    let banked = banked.to_vec();
+    let mirror = variants.mirror;
+    let search_plain = plain.clone();
+    let mut out: Vec<QueryWorker<'a>> = vec![Box::new(move |rx: mpsc::Receiver<Frame>| {
+        let mut search = GridSearch::new(
+            core,
+            grid,
+            &rotations,
+            &banked,
+            mirror,
+            search_plain.min_quality,
+            probe,
+        );
+        search_plain.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
+            search.push(frame);
+            Ok(())
+        })?;
+        Ok(fingerprints(search))
+    })];
+    if let Some(detector) = variants.inset {
+        // The inset's frames are hashed as the plain frames are: whole and banked regions.
+        let core: Vec<Job> = core_jobs
+            .iter()
+            .map(|j| Job {
+                variant: match j.variant {
+                    Variant::Region(r) => Variant::InsetRegion(r),
+                    _ => Variant::Inset,
+                },
+                mirror: false,
+            })
+            .collect();
+        out.push(Box::new(move |rx: mpsc::Receiver<Frame>| {
+            let mut search = GridSearch::new(core, None, &[], &[], false, plain.min_quality, probe);
+            inset::inset_frames(rx, &plain, &detector, |frame| search.push(frame))?;
+            Ok(fingerprints(search))
+        }));
     }
     out
 }
 
-/// The fingerprints an upload is checked with against an index that banked `banked` beside
-/// the whole frame ([`crate::index::Search::banked_regions`]): the plain frames first, then
-/// the inset (when one was found), the rotations and the bands, as [`QueryVariants::plan`]
-/// orders them. All share the plain frames' times: match them with
+/// The variants a crop search hashed, as fingerprints without source metadata.
+fn fingerprints(search: GridSearch<'_>) -> Vec<VariantFingerprint> {
+    search
+        .finish()
+        .into_iter()
+        .map(|(variant, frames)| VariantFingerprint {
+            variant,
+            fingerprint: Fingerprint {
+                frames,
+                ..Fingerprint::default()
+            },
+        })
+        .collect()
+}
+
+/// The fingerprints an upload is checked with against an index that banked `banked`
+/// ([`crate::index::Search::banked_regions`]), `probe` answering whether a hash finds a
+/// banked frame (the crop search votes with it): the plain frames first, then the banked
+/// regions, the crop search's rectangles that found something, and the inset when one was
+/// found. All share the plain frames' times: match them with
 /// [`Matcher::match_variants`](crate::matcher::Matcher::match_variants).
 ///
-/// *Performance*: one decode; each variant is one more PDQ hash per frame on its own
-/// thread (plus a bilinear rotation or crop-and-scale of a 256-pixel-wide plane), and one
-/// more search per frame in the matcher.
+/// *Performance*: one decode; per sampled frame one PDQ hash per every-frame variant and
+/// chosen rectangle, computed in place ([`crate::hash::CropHasher`]), and once a second
+/// the probe grid (~640 rectangles and their seed searches, spread over the cores).
 ///
 /// # Errors
 /// The decoder's errors, naming the file.
@@ -312,11 +269,19 @@ pub fn upload_fingerprints(
     fingerprinter: &Fingerprinter,
     variants: &QueryVariants,
     banked: &[Region],
+    probe: Probe<'_>,
 ) -> Result<QueryFingerprints> {
-    let (jobs, workers) = workers(fingerprinter, variants, banked);
-    let (results, damage) = run_workers(source, workers)?;
+    let workers = workers(fingerprinter, variants, banked, probe);
+    let (results, info, damage) = decode_into(source, workers)?;
     Ok(QueryFingerprints {
-        variants: collect(&jobs, results),
+        variants: results
+            .into_iter()
+            .flatten()
+            .map(|v| VariantFingerprint {
+                fingerprint: with_source_info(v.fingerprint, &info),
+                ..v
+            })
+            .collect(),
         damage,
     })
 }
@@ -324,25 +289,29 @@ pub fn upload_fingerprints(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{inscribed_keep, rotate};
+    use crate::decode::{centre_crop, inscribed_keep, rotate, rotate_cropped};
     use crate::hash::Pdq;
     use crate::synth::SynthVideo;
 
     #[test]
-    fn plan_follows_the_banked_regions() {
-        let banked = [Region::Centre(0.9), Region::Top(0.75), Region::Bottom(0.75)];
-        let plan = QueryVariants::default().plan(&banked);
-        assert_eq!(plan[0], (Variant::Plain, true));
-        assert_eq!(plan[1], (Variant::Inset, false));
-        assert_eq!(plan.len(), 1 + 1 + 4 + 2);
-        assert_eq!(plan[6], (Variant::Region(Region::Top(0.75)), true));
+    fn every_frame_variants_follow_the_banked_regions() {
+        let banked = [
+            Region::Whole,
+            Region::Centre(0.7),
+            Region::Bottom(0.75),
+            Region::Centre(0.7),
+        ];
+        let plan = QueryVariants::default().every_frame(&banked);
         assert_eq!(
-            QueryVariants::default().plan(&[]).len(),
-            6,
-            "no band banked"
+            plan,
+            [
+                (Variant::Plain, true),
+                (Variant::Region(Region::Centre(0.7)), true),
+                (Variant::Region(Region::Bottom(0.75)), true),
+            ]
         );
         assert_eq!(
-            QueryVariants::plain(false).plan(&banked),
+            QueryVariants::plain(false).every_frame(&banked),
             [(Variant::Plain, false)]
         );
     }

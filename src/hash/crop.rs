@@ -1,0 +1,320 @@
+//! PDQ hashes of many rectangles of one frame, without copying or blurring the frame for each.
+//!
+//! The upload side hashes dozens to hundreds of crops of a sampled frame (a grid of centre
+//! and side crops, bands, their mirrors). [`Pdq`](super::Pdq) would copy each crop and run
+//! its blur over every pixel of it. But PDQ only uses the blurred image at the 64×64
+//! decimation points, and its blur — two passes of a box filter along each axis, each
+//! window clipped at the image's edges — is separable and linear: the value at one
+//! decimation point is a weighted sum of at most `(2k − 1)²` pixels around it (`k` the box
+//! window, 2 for a 256-pixel-wide plane). [`CropHasher`] computes exactly those weights for
+//! the crop's size (the clipping included, and mirrored when asked), sums the few pixels
+//! each of the 4,096 points needs, then runs PDQ's own quality, DCT and median stages.
+//!
+//! The result is the reference PDQ hash of the cropped pixels up to the rounding order of
+//! the `f32` sums: `tests` pin it against [`Pdq::hash_gray`](super::Pdq::hash_gray) of the
+//! copied crop (identical or within a few bits when a coefficient sits on the median).
+
+use super::dct::{self, N16, N64};
+use super::jarosz::{decimation_indices, window_size};
+use super::pdq::{MIN_HASHABLE_DIM, PdqOutput, bits_from_dct, quality_metric};
+use crate::hash::Hash256;
+
+/// A rectangle of a frame, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rect {
+    /// First column.
+    pub x: u32,
+    /// First row.
+    pub y: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// The weights of one decimation point along one axis: `count` pixels from `start`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tap {
+    start: usize,
+    count: usize,
+}
+
+/// Weights of the 64 decimation points along an axis of `len` pixels.
+#[derive(Clone, Debug, Default)]
+struct AxisWeights {
+    taps: Vec<Tap>,
+    weights: Vec<f32>,
+}
+
+impl AxisWeights {
+    /// PDQ's two clipped box passes of window `ceil(len / 128)` followed by decimation,
+    /// as weights on the pixels of an axis of `len` pixels; `mirrored` for the axis read
+    /// backwards (pixel `x` of the mirrored axis is pixel `len − 1 − x` of the frame).
+    fn new(len: usize, mirrored: bool) -> AxisWeights {
+        let k = window_size(len, N64).max(1);
+        // The window of output p covers p − left ..= p + right (see `jarosz::Phases`).
+        let half = (k + 2) / 2;
+        let (left, right) = (k - half, half - 1);
+        let window = |p: usize| (p.saturating_sub(left), (p + right).min(len - 1));
+        let mut taps = Vec::with_capacity(N64);
+        let mut weights = Vec::new();
+        let mut acc = vec![0f64; 2 * k + 1];
+        for d in decimation_indices(len) {
+            let (p0, p1) = window(d);
+            let lo = window(p0).0;
+            let hi = window(p1).1;
+            let acc = &mut acc[..hi - lo + 1];
+            acc.fill(0.0);
+            let outer = (p1 - p0 + 1) as f64;
+            for p in p0..=p1 {
+                let (a, b) = window(p);
+                let inner = (b - a + 1) as f64;
+                for x in a..=b {
+                    acc[x - lo] += 1.0 / (inner * outer);
+                }
+            }
+            if mirrored {
+                // The point d of the mirrored axis weighs mirrored pixel x', that is
+                // frame pixel len − 1 − x'.
+                taps.push(Tap {
+                    start: len - 1 - hi,
+                    count: acc.len(),
+                });
+                weights.extend(acc.iter().rev().map(|&w| w as f32));
+            } else {
+                taps.push(Tap {
+                    start: lo,
+                    count: acc.len(),
+                });
+                weights.extend(acc.iter().map(|&w| w as f32));
+            }
+        }
+        AxisWeights { taps, weights }
+    }
+
+    /// The (pixel offset, weights) of decimation point `i`.
+    fn tap(&self, i: usize) -> (usize, &[f32]) {
+        let t = self.taps[i];
+        let from: usize = self.taps[..i].iter().map(|t| t.count).sum();
+        (t.start, &self.weights[from..from + t.count])
+    }
+}
+
+/// Hashes rectangles of gray planes as PDQ would hash the copied rectangle (see the module
+/// docs). Keeps the weights of the last sizes it saw and its scratch buffers, so hashing many
+/// crops allocates little.
+#[derive(Default)]
+pub struct CropHasher {
+    cols: Vec<((usize, bool), AxisWeights)>,
+    rows: Vec<(usize, AxisWeights)>,
+    row_acc: Vec<f32>,
+    b64: Vec<f32>,
+    t16x64: Vec<f32>,
+}
+
+/// Axis weights kept per hasher before the oldest is dropped.
+const CACHED_SIZES: usize = 64;
+
+impl CropHasher {
+    /// A hasher with empty caches.
+    pub fn new() -> CropHasher {
+        CropHasher::default()
+    }
+
+    /// The PDQ hash and quality of `rect` of the `width`-wide gray `plane`, of its mirror
+    /// image (left and right swapped) when `mirrored`. The rectangle is clamped to the plane.
+    pub fn hash(&mut self, plane: &[u8], width: u32, rect: Rect, mirrored: bool) -> PdqOutput {
+        let stride = width as usize;
+        let height = if stride == 0 { 0 } else { plane.len() / stride };
+        let x0 = (rect.x as usize).min(stride);
+        let y0 = (rect.y as usize).min(height);
+        let w = (rect.width as usize).min(stride - x0);
+        let h = (rect.height as usize).min(height - y0);
+        if w < MIN_HASHABLE_DIM || h < MIN_HASHABLE_DIM {
+            return PdqOutput {
+                hash: Hash256::ZERO,
+                quality: 0,
+            };
+        }
+        let ci = self.col_weights(w, mirrored);
+        let ri = self.row_weights(h);
+        self.b64.resize(N64 * N64, 0.0);
+        self.row_acc.resize(w, 0.0);
+        let cols = &self.cols[ci].1;
+        let rows = &self.rows[ri].1;
+        for i in 0..N64 {
+            // Blur the rows this point row needs into one row, then sample its columns.
+            let (ry, rw) = rows.tap(i);
+            let acc = &mut self.row_acc[..w];
+            acc.fill(0.0);
+            for (dy, &wy) in rw.iter().enumerate() {
+                let line = &plane[(y0 + ry + dy) * stride + x0..][..w];
+                for (a, &p) in acc.iter_mut().zip(line) {
+                    *a += wy * f32::from(p);
+                }
+            }
+            let out = &mut self.b64[i * N64..(i + 1) * N64];
+            for (j, o) in out.iter_mut().enumerate() {
+                let (cx, cw) = cols.tap(j);
+                *o = acc[cx..cx + cw.len()]
+                    .iter()
+                    .zip(cw)
+                    .map(|(&a, &b)| a * b)
+                    .sum();
+            }
+        }
+        let quality = quality_metric(&self.b64);
+        self.t16x64.resize(N16 * N64, 0.0);
+        let mut b16 = [0f32; N16 * N16];
+        dct::dct64_to_16(&self.b64, &mut self.t16x64, &mut b16);
+        PdqOutput {
+            hash: bits_from_dct(&b16),
+            quality,
+        }
+    }
+
+    fn col_weights(&mut self, len: usize, mirrored: bool) -> usize {
+        if let Some(i) = self.cols.iter().position(|(k, _)| *k == (len, mirrored)) {
+            return i;
+        }
+        if self.cols.len() >= CACHED_SIZES {
+            self.cols.remove(0);
+        }
+        self.cols
+            .push(((len, mirrored), AxisWeights::new(len, mirrored)));
+        self.cols.len() - 1
+    }
+
+    fn row_weights(&mut self, len: usize) -> usize {
+        if let Some(i) = self.rows.iter().position(|(k, _)| *k == len) {
+            return i;
+        }
+        if self.rows.len() >= CACHED_SIZES {
+            self.rows.remove(0);
+        }
+        self.rows.push((len, AxisWeights::new(len, false)));
+        self.rows.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Pdq;
+    use crate::synth::SynthVideo;
+
+    fn copy(plane: &[u8], width: u32, r: Rect, mirrored: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for y in r.y..r.y + r.height {
+            let row = &plane[(y * width + r.x) as usize..][..r.width as usize];
+            if mirrored {
+                out.extend(row.iter().rev());
+            } else {
+                out.extend_from_slice(row);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn crops_hash_as_the_copied_pixels_do() {
+        let video = SynthVideo::new(9)
+            .size(256, 144)
+            .fps(1)
+            .duration_ms(6000)
+            .video();
+        let mut pdq = Pdq::new();
+        let mut hasher = CropHasher::new();
+        let mut worst = 0;
+        let mut total = 0;
+        let mut n = 0;
+        for f in video.frames() {
+            for r in [
+                Rect {
+                    x: 0,
+                    y: 0,
+                    width: 256,
+                    height: 144,
+                },
+                Rect {
+                    x: 38,
+                    y: 22,
+                    width: 180,
+                    height: 101,
+                },
+                Rect {
+                    x: 0,
+                    y: 36,
+                    width: 256,
+                    height: 108,
+                },
+                Rect {
+                    x: 13,
+                    y: 3,
+                    width: 231,
+                    height: 127,
+                },
+                Rect {
+                    x: 100,
+                    y: 50,
+                    width: 64,
+                    height: 64,
+                },
+                Rect {
+                    x: 1,
+                    y: 2,
+                    width: 40,
+                    height: 30,
+                },
+            ] {
+                for mirrored in [false, true] {
+                    let want = pdq
+                        .hash_gray(
+                            &copy(&f.luma, f.width, r, mirrored),
+                            r.width as usize,
+                            r.height as usize,
+                        )
+                        .unwrap();
+                    let got = hasher.hash(&f.luma, f.width, r, mirrored);
+                    let d = want.hash.distance(&got.hash);
+                    assert!(want.quality.abs_diff(got.quality) <= 1, "{r:?}");
+                    worst = worst.max(d);
+                    total += d;
+                    n += 1;
+                }
+            }
+        }
+        assert!(worst <= 6, "worst {worst} bits");
+        assert!(total <= n, "mean {} bits", total as f64 / n as f64);
+    }
+
+    #[test]
+    fn tiny_and_clamped_rectangles() {
+        let plane = vec![7u8; 32 * 20];
+        let mut h = CropHasher::new();
+        let out = h.hash(
+            &plane,
+            32,
+            Rect {
+                x: 30,
+                y: 0,
+                width: 10,
+                height: 10,
+            },
+            false,
+        );
+        assert_eq!(out.quality, 0, "2 columns left after clamping");
+        let out = h.hash(
+            &plane,
+            32,
+            Rect {
+                x: 0,
+                y: 0,
+                width: 99,
+                height: 99,
+            },
+            false,
+        );
+        assert_eq!(out.hash, Pdq::new().hash_gray(&plane, 32, 20).unwrap().hash);
+    }
+}
