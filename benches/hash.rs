@@ -12,6 +12,7 @@ use std::hint::black_box;
 
 use staydown::Pdq;
 use staydown::hash::bench_support::{FftDct, dct_matrix};
+use staydown::hash::{CropHasher, Rect};
 
 /// A textured gray frame from a seeded generator (smooth gradients plus noise).
 fn frame(w: usize, h: usize, seed: u64) -> Vec<u8> {
@@ -101,6 +102,36 @@ fn pdq<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// Rectangles of one 256×144 plane (the upload's fast-path size) through `CropHasher`,
+/// against copying the rectangle and hashing the copy with `Pdq`.
+fn crop<M: Measurement>(c: &mut Criterion<M>) {
+    let mut group = c.benchmark_group("hash/crop");
+    group.throughput(Throughput::Elements(1));
+    let (w, h) = (256usize, 144usize);
+    let gray = frame(w, h, 9);
+    let rect = Rect {
+        x: 38,
+        y: 22,
+        width: 180,
+        height: 101,
+    };
+    let mut hasher = CropHasher::new();
+    group.bench_function("in-place-256x144-centre70", |b| {
+        b.iter(|| black_box(hasher.hash(black_box(&gray), w as u32, rect, false)))
+    });
+    let mut pdq = Pdq::new();
+    group.bench_function("copied-256x144-centre70", |b| {
+        b.iter(|| {
+            let mut copy = Vec::with_capacity(180 * 101);
+            for y in 22..22 + 101 {
+                copy.extend_from_slice(&gray[y * w + 38..y * w + 38 + 180]);
+            }
+            black_box(pdq.hash_gray(black_box(&copy), 180, 101).unwrap())
+        })
+    });
+    group.finish();
+}
+
 fn dct<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("hash/dct");
     group.throughput(Throughput::Elements(1));
@@ -129,9 +160,9 @@ fn cpu() -> Criterion<CpuTime> {
 criterion_group! {
     name = cpu_benches;
     config = cpu();
-    targets = pdq, dct
+    targets = pdq, crop, dct
 }
-criterion_group!(wall_benches, pdq<WallTime>, dct<WallTime>);
+criterion_group!(wall_benches, pdq<WallTime>, crop<WallTime>, dct<WallTime>);
 
 fn main() {
     if std::env::var_os("STAYDOWN_BENCH_WALL").is_some() {

@@ -49,11 +49,11 @@ pub struct PolicyArgs {
     /// frames show a moving rectangle with fixed edges, its crop is searched too).
     #[arg(long)]
     pub no_pip: bool,
-    /// Do not try frames rotated back by ±3° and ±6° (by default each is tried once a
-    /// second, for copies rotated by up to about 7.5°).
+    /// Do not try frames rotated back by ±3° and ±6° (by default each is tried with the
+    /// crop search, for copies rotated by up to about 7.5°).
     #[arg(long)]
     pub no_rotations: bool,
-    /// Do not try the grid of centre crops and side cuts once a second (it finds zoomed,
+    /// Do not try the grid of centre crops and side cuts every two seconds (it finds zoomed,
     /// cropped and off-centre copies; the rectangles that find banked frames are then
     /// searched on every frame).
     #[arg(long)]

@@ -32,11 +32,13 @@ pub struct Rect {
     pub height: u32,
 }
 
-/// The weights of one decimation point along one axis: `count` pixels from `start`.
+/// The weights of one decimation point along one axis: `count` pixels from `start`, their
+/// weights at `offset` in [`AxisWeights::weights`].
 #[derive(Clone, Copy, Debug, Default)]
 struct Tap {
     start: usize,
     count: usize,
+    offset: usize,
 }
 
 /// Weights of the 64 decimation points along an axis of `len` pixels.
@@ -79,12 +81,14 @@ impl AxisWeights {
                 taps.push(Tap {
                     start: len - 1 - hi,
                     count: acc.len(),
+                    offset: weights.len(),
                 });
                 weights.extend(acc.iter().rev().map(|&w| w as f32));
             } else {
                 taps.push(Tap {
                     start: lo,
                     count: acc.len(),
+                    offset: weights.len(),
                 });
                 weights.extend(acc.iter().map(|&w| w as f32));
             }
@@ -95,8 +99,7 @@ impl AxisWeights {
     /// The (pixel offset, weights) of decimation point `i`.
     fn tap(&self, i: usize) -> (usize, &[f32]) {
         let t = self.taps[i];
-        let from: usize = self.taps[..i].iter().map(|t| t.count).sum();
-        (t.start, &self.weights[from..from + t.count])
+        (t.start, &self.weights[t.offset..t.offset + t.count])
     }
 }
 

@@ -14,7 +14,7 @@
 //!   ([`super::rotation_keep`]).
 //!
 //! Hashing all of them on every frame would cost ~650 hashes a frame. Instead they are
-//! hashed on a **probe frame** once a second ([`CropGrid::probe_every_ms`]) and searched
+//! hashed on a **probe frame** every two seconds ([`CropGrid::probe_every_ms`]) and searched
 //! (the index's cheap seed search); a rectangle that finds a banked frame gets a vote. The
 //! few most-voted rectangles ([`CropGrid::voted`]) are then hashed on every sampled frame,
 //! and on the frames of the last seconds when they first enter that set, so a copy's
@@ -93,7 +93,8 @@ pub struct CropGrid {
     /// Cuts tried from each side independently (shares of the side's dimension), every
     /// combination over the four sides but cutting nothing. Default 0, 0.04, 0.08, 0.12, 0.16.
     pub side_cuts: Vec<f64>,
-    /// A probe frame at most this often (ms). Default 1000.
+    /// A probe frame at most this often (ms). Default 2000: a copy of 10 s gets five probes,
+    /// and from the first vote on its rectangle is hashed on every frame.
     pub probe_every_ms: u64,
     /// Rectangles kept on every frame: the most-voted that found something. Default 3.
     pub voted: usize,
@@ -107,7 +108,7 @@ impl Default for CropGrid {
         CropGrid {
             centre_keeps: (1..=15).map(|i| 1.0 - 0.02 * f64::from(i)).collect(),
             side_cuts: vec![0.0, 0.04, 0.08, 0.12, 0.16],
-            probe_every_ms: 1000,
+            probe_every_ms: 2000,
             voted: 3,
             recent_ms: 8000,
         }

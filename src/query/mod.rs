@@ -6,7 +6,7 @@
 //!   says which: [`crate::bank::BankOptions::regions`]) is hashed on every sampled frame, so
 //!   an unchanged copy meets each banked region at a few bits.
 //! - **Crop search** ([`grid`]): centre crops, side cuts and rotations tried on a probe
-//!   frame once a second; those that find banked frames vote, and the most-voted are hashed
+//!   frame every two seconds; those that find banked frames vote, and the most-voted are hashed
 //!   on every frame ([`Variant::Cut`], [`Variant::Rotated`]). Zooms, crops, off-centre crops
 //!   and rotated copies are found this way, with no more banked regions.
 //! - **Mirror**: the plain frame, the bands and the centre crops are also hashed from the
@@ -259,7 +259,7 @@ fn fingerprints(search: GridSearch<'_>) -> Vec<VariantFingerprint> {
 /// [`Matcher::match_variants`](crate::matcher::Matcher::match_variants).
 ///
 /// *Performance*: one decode; per sampled frame one PDQ hash per every-frame variant and
-/// chosen rectangle, computed in place ([`crate::hash::CropHasher`]), and once a second
+/// chosen rectangle, computed in place ([`crate::hash::CropHasher`]), and every two seconds
 /// the probe grid (~640 rectangles and their seed searches, spread over the cores).
 ///
 /// # Errors
