@@ -711,7 +711,8 @@ impl IndexWriter {
     }
 
     /// Commits every change atomically and returns the new snapshot: either all of them
-    /// are visible afterwards or (on error or crash) none.
+    /// are visible afterwards or (on error or crash) none. The merges the writer's
+    /// [`MergePolicy`] asks for are part of the commit (see [`super::merge`]).
     ///
     /// # Errors
     /// I/O errors; the index keeps its previous state.
