@@ -679,10 +679,7 @@ impl IndexWriter {
                     works.push(NewWork {
                         meta: inner.works[w as usize].clone(),
                         rows: base.work_frames(w),
-                        recipe: base
-                            .recipe(w)
-                            .cloned()
-                            .unwrap_or_else(BankOptions::format_v1),
+                        recipe: base.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
                     });
                 }
             }
