@@ -1,4 +1,10 @@
 //! `staydown hash <FILE|->`: an image prints `<64 hex> <quality>`; a video prints vPDQ lines.
+//!
+//! A video's lines are what the reference vPDQ hasher prints for it: the whole frame (black
+//! bars kept), hashed at full resolution, so a list made here and one made on another platform
+//! agree within a few bits (about 1 bit mean on the committed fixtures, pinned by
+//! `tests/hash_interop.rs`). `--fast` prints the 256-pixel plane staydown itself banks and
+//! searches, about 18 bits from the reference's; `--crop-borders` crops bars first.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,9 +31,11 @@ pub struct Args {
     /// Hash every frame of a video.
     #[arg(long)]
     pub every_frame: bool,
-    /// Hash frames at full resolution (reference-exact, slower) instead of the 256-pixel fast path.
+    /// Hash the 256-pixel-wide plane staydown banks and searches instead of the full frame
+    /// (less CPU on large videos; about 18 bits from the hashes of the reference vPDQ hasher,
+    /// so not for lists shared with other platforms).
     #[arg(long)]
-    pub full: bool,
+    pub fast: bool,
     /// Frame rate of a directory of numbered frames.
     #[arg(long, value_name = "FPS", default_value_t = 25.0)]
     pub image_fps: f64,
@@ -35,9 +43,10 @@ pub struct Args {
     /// reference photo tool does.
     #[arg(long)]
     pub reference_resize: bool,
-    /// Keep black borders (letterbox/pillarbox) instead of cropping them before hashing.
+    /// Crop black borders (letterbox/pillarbox) before hashing, as staydown does for its own
+    /// index; the reference vPDQ hasher keeps them.
     #[arg(long)]
-    pub keep_borders: bool,
+    pub crop_borders: bool,
 }
 
 fn is_image(path: &Path) -> bool {
@@ -57,14 +66,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let decode = DecodeOptions {
         fps: (!args.every_frame).then_some(args.fps),
-        max_width: if args.full { None } else { Some(256) },
+        max_width: if args.fast { Some(256) } else { None },
         image_fps: args.image_fps,
         ..DecodeOptions::default()
     };
     decode.validate()?;
     let source = FrameSource::open(&args.file, &decode)?;
     let fingerprinter = Fingerprinter {
-        crop_borders: !args.keep_borders,
+        crop_borders: args.crop_borders,
         ..Fingerprinter::new()
     };
     let fp = fingerprinter.fingerprint_source(source)?;
