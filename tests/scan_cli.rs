@@ -546,3 +546,55 @@ fn color_is_asked_for_or_on_a_terminal_only() {
     let (_, out, _) = scan(&dir, &["up", "--color", "always", "--json"]);
     assert!(!out.contains('\x1b'), "JSON is never coloured:\n{out}");
 }
+
+/// A 10 s clip matched whole shows as 0–10 s (tenths) in the text lines, the JSON, the HTML
+/// report and `check`, not as 0–9 s; the summary's rate has one decimal.
+#[test]
+fn a_whole_clip_is_shown_to_its_end_everywhere() {
+    let dir = Dir::new("scan-ranges");
+    let work = dir.join("works/w1.y4m");
+    synth_y4m(&work, 131, 10);
+    util::ban(&dir, &work, &dir.join("index"), "w1");
+    copy_work(&dir, "up/copy.y4m");
+    let whole = "upload 00:00.0–00:10.0 = work 00:00.0–00:10.0";
+
+    let (code, out, err) = scan(&dir, &["up", "--report", "r.html"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains(whole), "{out}");
+    assert!(out.contains("(00:10.0 of video)"), "{out}");
+    let rate = out
+        .lines()
+        .find(|l| l.starts_with("scanned "))
+        .and_then(|l| l.rsplit("; ").next())
+        .and_then(|s| s.strip_suffix(" s of video per second"))
+        .unwrap_or_else(|| panic!("no rate in {out}"));
+    assert!(
+        rate.split_once('.').is_some_and(|(_, d)| d.len() == 1),
+        "{rate}"
+    );
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(html.contains("<td>00:00.0–00:10.0</td>"), "{html}");
+    assert!(html.contains("Duration 00:10.0."), "{html}");
+
+    let (_, out, _) = scan(&dir, &["up", "--json"]);
+    let map = json_by_path(&out);
+    let m = &map.values().next().unwrap()["matches"][0];
+    for (key, want) in [
+        ("query_start", 0.0),
+        ("query_end", 10.0),
+        ("ref_start", 0.0),
+        ("ref_end", 10.0),
+    ] {
+        assert_eq!(m[key].as_f64(), Some(want), "{key}: {m}");
+    }
+
+    let out = dir
+        .command()
+        .args(["check", "up/copy.y4m", "--index", "index"])
+        .expect_code(1);
+    assert!(
+        out.contains("upload        00:00.0–00:10.0  matches work 00:00.0–00:10.0"),
+        "{out}"
+    );
+    assert!(out.contains("(00:10.0 of video)"), "{out}");
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 
-use super::{Outcome, clock, span};
+use super::{Outcome, clock, span, upload_range, work_range};
 use crate::decode::{DecodeOptions, Frame, FrameSource};
 use crate::error::{Error, Result};
 use crate::matcher::{Decision, Match};
@@ -269,6 +269,8 @@ impl HtmlReport {
         );
         h.push_str(&timeline_svg(e.duration_ms, &e.matches));
         for m in &e.matches {
+            let (q0, q1) = upload_range(m, e.duration_ms);
+            let (r0, r1) = work_range(m);
             let _ = write!(
                 h,
                 "<div class=\"match\"><h3><span class=\"tag {d}\">{d}</span> work <code>{id}</code> {title}</h3>\
@@ -281,8 +283,8 @@ impl HtmlReport {
                 title = esc(&m.meta.title),
                 rh = esc(&m.meta.rightsholder),
                 notice = esc(&m.meta.notice),
-                q = span(m.query_start_ms, m.query_end_ms),
-                r = span(m.ref_start_ms, m.ref_end_ms),
+                q = span(q0, q1),
+                r = span(r0, r1),
                 score = m.score,
                 n = m.matched_frames,
                 md = m.mean_distance,
@@ -306,11 +308,9 @@ impl HtmlReport {
                 }
                 let _ = write!(
                     h,
-                    "<figcaption>upload {}.{} ↔ work {}.{} — <span title=\"Hamming distance of the two frames' PDQ hashes\">{} bits apart</span></figcaption></figure>",
+                    "<figcaption>upload {} ↔ work {} — <span title=\"Hamming distance of the two frames' PDQ hashes\">{} bits apart</span></figcaption></figure>",
                     clock(p.query_ms),
-                    p.query_ms % 1000 / 100,
                     clock(p.ref_ms),
-                    p.ref_ms % 1000 / 100,
                     p.distance
                 );
             }
@@ -352,11 +352,13 @@ fn timeline_svg(duration_ms: u64, matches: &[Match]) -> String {
     );
     for (i, m) in matches.iter().enumerate() {
         let y = 10.0 + GAP * (i + 1) as f64;
-        let work_dur = m.meta.duration_ms.max(m.ref_end_ms).max(1) as f64;
-        let qx0 = X0 + span_w * m.query_start_ms as f64 / dur;
-        let qx1 = (X0 + span_w * m.query_end_ms as f64 / dur).max(qx0 + 2.0);
-        let rx0 = X0 + span_w * m.ref_start_ms as f64 / work_dur;
-        let rx1 = (X0 + span_w * m.ref_end_ms as f64 / work_dur).max(rx0 + 2.0);
+        let (q0, q1) = upload_range(m, duration_ms);
+        let (r0, r1) = work_range(m);
+        let work_dur = m.meta.duration_ms.max(r1).max(1) as f64;
+        let qx0 = X0 + span_w * q0 as f64 / dur;
+        let qx1 = (X0 + span_w * q1 as f64 / dur).max(qx0 + 2.0);
+        let rx0 = X0 + span_w * r0 as f64 / work_dur;
+        let rx1 = (X0 + span_w * r1 as f64 / work_dur).max(rx0 + 2.0);
         let class = m.decision.as_str();
         let label: String = m.meta.id.chars().take(16).collect();
         let _ = write!(
@@ -443,6 +445,11 @@ mod tests {
         assert!(html.contains("work source not reachable"));
         assert!(html.contains("zero bytes"));
         assert!(html.contains("<polygon"));
+        // Ranges end where the last matched frame ends, in tenths, as in text and JSON.
+        assert!(html.contains("<td>00:12.0–00:58.0</td>"), "{html}");
+        assert!(html.contains("<td>05:02.0–05:48.0</td>"));
+        assert!(html.contains("Duration 01:01.0."));
+        assert!(html.contains("upload 00:12.0 ↔ work 05:02.0"));
         assert!(
             !html.contains("http://") || html.matches("http://").count() == 1,
             "only the SVG namespace"

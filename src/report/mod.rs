@@ -106,25 +106,29 @@ pub fn json_line(path: &Path, outcome: &Outcome, evidence: bool) -> String {
             verdict
                 .matches
                 .iter()
-                .map(|m| ContractMatch {
-                    work: &m.meta.id,
-                    title: &m.meta.title,
-                    rightsholder: &m.meta.rightsholder,
-                    notice: &m.meta.notice,
-                    score: round3(m.score),
-                    query_start: secs(m.query_start_ms),
-                    query_end: secs(m.query_end_ms),
-                    ref_start: secs(m.ref_start_ms),
-                    ref_end: secs(m.ref_end_ms),
-                    matched_frames: m.matched_frames,
-                    speed: round3(m.speed),
-                    mirrored: m.mirrored,
-                    evidence: evidence.then(|| {
-                        m.pairs
-                            .iter()
-                            .map(|p| [secs(p.query_ms), secs(p.ref_ms), f64::from(p.distance)])
-                            .collect()
-                    }),
+                .map(|m| {
+                    let (q0, q1) = upload_range(m, *duration_ms);
+                    let (r0, r1) = work_range(m);
+                    ContractMatch {
+                        work: &m.meta.id,
+                        title: &m.meta.title,
+                        rightsholder: &m.meta.rightsholder,
+                        notice: &m.meta.notice,
+                        score: round3(m.score),
+                        query_start: secs(q0),
+                        query_end: secs(q1),
+                        ref_start: secs(r0),
+                        ref_end: secs(r1),
+                        matched_frames: m.matched_frames,
+                        speed: round3(m.speed),
+                        mirrored: m.mirrored,
+                        evidence: evidence.then(|| {
+                            m.pairs
+                                .iter()
+                                .map(|p| [secs(p.query_ms), secs(p.ref_ms), f64::from(p.distance)])
+                                .collect()
+                        }),
+                    }
                 })
                 .collect(),
             None,
@@ -163,23 +167,79 @@ pub fn utc(unix_s: i64) -> String {
     )
 }
 
-/// `m:ss` (or `h:mm:ss` from an hour on) for a time in milliseconds, rounded down to the second.
+/// `mm:ss.t` (or `h:mm:ss.t` from an hour on) for a time in milliseconds, to the nearest
+/// tenth of a second: a 10 s clip ends at `00:10.0`, a 4.004 s one at `00:04.0`.
 pub fn clock(ms: u64) -> String {
-    let s = ms / 1000;
+    let tenths = (ms + 50) / 100;
+    let (s, t) = (tenths / 10, tenths % 10);
     if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+        format!("{}:{:02}:{:02}.{t}", s / 3600, s / 60 % 60, s % 60)
     } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
+        format!("{:02}:{:02}.{t}", s / 60, s % 60)
     }
 }
 
-/// `12:00–12:46` for a time range in milliseconds.
+/// `00:12.0–00:46.0` for a time range in milliseconds.
 pub fn span(start_ms: u64, end_ms: u64) -> String {
     format!("{}–{}", clock(start_ms), clock(end_ms))
 }
 
-/// One line about one match: the work, who asked for its removal, and where it matched.
-pub fn match_summary(m: &Match) -> String {
+/// The sampling step seen in a list of frame times: the smallest gap between two distinct
+/// times (0 when there are fewer than two).
+fn step(mut times: Vec<u64>) -> u64 {
+    times.sort_unstable();
+    times.dedup();
+    times.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(0)
+}
+
+/// The end of the time a match's last frame stands for: `last_ms + step_ms`, never past
+/// `cap_ms` when known (not 0).
+fn covered_end(last_ms: u64, step_ms: u64, cap_ms: u64) -> u64 {
+    let end = last_ms + step_ms;
+    if cap_ms > 0 {
+        end.min(cap_ms.max(last_ms))
+    } else {
+        end
+    }
+}
+
+/// The upload's sampling step seen in a match: the smallest gap between its matched frames.
+fn upload_step(m: &Match) -> u64 {
+    step(m.pairs.iter().map(|p| p.query_ms).collect())
+}
+
+/// The part of the upload a match covers, in milliseconds: from its first matched frame to the
+/// end of its last. A sampled frame stands for the video from its own time to the next
+/// sample's, so the range ends one sampling step (the smallest gap between the match's frames)
+/// after its last matched frame; `duration_ms` (0 if unknown) bounds it. Text, JSON and the
+/// HTML report all show these times: frames 0–9 s of a 10 s clip sampled once a second cover
+/// 0–10 s, not 0–9.
+pub fn upload_range(m: &Match, duration_ms: u64) -> (u64, u64) {
+    (
+        m.query_start_ms,
+        covered_end(m.query_end_ms, upload_step(m), duration_ms),
+    )
+}
+
+/// The part of the banked work a match covers, in milliseconds: the image of
+/// [`upload_range`] through the alignment (the last matched work frame plus one upload step
+/// times the speed); the work's recorded duration bounds the end.
+pub fn work_range(m: &Match) -> (u64, u64) {
+    let speed = if m.speed.is_finite() && m.speed > 0.0 {
+        m.speed
+    } else {
+        1.0
+    };
+    let step = (upload_step(m) as f64 * speed).round() as u64;
+    (
+        m.ref_start_ms,
+        covered_end(m.ref_end_ms, step, m.meta.duration_ms),
+    )
+}
+
+/// One line about one match: the work, who asked for its removal, and where it matched
+/// (`duration_ms`: the upload's, 0 if unknown; see [`upload_range`]).
+pub fn match_summary(m: &Match, duration_ms: u64) -> String {
     let mut s = format!("work {:?}", m.meta.id);
     if !m.meta.title.is_empty() {
         let _ = write!(s, " \"{}\"", m.meta.title);
@@ -194,11 +254,13 @@ pub fn match_summary(m: &Match) -> String {
     if !who.is_empty() {
         let _ = write!(s, " ({})", who.join(", "));
     }
+    let (q0, q1) = upload_range(m, duration_ms);
+    let (r0, r1) = work_range(m);
     let _ = write!(
         s,
         ": upload {} = work {}, score {:.2}",
-        span(m.query_start_ms, m.query_end_ms),
-        span(m.ref_start_ms, m.ref_end_ms),
+        span(q0, q1),
+        span(r0, r1),
         m.score
     );
     if m.mirrored {
@@ -215,7 +277,10 @@ pub fn match_summary(m: &Match) -> String {
 pub fn scan_lines(path: &Path, outcome: &Outcome) -> String {
     let mut out = String::new();
     match outcome {
-        Outcome::Verdict { verdict, .. } => {
+        Outcome::Verdict {
+            verdict,
+            duration_ms,
+        } => {
             if verdict.verdict == Decision::Clean {
                 return out;
             }
@@ -226,7 +291,12 @@ pub fn scan_lines(path: &Path, outcome: &Outcome) -> String {
                 path.display()
             );
             for m in &verdict.matches {
-                let _ = writeln!(out, "       {} [{}]", match_summary(m), m.decision);
+                let _ = writeln!(
+                    out,
+                    "       {} [{}]",
+                    match_summary(m, *duration_ms),
+                    m.decision
+                );
             }
         }
         Outcome::Error(e) => {
@@ -270,11 +340,13 @@ pub fn check_text(path: &Path, outcome: &Outcome) -> String {
         if !m.meta.notice.is_empty() {
             let _ = writeln!(out, "      notice        {}", m.meta.notice);
         }
+        let (q0, q1) = upload_range(m, duration_ms);
+        let (r0, r1) = work_range(m);
         let _ = writeln!(
             out,
             "      upload        {}  matches work {}",
-            span(m.query_start_ms, m.query_end_ms),
-            span(m.ref_start_ms, m.ref_end_ms)
+            span(q0, q1),
+            span(r0, r1)
         );
         let _ = writeln!(
             out,
@@ -291,11 +363,9 @@ pub fn check_text(path: &Path, outcome: &Outcome) -> String {
             .take(12)
             .map(|p| {
                 format!(
-                    "{}.{:01}↔{}.{:01} ({}b)",
+                    "{}↔{} ({}b)",
                     clock(p.query_ms),
-                    p.query_ms % 1000 / 100,
                     clock(p.ref_ms),
-                    p.ref_ms % 1000 / 100,
                     p.distance
                 )
             })
@@ -327,9 +397,9 @@ mod tests {
                 ..Default::default()
             },
             query_start_ms: 12_000,
-            query_end_ms: 58_000,
+            query_end_ms: 57_000,
             ref_start_ms: 302_000,
-            ref_end_ms: 348_000,
+            ref_end_ms: 347_000,
             matched_frames: 46,
             weighted_frames: 46.0,
             mean_distance: 8.25,
@@ -337,11 +407,14 @@ mod tests {
             mirrored: true,
             score: 0.9712,
             decision: Decision::Match,
-            pairs: vec![Pair {
-                query_ms: 12_000,
-                ref_ms: 302_000,
-                distance: 6,
-            }],
+            // One frame a second, 12 s to 57 s of the upload = 302 s to 347 s of the work.
+            pairs: (0..46)
+                .map(|i| Pair {
+                    query_ms: 12_000 + 1000 * i,
+                    ref_ms: 302_000 + 1000 * i,
+                    distance: 6,
+                })
+                .collect(),
         }
     }
 
@@ -360,7 +433,7 @@ mod tests {
             r#"{"path":"up/a.mp4","verdict":"match","duration":61.2,"matches":[{"work":"w1","title":"A Film","rightsholder":"Studio","notice":"N-1","score":0.971,"query_start":12.0,"query_end":58.0,"ref_start":302.0,"ref_end":348.0,"matched_frames":46,"speed":1.0,"mirrored":true}]}"#
         );
         let with = json_line(Path::new("up/a.mp4"), &outcome, true);
-        assert!(with.contains(r#""evidence":[[12.0,302.0,6.0]]"#), "{with}");
+        assert!(with.contains(r#""evidence":[[12.0,302.0,6.0],"#), "{with}");
         let err = json_line(
             Path::new("bad.mp4"),
             &Outcome::Error("truncated".into()),
@@ -374,13 +447,15 @@ mod tests {
 
     #[test]
     fn clocks_and_text() {
-        assert_eq!(clock(0), "00:00");
-        assert_eq!(clock(61_999), "01:01");
-        assert_eq!(clock(3_723_000), "1:02:03");
+        assert_eq!(clock(0), "00:00.0");
+        assert_eq!(clock(9_949), "00:09.9");
+        assert_eq!(clock(9_950), "00:10.0");
+        assert_eq!(clock(61_999), "01:02.0");
+        assert_eq!(clock(3_723_400), "1:02:03.4");
         let m = sample_match();
         assert_eq!(
-            match_summary(&m),
-            "work \"w1\" \"A Film\" (Studio, notice N-1): upload 00:12–00:58 = work 05:02–05:48, score 0.97, mirrored"
+            match_summary(&m, 61_200),
+            "work \"w1\" \"A Film\" (Studio, notice N-1): upload 00:12.0–00:58.0 = work 05:02.0–05:48.0, score 0.97, mirrored"
         );
         let clean = Outcome::Verdict {
             duration_ms: 1,
@@ -391,5 +466,87 @@ mod tests {
         };
         assert_eq!(scan_lines(Path::new("x"), &clean), "");
         assert!(check_text(Path::new("x"), &clean).contains("no banned work matched"));
+    }
+
+    /// A match over every frame of a clip of `secs` seconds sampled `per_s` times a second.
+    fn whole_clip(secs: u64, per_s: u64, work_ms: u64) -> Match {
+        let step = 1000 / per_s;
+        let last = (secs * per_s - 1) * step;
+        Match {
+            query_start_ms: 0,
+            query_end_ms: last,
+            ref_start_ms: 0,
+            ref_end_ms: last,
+            pairs: (0..secs * per_s)
+                .map(|i| Pair {
+                    query_ms: i * step,
+                    ref_ms: i * step,
+                    distance: 0,
+                })
+                .collect(),
+            meta: WorkMeta {
+                duration_ms: work_ms,
+                ..sample_match().meta
+            },
+            ..sample_match()
+        }
+    }
+
+    #[test]
+    fn a_range_ends_where_its_last_frame_ends() {
+        // A 10 s clip sampled once a second: frames at 0..=9 s cover 0–10 s, not 0–9.
+        let m = whole_clip(10, 1, 10_000);
+        assert_eq!(upload_range(&m, 10_000), (0, 10_000));
+        assert_eq!(work_range(&m), (0, 10_000));
+        assert!(
+            match_summary(&m, 10_000).contains("upload 00:00.0–00:10.0 = work 00:00.0–00:10.0")
+        );
+        // Four times a second: the last frame at 9.75 s covers up to 10 s.
+        assert_eq!(upload_range(&whole_clip(10, 4, 0), 10_000), (0, 10_000));
+        // Never past the end of the video: a 9.4 s upload whose last sample is at 9 s.
+        assert_eq!(upload_range(&m, 9_400), (0, 9_400));
+        // Unknown durations (0) do not cut the range.
+        assert_eq!(upload_range(&m, 0), (0, 10_000));
+        assert_eq!(work_range(&whole_clip(10, 1, 0)), (0, 10_000));
+        // The work side is the upload's range through the alignment: at speed 2 the last
+        // upload second stands for two seconds of the work.
+        let fast = Match {
+            speed: 2.0,
+            ..whole_clip(10, 1, 0)
+        };
+        assert_eq!(work_range(&fast), (0, 11_000));
+        // A single matched frame shows as the instant it is.
+        let one = Match {
+            query_end_ms: 3_000,
+            query_start_ms: 3_000,
+            pairs: vec![Pair {
+                query_ms: 3_000,
+                ref_ms: 5_000,
+                distance: 2,
+            }],
+            ..m.clone()
+        };
+        assert_eq!(upload_range(&one, 10_000), (3_000, 3_000));
+        // Text, JSON and the check view say the same.
+        let outcome = Outcome::Verdict {
+            duration_ms: 10_000,
+            verdict: Verdict {
+                verdict: Decision::Match,
+                matches: vec![m],
+            },
+        };
+        let json = json_line(Path::new("c.mp4"), &outcome, false);
+        assert!(
+            json.contains(r#""query_start":0.0,"query_end":10.0,"ref_start":0.0,"ref_end":10.0"#),
+            "{json}"
+        );
+        let text = check_text(Path::new("c.mp4"), &outcome);
+        assert!(text.contains("(00:10.0 of video)"), "{text}");
+        assert!(
+            text.contains("upload        00:00.0–00:10.0  matches work 00:00.0–00:10.0"),
+            "{text}"
+        );
+        assert!(text.contains("00:09.0↔00:09.0 (0b)"), "{text}");
+        assert!(scan_lines(Path::new("c.mp4"), &outcome).contains("upload 00:00.0–00:10.0"));
     }
 }
