@@ -390,6 +390,10 @@ fn an_error_is_one_line() {
     assert_eq!(lines.len(), 2, "one ERROR line and the summary:\n{out}");
     assert!(lines[0].starts_with("ERROR") && lines[0].contains("notes.mkv"));
     assert!(lines[1].starts_with("scanned 1 of 1"), "{out}");
+    assert!(
+        lines[1].contains(" 1 error; "),
+        "one error, not '1 errors': {out}"
+    );
 }
 
 /// A report or quarantine destination that cannot be used is refused before anything is

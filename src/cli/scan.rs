@@ -340,7 +340,7 @@ impl Output<'_> {
             summary.push_str("interrupted: partial results\n");
         }
         summary.push_str(&format!(
-            "scanned {} of {} files ({} of video) in {:.1} s: {} flagged, {} review, {} clean, {} errors; {:.1} s of video per second\n",
+            "scanned {} of {} files ({} of video) in {:.1} s: {} flagged, {} review, {} clean, {} error{}; {:.1} s of video per second\n",
             all.scanned,
             total,
             report::clock(self.video_ms),
@@ -349,17 +349,19 @@ impl Output<'_> {
             all.review,
             all.clean,
             all.errors,
+            if all.errors == 1 { "" } else { "s" },
             self.video_ms as f64 / 1000.0 / elapsed.as_secs_f64().max(1e-9),
         ));
         if self.scan.paths.len() > 1 {
             for (p, t) in self.scan.paths.iter().zip(&self.per_root) {
                 summary.push_str(&format!(
-                    "  {}: {} of {} videos flagged ({} review, {} errors)\n",
+                    "  {}: {} of {} videos flagged ({} review, {} error{})\n",
                     p.display(),
                     t.matched,
                     t.scanned,
                     t.review,
-                    t.errors
+                    t.errors,
+                    if t.errors == 1 { "" } else { "s" }
                 ));
             }
         }
