@@ -125,6 +125,10 @@ fn recover_keeps_removals_drops_damaged_segments_and_sets_a_damaged_log_aside() 
     let d = tempfile::tempdir().unwrap();
     setup(d.path());
     let mut index = Index::open(d.path()).unwrap();
+    // Keep the emptied segment on disk: this test is about recovering removals, not merges.
+    index
+        .set_merge_policy(staydown::index::MergePolicy::never())
+        .unwrap();
     let mut w = index.writer().unwrap();
     w.remove_work("a", "counter-notice").unwrap();
     bank::add(
@@ -356,6 +360,10 @@ fn leftovers_of_crashed_commits_are_never_overwritten_nor_mistaken_for_lost_work
     let d = tempfile::tempdir().unwrap();
     setup(d.path());
     let mut index = Index::open(d.path()).unwrap();
+    // Keep the emptied segment on disk: this test is about recovering removals, not merges.
+    index
+        .set_merge_policy(staydown::index::MergePolicy::never())
+        .unwrap();
     let mut w = index.writer().unwrap();
     w.remove_work("a", "counter-notice").unwrap();
     w.compact();
