@@ -60,7 +60,7 @@
 
 use crate::hash::Hash256;
 
-use super::format::{DIR_BITS, TABLES, substring, u16_at, u24_at, u32_at};
+use super::format::{DIR_BITS, TABLES, substring, u32_at};
 use super::segment::Segment;
 
 const _: () = assert!(DIR_BITS == 16, "masks() enumerates 16-bit prefixes");
@@ -163,13 +163,16 @@ pub(crate) fn probe(
         scan(seg, q, r, emit);
         return;
     }
+    let entries = seg.entries();
+    let drop = entries.drop_bits;
     for (i, tl) in l.table_layouts().iter().enumerate() {
         let ti = t[i];
         if ti < 0 {
             continue;
         }
         let qp = qsub[i] >> shift;
-        let qs = qsub[i] as u16;
+        // The query's key bits below the prefix, as far as the entries keep them.
+        let qs = (qsub[i] & 0xffff) >> drop;
         // Pass 1: the non-empty buckets of every prefix within `ti` flips. The directory
         // reads are independent, so the processor overlaps their cache misses.
         buckets.clear();
@@ -185,14 +188,16 @@ pub(crate) fn probe(
                 }
             }
         }
+        // A candidate passed the filter on the key bits its entry keeps; its full key
+        // (from its hash, read anyway for the distance) decides.
         let mut check = |j: usize| {
-            let id = u24_at(b, tl.ids + 3 * j);
+            let (_, id) = entries.get(tl, j);
             if id >= n {
                 return;
             }
             let h = seg.hash(id);
             let d = h.distance(q);
-            if d > r {
+            if d > r || (substring(&h, i) ^ qsub[i]).count_ones() as i32 > ti {
                 return;
             }
             // Reported by an earlier table already?
@@ -203,38 +208,39 @@ pub(crate) fn probe(
             }
             emit(id, d);
         };
-        // Pass 2: the entries of each bucket whose suffix is close enough. Each bucket is
-        // a cache (and TLB) miss; the branches on what it holds mispredict and would
-        // serialise those misses, so the first line of the bucket `AHEAD` places on is
+        // Pass 2: the entries of each bucket whose kept key bits are close enough. Each
+        // bucket is a cache (and TLB) miss; the branches on what it holds mispredict and
+        // would serialise those misses, so the first line of the bucket `AHEAD` places on is
         // touched early by a load nothing branches on, and is in cache by its turn.
         const AHEAD: usize = 8;
-        let suffix = |j: usize| u16_at(b, tl.suffix + 2 * j);
+        let frag = |j: usize| entries.frag(tl, j);
+        let frag_span = 1usize << (16 - drop);
         let start = |&(lo, hi, allow): &(u32, u32, u32)| {
             let (lo, hi) = (lo as usize, hi as usize);
             if allow == 0 {
-                // Suffixes in a bucket are sorted and near uniform: guess by interpolation.
-                lo + ((qs as usize * (hi - lo)) >> 16)
+                // Keys in a bucket are sorted and near uniform: guess by interpolation.
+                lo + ((qs as usize * (hi - lo)) / frag_span)
             } else {
                 lo
             }
         };
-        let mut touched = 0u16;
+        let mut touched = 0u32;
         for (bi, bucket) in buckets.iter().enumerate() {
             if let Some(ahead) = buckets.get(bi + AHEAD) {
-                touched ^= suffix(start(ahead));
+                touched ^= frag(start(ahead).min(ahead.1 as usize - 1));
             }
             let &(lo, hi, allow) = bucket;
             let (lo, hi) = (lo as usize, hi as usize);
             if allow == 0 {
                 // Walk from the guess to the start of the run equal to `qs`.
-                let mut j = start(bucket);
-                while j > lo && suffix(j - 1) >= qs {
+                let mut j = start(bucket).min(hi);
+                while j > lo && frag(j - 1) >= qs {
                     j -= 1;
                 }
-                while j < hi && suffix(j) < qs {
+                while j < hi && frag(j) < qs {
                     j += 1;
                 }
-                while j < hi && suffix(j) == qs {
+                while j < hi && frag(j) == qs {
                     check(j);
                     j += 1;
                 }
@@ -244,7 +250,7 @@ pub(crate) fn probe(
                 match allow {
                     1 => {
                         for j in lo..hi {
-                            let x = suffix(j) ^ qs;
+                            let x = frag(j) ^ qs;
                             if x & x.wrapping_sub(1) == 0 {
                                 check(j);
                             }
@@ -252,7 +258,7 @@ pub(crate) fn probe(
                     }
                     2 => {
                         for j in lo..hi {
-                            let mut x = suffix(j) ^ qs;
+                            let mut x = frag(j) ^ qs;
                             x &= x.wrapping_sub(1);
                             if x & x.wrapping_sub(1) == 0 {
                                 check(j);
@@ -261,7 +267,7 @@ pub(crate) fn probe(
                     }
                     _ => {
                         for j in lo..hi {
-                            if (suffix(j) ^ qs).count_ones() <= allow {
+                            if (frag(j) ^ qs).count_ones() <= allow {
                                 check(j);
                             }
                         }
