@@ -18,11 +18,14 @@
 //!
 //! A ball of radius 3 in 32 bits holds 5,489 keys, nearly all absent. Instead of probing
 //! them one by one, each table has a directory on the key's top 16 bits (`2^16 + 1`
-//! offsets) and stores the low 16 bits of each entry's key beside its 24-bit frame
-//! number. We enumerate the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in
-//! each bucket keep the entries whose suffix is within `t_i - k` of the query's suffix:
-//! a binary search when that allowance is 0 (most prefixes), a linear scan of the bucket
-//! otherwise. Only entries that pass reach the hash array (one random read each).
+//! offsets) and stores, in one `u32` per entry, the entry's row and as many of the key's
+//! 16 low bits as the row leaves room for (all 16 up to 2^16 rows, 8 at 2^24; formats 1
+//! and 2 stored all 16 beside a 24-bit row, 5 bytes an entry). We enumerate the prefixes
+//! within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the entries whose
+//! kept bits are within `t_i - k` of the query's: a binary search when that allowance is 0
+//! (most prefixes), a linear scan of the bucket otherwise. Only entries that pass reach the
+//! hash array (one random read each), where the full distance and the full key decide: the
+//! filter on fewer bits lets through more candidates, never fewer.
 //!
 //! # Alternatives considered
 //!
