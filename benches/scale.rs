@@ -115,8 +115,7 @@ fn build(dir: &std::path::Path, works: usize) {
     let mut index = unsafe { Index::open_mapped(dir) }.unwrap();
     let recipe = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     let mut rng = Rng(0x5ca1_e000);
     let mut prev: Vec<Hash256> = Vec::new();

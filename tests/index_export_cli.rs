@@ -50,8 +50,8 @@ fn vpdq_is_the_whole_frames_at_their_frame_numbers_and_ours_is_every_row() {
     assert_eq!(tags, (0..3).collect(), "every region's rows are exported");
     let regions: HashSet<&str> = rows.iter().map(|r| r["region"].as_str().unwrap()).collect();
     assert!(
-        regions.contains("whole")
-            && regions.contains("Centre(0.95)")
+        regions.contains("Whole")
+            && regions.contains("Centre(0.7)")
             && regions.contains("Bottom(0.75)"),
         "{regions:?}"
     );

@@ -303,12 +303,12 @@ fn fixture_v2_opens() {
 }
 
 #[test]
-fn fixture_v3_opens() {
-    fixture_opens(3, &BankOptions::whole_frames());
-    // Format 3 also keeps each row's region tag (0: the whole frame, the recipe's only
+fn fixture_v4_opens() {
+    fixture_opens(4, &BankOptions::whole_frames());
+    // Format 4 also keeps each row's region tag (0: the whole frame, the recipe's only
     // fingerprint) and the work's frame rate.
     let tmp = tempfile::tempdir().unwrap();
-    unpack_fixture(&fixture(3), tmp.path());
+    unpack_fixture(&fixture(4), tmp.path());
     let snap = Index::open(tmp.path()).unwrap().snapshot();
     let beta = snap.find("beta").unwrap();
     let rows = snap.work_frames(beta);

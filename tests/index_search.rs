@@ -248,8 +248,7 @@ fn a_large_segment_keeps_search_and_seeds_exact() {
     let mut w = index.writer().unwrap();
     let opts = BankOptions {
         min_quality: 0,
-        collapse_bits: None,
-        ..BankOptions::whole_frames()
+        ..BankOptions::every_frame()
     };
     for (i, chunk) in hashes.chunks(1000).enumerate() {
         bank::add(

@@ -346,15 +346,17 @@ fn export(
     let w = snap
         .find(id)
         .ok_or_else(|| staydown::Error::NoSuchWork { id: id.to_string() })?;
-    let recipe = snap
-        .recipe(w)
-        .cloned()
-        .unwrap_or_else(BankOptions::format_v1);
+    let recipe = snap.recipe(w).cloned().unwrap_or_else(BankOptions::legacy);
     let rows = snap.work_frames(w);
     let mut text = Vec::new();
     match format {
         ExportFormat::Vpdq => {
-            let whole = recipe.whole_frame_tag();
+            let Some(whole) = recipe.whole_frame_tag() else {
+                anyhow::bail!(
+                    "work {id:?} was banked without whole frames, which is all vPDQ holds: \
+                     export its hashes with `--format staydown`"
+                );
+            };
             if rows
                 .iter()
                 .any(|r| r.region == staydown::index::REGION_UNKNOWN)
