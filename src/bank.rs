@@ -301,7 +301,7 @@ impl BankOptions {
     /// The region that rows tagged `tag` ([`IndexedFrame::region`]) of a work banked with
     /// this recipe hash: tag `k` is the `k`-th fingerprint [`fingerprints`] makes, the
     /// recipe's `k`-th region. `None` for a tag this recipe has no region for (such as
-    /// [`REGION_UNKNOWN`](crate::index::REGION_UNKNOWN)).
+    /// [`REGION_UNKNOWN`]).
     pub fn region_of_tag(&self, tag: u8) -> Option<Region> {
         self.regions.get(usize::from(tag)).map(|r| r.region)
     }
