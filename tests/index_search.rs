@@ -208,16 +208,16 @@ fn flip_in_substring(h: &mut Hash256, t: usize, b: u32) {
     h.0[t / 2] ^= 1 << (32 * (1 - (t % 2)) as u32 + b);
 }
 
-/// A segment of 300,000 rows keeps 13 of the 16 key bits below each directory prefix in its
-/// table entries (format 3): rows that differ only in the 3 dropped bits pass the bucket
-/// filter together, and the full key read from the hash must tell them apart. The search is
-/// still exactly the brute-force one, and the seed search is exactly its contract: every row
-/// within the radius that is within 1 bit of the query in one of the eight 32-bit substrings.
+/// A segment of 300,000 rows has 5-byte table entries (the key's 16 low bits and a 19-bit
+/// row), and many rows that differ only in the 3 lowest bits of their substrings, which the
+/// bucket filter must tell apart from the entry alone. The search is exactly the brute-force
+/// one, and the seed search is exactly its contract: every row within the radius that is
+/// within 1 bit of the query in one of the eight 32-bit substrings.
 #[test]
 fn a_large_segment_keeps_search_and_seeds_exact() {
-    use staydown::index::format::{frag_bits, substring};
+    use staydown::index::format::{entry_bytes, substring};
     const N: usize = 300_000;
-    assert_eq!(frag_bits(N), 13, "the test exercises dropped key bits");
+    assert_eq!(entry_bytes(N), 5, "the test exercises 5-byte entries");
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
         state ^= state << 13;

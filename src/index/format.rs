@@ -32,21 +32,23 @@
 //! | …      | 8·w  | each work's source frame rate (`f64` bits; 0 = unknown) |
 //! | …      | per table `t` in `0..m` (none when `m` = 0): | |
 //! |        | 4·(2^b+1) | directory (`u32`): entries whose key's top `b` bits equal `p` are `dir[p]..dir[p+1]` |
-//! |        | 4·n  | entries sorted by key (`u32`): `frag << id_bits | row`, where `id_bits` = [`id_bits`]`(n)` and `frag` is the top `32 - id_bits` (at most 16) of the key's low `32 - b` bits |
+//! |        | e·n  | entries sorted by key, `e` = [`entry_bytes`]`(n)` bytes each (4 up to 2^16 rows, else 5): `suffix << id_bits | row`, where `id_bits` = [`id_bits`]`(n)` and `suffix` is the key's low `32 - b` (= 16) bits |
 //! | …      | meta length | postcard `Vec<(WorkMeta, BankOptions)>`: each work with the recipe it was banked with, in `work_start` order |
 //! | …      | 4    | CRC-32 of every byte before it |
 //! | end−4  | 4    | magic `SEND` |
 //!
 //! The key of a row in table `t` is bits `32t..32t+32` of its hash (see [`substring`]). An
-//! entry keeps only [`frag_bits`]`(n)` of the 16 key bits below the directory prefix (all 16
-//! below 2^16 rows, 8 at 2^24): the bucket filter on them lets through a superset of the
-//! rows it would with the whole key, and every candidate's key is confirmed from its full
-//! hash, which the search reads anyway for the distance. The file length is a function of
-//! `n`, `w` and the metadata length, so a truncated or extended file is refused before
-//! anything is read.
+//! entry keeps all 16 key bits below the directory prefix beside its row: 4 bytes while the
+//! row fits in 16 bits (`n` ≤ 2^16), 5 bytes (16 + up to 24 bits) above. Keeping fewer key
+//! bits in 4 bytes at every size was tried: at 10^7 rows only 8 of the 16 fit, the bucket
+//! filter let about one false candidate per probed bucket through, each a random read of
+//! the hash array, and the matcher's seed search was 4× slower. The entry width follows
+//! from the row count in the header, and the file length is a function of `n`, `w` and the
+//! metadata length, so a truncated or extended file is refused before anything is read.
 //!
-//! Budget per row: 32 (hash) + 8 (record) + 8 × 4 (tables) = 72 bytes, plus 2 MiB of
-//! directories per segment with tables (79 bytes in formats 1 to 3, without a region tag).
+//! Budget per row: 32 (hash) + 8 (record) + 8 × 5 (tables) = 80 bytes above 2^16 rows
+//! (8 × 4 = 72 up to 2^16), plus 2 MiB of directories per segment with tables (79 bytes in
+//! formats 1 to 3, without a region tag).
 //!
 //! # Formats 1 to 3 (read, never written)
 //!
@@ -66,7 +68,7 @@
 use crate::hash::Hash256;
 
 /// The format version this build writes (4: a region tag per row, one 8-byte record per row,
-/// 4-byte table entries, each work's frame rate; 3: each work's banking recipe lists its
+/// table entries of the key's 16 low bits and the row in 4 or 5 bytes, each work's frame rate; 3: each work's banking recipe lists its
 /// regions with their keyframe rules; 2 stored one collapse rule and the regions beside the
 /// whole frame; 1 had the metadata alone).
 pub const FORMAT_VERSION: u32 = 4;
@@ -128,11 +130,16 @@ pub fn id_bits(n: usize) -> u32 {
     (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
 }
 
-/// Key bits kept in a format-4 table entry beside the row: the rest of the 32-bit word, at
-/// most the `32 - DIR_BITS` bits below the directory prefix (8 at 2^24 rows).
+/// Bytes of a format-4 table entry in a segment of `n` rows: the `32 - DIR_BITS` key bits
+/// below the directory prefix and [`id_bits`]`(n)` bits of row, 4 up to 2^16 rows, else 5
+/// (rows are below 2^24, [`MAX_SEGMENT_FRAMES`]).
 #[inline]
-pub fn frag_bits(n: usize) -> u32 {
-    (32 - id_bits(n)).min(32 - DIR_BITS)
+pub fn entry_bytes(n: usize) -> usize {
+    if (32 - DIR_BITS) + id_bits(n) <= 32 {
+        4
+    } else {
+        5
+    }
 }
 
 /// Byte offsets of the sections of a segment of format `version` with `n` rows, `w` works
@@ -179,7 +186,7 @@ pub struct Layout {
 pub struct TableLayout {
     /// Directory (`2^DIR_BITS + 1` × `u32`).
     pub dir: usize,
-    /// Format 4: entries (`n` × `u32`, see [`id_bits`]); 0 before.
+    /// Format 4: entries (`n` × [`entry_bytes`]`(n)` bytes, see [`id_bits`]); 0 before.
     pub entries: usize,
     /// Formats 1 to 3: key suffixes (`n` × `u16`); 0 in format 4.
     pub suffix: usize,
@@ -247,7 +254,7 @@ impl Layout {
         for t in tables.iter_mut().take(m) {
             t.dir = take(DIR_ENTRIES * 4)?;
             if v3 {
-                t.entries = take(n.checked_mul(4)?)?;
+                t.entries = take(n.checked_mul(entry_bytes(n))?)?;
             } else {
                 t.suffix = take(n.checked_mul(2)?)?;
                 t.ids = take(n.checked_mul(3)?)?;
@@ -287,6 +294,14 @@ pub fn u16_at(b: &[u8], off: usize) -> u16 {
 #[inline]
 pub fn u24_at(b: &[u8], off: usize) -> u32 {
     u32::from_le_bytes([b[off], b[off + 1], b[off + 2], 0])
+}
+
+/// Reads a little-endian 40-bit integer at `off`.
+#[inline]
+pub fn u40_at(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a[..5].copy_from_slice(&b[off..off + 5]);
+    u64::from_le_bytes(a)
 }
 
 /// Reads a little-endian `u32` at `off`.
@@ -373,20 +388,26 @@ mod tests {
     }
 
     #[test]
-    fn entries_hold_the_row_and_what_is_left_of_the_key() {
+    fn entries_hold_the_row_and_the_whole_key_suffix() {
         assert_eq!(
             (id_bits(0), id_bits(1), id_bits(2), id_bits(3)),
             (1, 1, 1, 2)
         );
         assert_eq!((id_bits(1 << 16), id_bits((1 << 16) + 1)), (16, 17));
         assert_eq!(id_bits(MAX_SEGMENT_FRAMES), 24);
-        assert_eq!(frag_bits(MIN_INDEXED_HASHES), 16);
-        assert_eq!(frag_bits(1 << 16), 16);
-        assert_eq!(frag_bits((1 << 16) + 1), 15);
-        assert_eq!(frag_bits(MAX_SEGMENT_FRAMES), 8);
-        for n in [1usize, 4096, 65_537, 1_000_000, MAX_SEGMENT_FRAMES] {
+        assert_eq!(entry_bytes(MIN_INDEXED_HASHES), 4);
+        assert_eq!(entry_bytes(1 << 16), 4);
+        assert_eq!(entry_bytes((1 << 16) + 1), 5);
+        assert_eq!(entry_bytes(MAX_SEGMENT_FRAMES), 5);
+        for n in [1usize, 4096, 65_536, 65_537, 1_000_000, MAX_SEGMENT_FRAMES] {
             assert!(((n - 1) as u64) < 1u64 << id_bits(n), "{n}");
-            assert!(id_bits(n) + frag_bits(n) <= 32);
+            assert!(
+                (32 - DIR_BITS) + id_bits(n) <= 8 * entry_bytes(n) as u32,
+                "{n}"
+            );
         }
+        let l = Layout::new(1 << 20, 1, 1, TABLES).unwrap();
+        let t = l.table_layouts();
+        assert!(t[1].dir >= t[0].entries + 5 * (1 << 20));
     }
 }

@@ -18,14 +18,14 @@
 //!
 //! A ball of radius 3 in 32 bits holds 5,489 keys, nearly all absent. Instead of probing
 //! them one by one, each table has a directory on the key's top 16 bits (`2^16 + 1`
-//! offsets) and stores, in one `u32` per entry, the entry's row and as many of the key's
-//! 16 low bits as the row leaves room for (all 16 up to 2^16 rows, 8 at 2^24; formats 1
-//! and 2 stored all 16 beside a 24-bit row, 5 bytes an entry). We enumerate the prefixes
-//! within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the entries whose
-//! kept bits are within `t_i - k` of the query's: a binary search when that allowance is 0
-//! (most prefixes), a linear scan of the bucket otherwise. Only entries that pass reach the
-//! hash array (one random read each), where the full distance and the full key decide: the
-//! filter on fewer bits lets through more candidates, never fewer.
+//! offsets) and stores, per entry, the key's 16 low bits and the entry's row (4 bytes up to
+//! 2^16 rows, 5 above; formats 1 to 3 kept them in two arrays, 2 + 3 bytes). We enumerate
+//! the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the
+//! entries whose low key bits are within `t_i - k` of the query's: a binary search when
+//! that allowance is 0 (most prefixes), a linear scan of the bucket otherwise. Only entries
+//! that pass reach the hash array (one random read each) for the full distance. (Entries
+//! of 4 bytes at every size, keeping only 8 key bits at 2^24 rows, let about one false
+//! candidate per probed bucket through at 10^7 rows and made the seed search 4× slower.)
 //!
 //! # Alternatives considered
 //!
@@ -167,15 +167,14 @@ pub(crate) fn probe(
         return;
     }
     let entries = seg.entries();
-    let drop = entries.drop_bits;
     for (i, tl) in l.table_layouts().iter().enumerate() {
         let ti = t[i];
         if ti < 0 {
             continue;
         }
         let qp = qsub[i] >> shift;
-        // The query's key bits below the prefix, as far as the entries keep them.
-        let qs = (qsub[i] & 0xffff) >> drop;
+        // The query's key bits below the prefix.
+        let qs = qsub[i] & 0xffff;
         // Pass 1: the non-empty buckets of every prefix within `ti` flips. The directory
         // reads are independent, so the processor overlaps their cache misses.
         buckets.clear();
@@ -191,8 +190,8 @@ pub(crate) fn probe(
                 }
             }
         }
-        // A candidate passed the filter on the key bits its entry keeps; its full key
-        // (from its hash, read anyway for the distance) decides.
+        // A candidate passed the filter on its whole key; its hash decides the distance and
+        // whether an earlier table reported it.
         let mut check = |j: usize| {
             let (_, id) = entries.get(tl, j);
             if id >= n {
@@ -217,7 +216,7 @@ pub(crate) fn probe(
         // touched early by a load nothing branches on, and is in cache by its turn.
         const AHEAD: usize = 8;
         let frag = |j: usize| entries.frag(tl, j);
-        let frag_span = 1usize << (16 - drop);
+        let frag_span = 1usize << 16;
         let start = |&(lo, hi, allow): &(u32, u32, u32)| {
             let (lo, hi) = (lo as usize, hi as usize);
             if allow == 0 {

@@ -14,8 +14,8 @@ use crate::hash::Hash256;
 use super::WorkMeta;
 use super::format::{
     DIR_BITS, DIR_ENTRIES, FORMAT_VERSION, HEADER_LEN, Layout, MAX_SEGMENT_FRAMES,
-    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, frag_bits, hash_at, id_bits,
-    substring, u16_at, u24_at, u32_at, u64_at,
+    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, entry_bytes, hash_at, id_bits,
+    substring, u16_at, u24_at, u32_at, u40_at, u64_at,
 };
 
 /// The region tag of a row whose region is not known: rows of format-1 to format-3
@@ -116,7 +116,7 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
 
     let shift = 32 - DIR_BITS;
     let ib = id_bits(n);
-    let drop_bits = (32 - DIR_BITS) - frag_bits(n);
+    let eb = entry_bytes(n);
     let mut entries: Vec<(u32, u32)> = Vec::with_capacity(n);
     for (t, tl) in l.table_layouts().iter().enumerate() {
         entries.clear();
@@ -130,10 +130,9 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
         let mut counts = vec![0u32; DIR_ENTRIES];
         for (j, &(key, id)) in entries.iter().enumerate() {
             counts[(key >> shift) as usize + 1] += 1;
-            let frag = u32::from(key as u16) >> drop_bits;
-            let e = (frag << ib) | id;
-            let o = tl.entries + 4 * j;
-            b[o..o + 4].copy_from_slice(&e.to_le_bytes());
+            let e = (u64::from(key as u16) << ib) | u64::from(id);
+            let o = tl.entries + eb * j;
+            b[o..o + eb].copy_from_slice(&e.to_le_bytes()[..eb]);
         }
         let mut acc = 0u32;
         for (p, c) in counts.iter().enumerate() {
@@ -454,20 +453,15 @@ impl Segment {
                 let lo = u32_at(b, tl.dir + 4 * p) as usize;
                 let hi = u32_at(b, tl.dir + 4 * p + 4) as usize;
                 for j in lo..hi {
-                    let (frag, id) = entries.get(tl, j);
+                    let (suffix, id) = entries.get(tl, j);
                     let id = id as usize;
                     if id >= l.n {
                         return Err(corrupt(format!("table {t} names frame {id} of {}", l.n)));
                     }
-                    // The key as far as the entry keeps it; the dropped low bits are zero.
-                    let key = ((p as u32) << shift) | (frag << entries.drop_bits);
-                    let full = substring(&self.hash(id as u32), t);
-                    if frag >> (16 - entries.drop_bits) != 0
-                        || full >> entries.drop_bits != key >> entries.drop_bits
-                    {
+                    let key = ((p as u32) << shift) | suffix;
+                    if suffix >> shift != 0 || substring(&self.hash(id as u32), t) != key {
                         return Err(corrupt(format!("table {t} entry {j} has a wrong key")));
                     }
-                    let key = full;
                     if prev_key.is_some_and(|k| k > key) {
                         return Err(corrupt(format!("table {t} is not sorted")));
                     }
@@ -496,18 +490,16 @@ impl Segment {
             let ib = id_bits(n);
             Entries {
                 b: self.bytes(),
-                v3: true,
+                width: entry_bytes(n),
                 id_bits: ib,
-                id_mask: if ib >= 32 { u32::MAX } else { (1 << ib) - 1 },
-                drop_bits: (32 - DIR_BITS) - frag_bits(n),
+                id_mask: (1 << ib) - 1,
             }
         } else {
             Entries {
                 b: self.bytes(),
-                v3: false,
+                width: 0,
                 id_bits: 24,
                 id_mask: (1 << 24) - 1,
-                drop_bits: 0,
             }
         }
     }
@@ -585,21 +577,31 @@ impl Segment {
 #[derive(Clone, Copy)]
 pub(crate) struct Entries<'a> {
     b: &'a [u8],
-    v3: bool,
+    /// Bytes of a format-4 entry (4 or 5); 0 for formats 1 to 3 (separate arrays).
+    width: usize,
     id_bits: u32,
-    id_mask: u32,
-    /// Low bits of the 16 below the directory prefix that an entry does not keep.
-    pub(crate) drop_bits: u32,
+    id_mask: u64,
 }
 
 impl Entries<'_> {
-    /// Entry `j` of table `tl`: the key bits it keeps below the directory prefix (the
-    /// suffix shifted right by `drop_bits`) and its row.
+    /// Format-4 entry `j` of table `tl`, whole.
+    #[inline]
+    fn word(&self, tl: &super::format::TableLayout, j: usize) -> u64 {
+        if self.width == 4 {
+            u64::from(u32_at(self.b, tl.entries + 4 * j))
+        } else {
+            u40_at(self.b, tl.entries + 5 * j)
+        }
+    }
+
+    /// Entry `j` of table `tl`: its key's 16 bits below the directory prefix and its row.
+    /// (A damaged entry may give a suffix of more than 16 bits or a row past the end; the
+    /// callers check both.)
     #[inline]
     pub(crate) fn get(&self, tl: &super::format::TableLayout, j: usize) -> (u32, u32) {
-        if self.v3 {
-            let e = u32_at(self.b, tl.entries + 4 * j);
-            (e.checked_shr(self.id_bits).unwrap_or(0), e & self.id_mask)
+        if self.width != 0 {
+            let e = self.word(tl, j);
+            ((e >> self.id_bits) as u32, (e & self.id_mask) as u32)
         } else {
             (
                 u32::from(u16_at(self.b, tl.suffix + 2 * j)),
@@ -608,11 +610,11 @@ impl Entries<'_> {
         }
     }
 
-    /// The key bits entry `j` of table `tl` keeps (see [`Entries::get`]).
+    /// The key suffix of entry `j` of table `tl` (see [`Entries::get`]).
     #[inline]
     pub(crate) fn frag(&self, tl: &super::format::TableLayout, j: usize) -> u32 {
-        if self.v3 {
-            u32_at(self.b, tl.entries + 4 * j) >> self.id_bits
+        if self.width != 0 {
+            (self.word(tl, j) >> self.id_bits) as u32
         } else {
             u32::from(u16_at(self.b, tl.suffix + 2 * j))
         }
