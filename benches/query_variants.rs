@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use staydown::bank::BANK_REGIONS;
+use staydown::bank::BankOptions;
 use staydown::decode::{DecodeOptions, Frame, FrameSource};
 use staydown::fingerprint::Fingerprinter;
 use staydown::query::{QueryVariants, upload_fingerprints};
@@ -73,6 +73,7 @@ fn bench(c: &mut Criterion) {
             "inset",
             QueryVariants {
                 rotations_deg: Vec::new(),
+                crops: None,
                 ..all.clone()
             },
         ),
@@ -93,7 +94,9 @@ fn bench(c: &mut Criterion) {
                         source,
                         &Fingerprinter::new(),
                         &variants,
-                        &BANK_REGIONS,
+                        &BankOptions::default().region_list(),
+                        // A clean upload: the crop search finds nothing to vote for.
+                        &|_| None,
                     )
                     .expect("hash");
                     assert_eq!(fps.variants[0].fingerprint.frames.len(), FRAMES);

@@ -23,12 +23,14 @@
 //!   80%, crops of up to 15% a side and off-centre crops (15% off one side, 5% off the
 //!   others) all still contain; it also misses most bottom captions and corner logos. The
 //!   upload side tries a grid of centre and side crops to bring such copies back onto it
-//!   ([`crate::query`]). The **bottom 75% band** keeps copies with a logo or caption across
-//!   the top, and the **whole frame** keeps exact copies at a few bits and is the row that
-//!   exports as vPDQ.
+//!   ([`crate::query`]). The **top and bottom 75% bands** keep copies with a caption along
+//!   the bottom or a logo across the top (a caption reaches into the central 70% often
+//!   enough to cost it 15–40 bits), and the **whole frame** keeps exact copies at a few bits
+//!   and is the row that exports as vPDQ.
 //! - **Keyframes with a rate cap** ([`Keyframes`]): a region's hash is stored when it moved
 //!   more than a few bits from the last stored one, or a couple of seconds after it, but
-//!   never closer than a minimum gap. Storing every frame within 16 bits of its run cost
+//!   never closer than a minimum gap (a third of a second for the central 70%, a second for
+//!   the others). Storing every frame within 16 bits of its run cost
 //!   7.3 frames per second per region on real footage (18/s on a pan: PDQ moves ~28 bits
 //!   for a 1% shift); the cap bounds what a work costs whatever it shows. Sparse banking
 //!   relies on the upload being sampled densely (4 frames a second,
@@ -51,8 +53,8 @@
 //! let meta = WorkMeta { id: "w1".into(), notice: "TD-1".into(), ..WorkMeta::default() };
 //! let stats = bank::ban(&mut writer, &work, meta, &BankOptions::default())?;
 //! assert_eq!(stats.frames, 60, "every frame of a 6 s, 10 fps work");
-//! assert_eq!(stats.regions, 3, "the whole frame, the centre 70% and the bottom band");
-//! assert!(stats.stored <= 6 * 6, "at most 4 + 1 + 1 hashes per second");
+//! assert_eq!(stats.regions, 4, "the whole frame, the centre 70% and two bands");
+//! assert!(stats.stored <= 6 * 6 + 4, "at most 1 + 3 + 1 + 1 hashes per second");
 //! let snapshot = writer.commit()?;
 //! assert_eq!(snapshot.recipe(0), Some(&BankOptions::default()));
 //! # Ok::<(), staydown::Error>(())
@@ -127,16 +129,21 @@ pub struct BankedRegion {
 }
 
 /// The default recipe's regions: the whole frame (a new entry past 32 bits or after 2 s, at
-/// most one a second), the central 70% (past 24 bits or after 2 s, at most four a second)
-/// and the bottom 75% band (as the whole frame). See the module docs.
-pub const BANK_REGIONS: [BankedRegion; 3] = [
+/// most one a second), the central 70% (past 24 bits or after 2 s, at most three a second),
+/// and the top and bottom 75% bands (as the whole frame). At most six hashes a second
+/// whatever the work shows. See the module docs.
+pub const BANK_REGIONS: [BankedRegion; 4] = [
     BankedRegion {
         region: Region::Whole,
         keyframes: Keyframes::new(32, 2000, 1000),
     },
     BankedRegion {
         region: Region::Centre(0.70),
-        keyframes: Keyframes::new(24, 2000, 250),
+        keyframes: Keyframes::new(24, 2000, 333),
+    },
+    BankedRegion {
+        region: Region::Top(0.75),
+        keyframes: Keyframes::new(32, 2000, 1000),
     },
     BankedRegion {
         region: Region::Bottom(0.75),
@@ -199,7 +206,7 @@ impl From<RecipeV2> for BankOptions {
 pub const RECIPES: [(&str, &str); 4] = [
     (
         "default",
-        "whole frame ≤1/s, centre 70% ≤4/s, bottom band ≤1/s (keyframes)",
+        "whole frame ≤1/s, centre 70% ≤3/s, top and bottom bands ≤1/s (keyframes)",
     ),
     (
         "dense",

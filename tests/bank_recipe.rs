@@ -40,7 +40,7 @@ fn ban_demo_and_eval_bank_alike_and_record_the_recipe() {
         .args(["--index", "by-ban", "--work", "w-001"])
         .stdout();
     assert!(
-        out.contains("banned w-001: 300 frames × 3 regions = 900 hashes"),
+        out.contains("banned w-001: 300 frames × 4 regions = 1200 hashes"),
         "{out}"
     );
     let from_ban = banked(&dir.join("by-ban"), "w-001");

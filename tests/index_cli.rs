@@ -324,9 +324,9 @@ fn ban_a_real_video_through_ffmpeg() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     // Every frame of the 5.28 s clip at 25 fps (132), each hashed whole, as the central 70%
-    // and as the bottom band; keyframes of each stored.
+    // and as two bands; keyframes of each stored.
     assert!(
-        text(&o).contains("banned bbb-180p: 132 frames × 3 regions = 396 hashes"),
+        text(&o).contains("banned bbb-180p: 132 frames × 4 regions = 528 hashes"),
         "{}",
         text(&o)
     );

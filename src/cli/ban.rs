@@ -49,8 +49,8 @@ pub struct Args {
     /// choose which are stored].
     #[arg(long, value_name = "F")]
     fps: Option<f64>,
-    /// Banking recipe: default (whole frame, central 70% and bottom band, keyframes at most
-    /// 6 a second in all), dense (the same regions, every frame within 16 bits), whole (the
+    /// Banking recipe: default (whole frame, central 70%, top and bottom bands, keyframes at
+    /// most 6 a second in all), dense (the same regions, every frame within 16 bits), whole (the
     /// whole frame only: no zoomed, cropped, captioned copies), legacy (the recipe of
     /// indexes before keyframes, ~15× larger).
     #[arg(long, value_name = "NAME", default_value = "default")]

@@ -193,9 +193,18 @@ fn recover(dir: &Path, out: &mut impl Write) -> anyhow::Result<ExitCode> {
 }
 
 fn stats(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
-    let st = open_index(dir)?.snapshot().stats();
+    let index = open_index(dir)?;
+    let snap = index.snapshot();
+    let st = snap.stats();
     writeln!(out, "generation        {}", st.generation)?;
     writeln!(out, "segments          {}", st.segments)?;
+    for t in index.merge_policy().tiers(&snap) {
+        writeln!(
+            out,
+            "  tier {:<2}         {} segments, {} live hashes (tier from {} hashes)",
+            t.tier, t.segments, t.live_rows, t.min_rows
+        )?;
+    }
     writeln!(out, "works             {}", st.live_works)?;
     writeln!(
         out,

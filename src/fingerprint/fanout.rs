@@ -13,10 +13,10 @@ use super::{Fingerprint, Fingerprinter};
 /// A change applied to every decoded frame before one of several fingerprints is made.
 pub type FrameMap = Box<dyn Fn(&Frame) -> Frame + Send + Sync>;
 
-/// A hashing thread's work: it receives every decoded frame and returns a fingerprint, or
-/// `None` when it has nothing to add (an inset search that found no inset).
-pub(crate) type Worker<'a> =
-    Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Option<Fingerprint>> + Send + 'a>;
+/// A hashing thread's work: it receives every decoded frame and returns what it made (by
+/// default a fingerprint, or `None` when it has nothing to add).
+pub(crate) type Worker<'a, T = Option<Fingerprint>> =
+    Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<T> + Send + 'a>;
 
 /// Frames queued per hashing thread before the decoder waits.
 const QUEUE: usize = 4;
@@ -87,7 +87,7 @@ pub(crate) fn with_source_info(fp: Fingerprint, info: &SourceInfo) -> Fingerprin
 /// worker's result in order, the source's description, and what the decoder said of damage.
 pub(crate) fn decode_into<T: Send>(
     mut source: FrameSource,
-    workers: Vec<Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<T> + Send + '_>>,
+    workers: Vec<Worker<'_, T>>,
 ) -> Result<(Vec<T>, SourceInfo, Option<String>)> {
     let results = fan_out(
         std::iter::from_fn(|| source.next_frame().transpose()),
@@ -101,7 +101,7 @@ pub(crate) fn decode_into<T: Send>(
 /// stream and is returned after the workers have stopped.
 pub(crate) fn fan_out<T: Send>(
     frames: impl Iterator<Item = Result<Frame>>,
-    workers: Vec<Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<T> + Send + '_>>,
+    workers: Vec<Worker<'_, T>>,
 ) -> Result<Vec<T>> {
     thread::scope(|s| {
         let mut senders = Vec::new();

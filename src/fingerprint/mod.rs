@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::hash::{Hash256, Pdq};
 
 pub use fanout::{FrameMap, fingerprint_each};
-pub(crate) use fanout::{decode_into, fan_out, panicked, with_source_info};
+pub(crate) use fanout::{Worker, decode_into, fan_out, panicked, with_source_info};
 
 /// The hash of one sampled frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -128,7 +128,7 @@ impl CropHasher {
     /// image (left and right swapped) when `mirrored`. The rectangle is clamped to the plane.
     pub fn hash(&mut self, plane: &[u8], width: u32, rect: Rect, mirrored: bool) -> PdqOutput {
         let stride = width as usize;
-        let height = if stride == 0 { 0 } else { plane.len() / stride };
+        let height = plane.len().checked_div(stride).unwrap_or(0);
         let x0 = (rect.x as usize).min(stride);
         let y0 = (rect.y as usize).min(height);
         let w = (rect.width as usize).min(stride - x0);

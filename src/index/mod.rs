@@ -33,6 +33,7 @@ pub mod audit;
 pub mod format;
 mod lock;
 pub mod manifest;
+pub mod merge;
 pub mod mih;
 mod recover;
 mod segment;
@@ -40,6 +41,7 @@ mod snapshot;
 mod store;
 
 pub use audit::{AuditAction, AuditEntry};
+pub use merge::{MergePolicy, TierCount};
 pub use recover::{Recovery, recover};
 pub use segment::{IndexedFrame, REGION_UNKNOWN};
 pub use snapshot::{Snapshot, Stats};

@@ -12,6 +12,7 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::format::{AUDIT_FILE, MANIFEST_FILE, MAX_SEGMENT_FRAMES, segment_file};
 use super::lock::LockGuard;
 use super::manifest::{self, Manifest, SegmentEntry, Tombstone};
+use super::merge::{self, MergePolicy};
 use super::segment::{self, IndexedFrame, NewWork};
 use super::snapshot::{Load, Snapshot};
 
@@ -28,6 +29,7 @@ pub struct Index {
     dir: PathBuf,
     load: Load,
     snapshot: Snapshot,
+    merge: MergePolicy,
 }
 
 fn now_unix_s() -> i64 {
@@ -121,6 +123,7 @@ impl Index {
             dir,
             load: Load::Read,
             snapshot,
+            merge: MergePolicy::default(),
         })
     }
 
@@ -144,6 +147,7 @@ impl Index {
             dir,
             load: Load::Map,
             snapshot,
+            merge: MergePolicy::default(),
         })
     }
 
@@ -198,6 +202,23 @@ impl Index {
         &self.dir
     }
 
+    /// Sets the merge policy of the writers this index gives from now on (the default is
+    /// [`MergePolicy::default`]; [`MergePolicy::never`] leaves every commit its own segment).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the policy's parameters are out of range
+    /// ([`MergePolicy::validate`]).
+    pub fn set_merge_policy(&mut self, policy: MergePolicy) -> Result<()> {
+        policy.validate()?;
+        self.merge = policy;
+        Ok(())
+    }
+
+    /// The merge policy of the writers this index gives.
+    pub fn merge_policy(&self) -> &MergePolicy {
+        &self.merge
+    }
+
     /// The current snapshot (an `Arc` clone: O(1)).
     pub fn snapshot(&self) -> Snapshot {
         self.snapshot.clone()
@@ -233,6 +254,7 @@ impl Index {
             tombstones: Vec::new(),
             audit: Vec::new(),
             compact: false,
+            merge: self.merge,
             fail: None,
             abort_at_fail: false,
         };
@@ -264,13 +286,24 @@ pub enum FailPoint {
     ManifestRenamed,
     /// Directory fsynced, unreferenced files not yet removed.
     BeforeCleanup,
+    /// Half of a merged segment's temp file written.
+    MergeTorn,
+    /// A merged segment's temp file written and fsynced.
+    MergeWritten,
+    /// A merged segment renamed to its final name (the manifest not yet replaced).
+    MergeRenamed,
+    /// After the commit point, the first of the segments a merge retired removed, the
+    /// others not yet.
+    RetiredRemoved,
 }
 
 /// The index's one writer. Changes become visible to new snapshots at [`IndexWriter::commit`];
 /// dropping a writer without committing discards them (and releases the lock).
 ///
 /// *Performance*: `commit` writes one new segment with the added works (O(n log n) to
-/// sort the 8 tables) and a small manifest; `compact` rewrites every live frame.
+/// sort the 8 tables) and a small manifest, plus the merges its [`MergePolicy`] asks for
+/// (each input verified, then rewritten: at most `max_segment_rows` hashes a merge);
+/// `compact` rewrites every live frame.
 #[derive(Debug)]
 pub struct IndexWriter {
     dir: PathBuf,
@@ -281,6 +314,7 @@ pub struct IndexWriter {
     tombstones: Vec<Tombstone>,
     audit: Vec<AuditEntry>,
     compact: bool,
+    merge: MergePolicy,
     fail: Option<FailPoint>,
     abort_at_fail: bool,
 }
@@ -439,6 +473,17 @@ impl IndexWriter {
         self.compact = true;
     }
 
+    /// Sets the merge policy of this writer's commit (by default the index's:
+    /// [`Index::set_merge_policy`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the policy's parameters are out of range.
+    pub fn set_merge_policy(&mut self, policy: MergePolicy) -> Result<()> {
+        policy.validate()?;
+        self.merge = policy;
+        Ok(())
+    }
+
     /// Removes the temp files of crashed commits (`MANIFEST.tmp`, `seg-*.sdx.tmp`: never
     /// named by a manifest). A segment the manifest does not name is left alone: it may be
     /// the only copy of banked works whose manifest was lost or damaged (`index recover`
@@ -516,6 +561,7 @@ impl IndexWriter {
     /// Removes the segments `old` named and `new` does not: the inputs this commit merged
     /// (verified before it read them) or whose works it purged.
     fn remove_retired(&self, old: &Manifest, new: &Manifest) -> Result<()> {
+        let mut removed = 0;
         for e in &old.segments {
             if !new.segments.iter().any(|n| n.id == e.id) {
                 let p = self.dir.join(&e.file);
@@ -523,6 +569,10 @@ impl IndexWriter {
                     Ok(()) => {}
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                     Err(err) => return Err(Error::io(&p, err)),
+                }
+                removed += 1;
+                if removed == 1 {
+                    self.fail_at(FailPoint::RetiredRemoved)?;
                 }
             }
         }
@@ -541,17 +591,32 @@ impl IndexWriter {
         id
     }
 
-    fn write_segment(&self, id: u64, works: &[NewWork]) -> Result<SegmentEntry> {
+    /// Writes a segment of `works` under id `id` (temp file, fsync, rename); `merged` says
+    /// whether it is a merge's output (for the fail points).
+    fn write_segment(&self, id: u64, works: &[NewWork], merged: bool) -> Result<SegmentEntry> {
+        let (torn, written, renamed) = if merged {
+            (
+                FailPoint::MergeTorn,
+                FailPoint::MergeWritten,
+                FailPoint::MergeRenamed,
+            )
+        } else {
+            (
+                FailPoint::SegmentTorn,
+                FailPoint::SegmentWritten,
+                FailPoint::SegmentRenamed,
+            )
+        };
         let bytes = segment::build(works)?;
         let file = segment_file(id);
         let path = self.dir.join(&file);
         let tmp = self.dir.join(format!("{file}.tmp"));
-        if self.fail == Some(FailPoint::SegmentTorn) {
+        if self.fail == Some(torn) {
             manifest::write_synced(&tmp, &bytes[..bytes.len() / 2])?;
-            self.fail_at(FailPoint::SegmentTorn)?;
+            self.fail_at(torn)?;
         }
         manifest::write_synced(&tmp, &bytes)?;
-        self.fail_at(FailPoint::SegmentWritten)?;
+        self.fail_at(written)?;
         if path.exists() {
             // Never rename over a file this commit did not create (the id was checked to be
             // free under the lock: only a foreign process could have made it since).
@@ -563,7 +628,7 @@ impl IndexWriter {
             });
         }
         fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        self.fail_at(FailPoint::SegmentRenamed)?;
+        self.fail_at(renamed)?;
         let n = bytes.len();
         let crc = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().expect("4 bytes"));
         Ok(SegmentEntry {
@@ -576,8 +641,95 @@ impl IndexWriter {
         })
     }
 
+    /// Writes the new works' segments (`groups`) into `m` and the merges the policy asks
+    /// for over them and the live segments: each base segment a merge reads is verified
+    /// first (every byte against its checksum, and its table invariants); merged segments
+    /// keep only live works, in manifest order; tombstones of the merged segments go with
+    /// their works.
+    fn merge_into(&mut self, m: &mut Manifest, mut groups: Vec<Vec<NewWork>>) -> Result<()> {
+        let base = self.base.clone();
+        let inner = &base.inner;
+        let removed_now: Vec<u32> = self
+            .tombstones
+            .iter()
+            .filter_map(|t| {
+                let s = inner
+                    .manifest
+                    .segments
+                    .iter()
+                    .position(|e| e.id == t.segment)?;
+                Some(inner.bases[s] + t.work)
+            })
+            .collect();
+        let mut cands = merge::candidates(&base, &removed_now);
+        let nbase = cands.len();
+        for g in &groups {
+            let rows = g.iter().map(|w| w.rows.len() as u64).sum();
+            cands.push(merge::Candidate { rows, live: rows });
+        }
+        let (plan, rewrite) = self.merge.plan(&cands);
+        let mut segments = Vec::with_capacity(plan.len());
+        let mut purged = 0u64;
+        for srcs in plan {
+            if let [i] = srcs[..] {
+                if i >= nbase {
+                    let id = self.free_segment_id(m.next_segment);
+                    m.next_segment = id + 1;
+                    segments.push(self.write_segment(id, &groups[i - nbase], false)?);
+                    continue;
+                }
+                if !rewrite.contains(&i) {
+                    segments.push(inner.manifest.segments[i].clone());
+                    continue;
+                }
+            }
+            let mut works: Vec<NewWork> = Vec::new();
+            for i in srcs {
+                if i >= nbase {
+                    works.append(&mut groups[i - nbase]);
+                    continue;
+                }
+                inner.segments[i].verify()?;
+                let first = inner.bases[i];
+                for w in first..first + inner.segments[i].works.len() as u32 {
+                    if base.is_removed(w) || removed_now.contains(&w) {
+                        purged += base.work_frames(w).len() as u64;
+                        continue;
+                    }
+                    works.push(NewWork {
+                        meta: inner.works[w as usize].clone(),
+                        rows: base.work_frames(w),
+                        recipe: base.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
+                    });
+                }
+            }
+            if works.is_empty() {
+                // Every work of the inputs was removed: nothing to write.
+                continue;
+            }
+            let id = self.free_segment_id(m.next_segment);
+            m.next_segment = id + 1;
+            segments.push(self.write_segment(id, &works, true)?);
+        }
+        m.tombstones
+            .retain(|t| segments.iter().any(|e| e.id == t.segment));
+        m.segments = segments;
+        if purged > 0 {
+            self.audit.push(AuditEntry {
+                time_unix_s: now_unix_s(),
+                generation: 0,
+                action: AuditAction::Compact,
+                work: String::new(),
+                reason: "merge".to_string(),
+                frames: purged,
+            });
+        }
+        Ok(())
+    }
+
     /// Commits every change atomically and returns the new snapshot: either all of them
-    /// are visible afterwards or (on error or crash) none.
+    /// are visible afterwards or (on error or crash) none. The merges the writer's
+    /// [`MergePolicy`] asks for are part of the commit (see [`super::merge`]).
     ///
     /// # Errors
     /// I/O errors; the index keeps its previous state.
@@ -645,13 +797,17 @@ impl IndexWriter {
             frames += item.rows.len();
             groups.last_mut().expect("pushed").push(item);
         }
-        for g in &groups {
-            let id = self.free_segment_id(m.next_segment);
-            m.next_segment = id + 1;
-            let e = self.write_segment(id, g)?;
-            m.segments.push(e);
+        if self.compact || !self.merge.enabled {
+            for g in &groups {
+                let id = self.free_segment_id(m.next_segment);
+                m.next_segment = id + 1;
+                let e = self.write_segment(id, g, false)?;
+                m.segments.push(e);
+            }
+        } else {
+            self.merge_into(&mut m, groups)?;
         }
-        if !groups.is_empty() {
+        if m.segments != old.segments {
             manifest::sync_dir(&self.dir)?;
         }
 

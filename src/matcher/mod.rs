@@ -162,8 +162,9 @@ pub struct Match {
     /// The upload shows the work mirrored left-right.
     pub mirrored: bool,
     /// Strength of the segment in 0..=1: `density · (1 − mean_distance/128) · (1 − e^(−weighted_frames/8))`,
-    /// where density is the share of the upload's good frames between `query_start` and
-    /// `query_end` that matched.
+    /// where density is the share of the seconds between `query_start` and `query_end`
+    /// holding a good upload frame that hold a matched one (per second, not per frame, so
+    /// that sampling the upload more densely than the work was banked does not dilute it).
     pub score: f64,
     /// The policy's decision for this segment alone.
     pub decision: Decision,
@@ -563,8 +564,12 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
             / n;
         let lo = good_pts.partition_point(|&t| t < first.q_ms);
         let hi = good_pts.partition_point(|&t| t <= last.q_ms);
-        let span_frames = (hi - lo).max(members.len());
-        let density = members.len() as f64 / span_frames as f64;
+        let second = |t: u64| (t - first.q_ms) / 1000;
+        let mut with_good: Vec<u64> = good_pts[lo..hi].iter().map(|&t| second(t)).collect();
+        with_good.dedup();
+        let mut with_match: Vec<u64> = members.iter().map(|&i| second(anchors[i].q_ms)).collect();
+        with_match.dedup();
+        let density = with_match.len() as f64 / with_good.len().max(with_match.len()) as f64;
         let score = density
             * (1.0 - mean_distance / 128.0).max(0.0)
             * (1.0 - (-weighted_frames / 8.0).exp());

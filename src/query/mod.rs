@@ -31,7 +31,7 @@ use std::sync::mpsc;
 
 use crate::decode::{Frame, FrameSource, Region, inscribed_keep};
 use crate::error::Result;
-use crate::fingerprint::{Fingerprint, Fingerprinter, decode_into, with_source_info};
+use crate::fingerprint::{Fingerprint, Fingerprinter, Worker, decode_into, with_source_info};
 
 pub use grid::{CropGrid, Cut, Probe};
 use grid::{GridSearch, Job};
@@ -172,8 +172,7 @@ pub fn rotation_keep(width: u32, height: u32, degrees: f64, banked: &[f64]) -> f
 }
 
 /// A hashing thread's work: every decoded frame in, the variants it hashed out.
-pub(crate) type QueryWorker<'a> =
-    Box<dyn FnOnce(mpsc::Receiver<Frame>) -> Result<Vec<VariantFingerprint>> + Send + 'a>;
+pub(crate) type QueryWorker<'a> = Worker<'a, Vec<VariantFingerprint>>;
 
 /// The hashing threads for an upload checked against an index that banked `banked`: the
 /// crop search (plain frames, banked regions, the probe grid; [`grid`]) and, when asked
