@@ -700,6 +700,7 @@ impl IndexWriter {
                         meta: inner.works[w as usize].clone(),
                         rows: base.work_frames(w),
                         recipe: base.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
+                        fps: base.frame_rate(w).unwrap_or(0.0),
                     });
                 }
             }
