@@ -1,7 +1,8 @@
 //! Index search: multi-index hashing against the brute-force scan of the same segment.
 //!
 //! Ids: `index_query/mih/{n}` and `index_query/brute/{n}` (radius 31, one iteration = the
-//! same 32 queries, one thread), `index_open/mapped/{n}`. Data: works made of shots, each
+//! same 32 queries, one thread), `index_query/seed/{n}` (the matcher's seed search: radius 31,
+//! seed bits 15, the same 32 queries), `index_open/mapped/{n}`. Data: works made of shots, each
 //! either a cluster (a random centre and near copies 5–20 bits away, like consecutive
 //! frames) or uniform hashes, from a seeded RNG. Queries: 16 near copies (0–20 bits) of
 //! indexed hashes and 16 uniform hashes that match nothing. Before timing, every query's
@@ -17,13 +18,15 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use staydown::bank::{self, BankOptions};
-use staydown::index::Index;
+use staydown::index::{Index, Search};
 use staydown::{Fingerprint, FrameHash, Hash256, Hit, WorkMeta};
 
 mod common;
 use common::Rng;
 
 const RADIUS: u32 = 31;
+/// The matcher's default seed bits.
+const SEED_BITS: u32 = 15;
 const SIZES: [usize; 3] = [100_000, 1_000_000, 10_000_000];
 
 /// `n` hashes in works of 1000 frames: shots of 8–64 frames, half clusters, half uniform.
@@ -160,6 +163,16 @@ fn bench(c: &mut Criterion) {
                 for q in &queries {
                     out.clear();
                     snap.search_into(black_box(q), RADIUS, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+        group.bench_function(format!("seed/{n}"), |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                for q in &queries {
+                    out.clear();
+                    snap.seed(black_box(q), RADIUS, SEED_BITS, &mut out);
                     black_box(&out);
                 }
             })

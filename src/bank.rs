@@ -69,7 +69,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter, FrameHash, decode_into, with_source_info};
 use crate::hash::CropHasher;
 use crate::index::format::MAX_SPAN_MS;
-use crate::index::{IndexWriter, IndexedFrame, WorkMeta};
+use crate::index::{IndexWriter, IndexedFrame, REGION_UNKNOWN, WorkMeta};
 
 /// When a region's hash is stored, frame after frame: a new entry when the hash moved more
 /// than `change_bits` from the last stored one, or `max_gap_ms` after it — but never within
@@ -305,6 +305,23 @@ impl BankOptions {
         self.regions.iter().map(|r| r.region).collect()
     }
 
+    /// The region that rows tagged `tag` ([`IndexedFrame::region`]) of a work banked with
+    /// this recipe hash: tag `k` is the `k`-th fingerprint [`fingerprints`] makes, the
+    /// recipe's `k`-th region. `None` for a tag this recipe has no region for (such as
+    /// [`REGION_UNKNOWN`]).
+    pub fn region_of_tag(&self, tag: u8) -> Option<Region> {
+        self.regions.get(usize::from(tag)).map(|r| r.region)
+    }
+
+    /// The tag of the rows that hash the whole frame, if the recipe banks it (see
+    /// [`BankOptions::region_of_tag`]).
+    pub fn whole_frame_tag(&self) -> Option<u8> {
+        self.regions
+            .iter()
+            .position(|r| r.region == Region::Whole)
+            .and_then(|k| u8::try_from(k).ok())
+    }
+
     /// How the work's video is decoded.
     pub fn decode(&self) -> DecodeOptions {
         DecodeOptions {
@@ -419,7 +436,8 @@ pub fn fingerprints(path: impl AsRef<Path>, options: &BankOptions) -> Result<Vec
 /// `options.regions`, as [`fingerprints`] makes them): frames below `options.min_quality`
 /// dropped, each region's frames thinned by its [`Keyframes`] rule on its own (a static shot
 /// stays one entry per region), then merged in time order (stable: at equal times the
-/// regions keep their order).
+/// regions keep their order). Each entry's [`IndexedFrame::region`] is the ordinal of its
+/// fingerprint in `fingerprints` (see [`BankOptions::region_of_tag`]).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when the fingerprints do not match the regions, a
@@ -435,6 +453,12 @@ pub fn entries(
         regions: fingerprints.len(),
         ..AddStats::default()
     };
+    if fingerprints.len() > usize::from(REGION_UNKNOWN) {
+        return Err(Error::InvalidArgument(format!(
+            "work {id:?}: {} fingerprints, more than region tags can tell apart",
+            fingerprints.len()
+        )));
+    }
     let mut rows = Vec::new();
     if fingerprints.len() != options.regions.len() {
         return Err(Error::InvalidArgument(format!(
@@ -443,11 +467,12 @@ pub fn entries(
             options.regions.len()
         )));
     }
-    for (fp, r) in fingerprints.iter().zip(&options.regions) {
+    for (tag, (fp, r)) in fingerprints.iter().zip(&options.regions).enumerate() {
         st.hashes += fp.frames.len();
         rows.extend(collapsed(
             id,
             fp,
+            tag as u8,
             r.keyframes,
             options.min_quality,
             &mut st.low_quality,
@@ -458,11 +483,12 @@ pub fn entries(
     Ok((rows, st))
 }
 
-/// One fingerprint's entries: low-quality frames dropped (counted in `low_quality`), runs
-/// of near-identical consecutive frames collapsed into spans.
+/// One fingerprint's entries, tagged `region`: low-quality frames dropped (counted in
+/// `low_quality`), runs of near-identical consecutive frames collapsed into spans.
 fn collapsed(
     id: &str,
     fp: &Fingerprint,
+    region: u8,
     keyframes: Keyframes,
     min_quality: u8,
     low_quality: &mut usize,
@@ -505,6 +531,7 @@ fn collapsed(
             pts_ms,
             span_ms: 0,
             quality: f.quality,
+            region,
         });
         run_open = true;
     }
@@ -543,7 +570,7 @@ pub fn add(
             min_quality: options.min_quality,
         });
     }
-    writer.add_work(meta, rows, options.clone())?;
+    writer.add_work_at_rate(meta, rows, options.clone(), first.fps)?;
     Ok(st)
 }
 

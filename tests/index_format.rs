@@ -11,8 +11,12 @@ use staydown::index::format::{FORMAT_VERSION, MANIFEST_FILE};
 use staydown::index::{AuditAction, Index};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
 
+/// `n` frames 250 ms apart, of a 4 fps source.
 fn fp(seed: u64, n: usize) -> Fingerprint {
-    util::random_fingerprint(seed, n, |i| 40 + (i % 60) as u8)
+    Fingerprint {
+        fps: 4.0,
+        ..util::random_fingerprint(seed, n, |i| 40 + (i % 60) as u8)
+    }
 }
 
 fn meta(id: &str) -> WorkMeta {
@@ -296,6 +300,20 @@ fn fixture_v1_opens() {
 #[test]
 fn fixture_v2_opens() {
     fixture_opens(2, &BankOptions::whole_frames());
+}
+
+#[test]
+fn fixture_v4_opens() {
+    fixture_opens(4, &BankOptions::whole_frames());
+    // Format 4 also keeps each row's region tag (0: the whole frame, the recipe's only
+    // fingerprint) and the work's frame rate.
+    let tmp = tempfile::tempdir().unwrap();
+    unpack_fixture(&fixture(4), tmp.path());
+    let snap = Index::open(tmp.path()).unwrap().snapshot();
+    let beta = snap.find("beta").unwrap();
+    let rows = snap.work_frames(beta);
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.region == 0));
+    assert_eq!(snap.frame_rate(beta), Some(4.0));
 }
 
 /// Opens, verifies and searches the fixture of format `version`, whose works were banked

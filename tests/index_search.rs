@@ -202,3 +202,103 @@ fn every_radius_up_to_48_on_a_dense_cluster() {
         }
     }
 }
+
+/// Flips bit `b` (0 = least significant) of the 32-bit substring `t` of `h`.
+fn flip_in_substring(h: &mut Hash256, t: usize, b: u32) {
+    h.0[t / 2] ^= 1 << (32 * (1 - (t % 2)) as u32 + b);
+}
+
+/// A segment of 300,000 rows has 5-byte table entries (the key's 16 low bits and a 19-bit
+/// row), and many rows that differ only in the 3 lowest bits of their substrings, which the
+/// bucket filter must tell apart from the entry alone. The search is exactly the brute-force
+/// one, and the seed search is exactly its contract: every row within the radius that is
+/// within 1 bit of the query in one of the eight 32-bit substrings.
+#[test]
+fn a_large_segment_keeps_search_and_seeds_exact() {
+    use staydown::index::format::{entry_bytes, substring};
+    const N: usize = 300_000;
+    assert_eq!(entry_bytes(N), 5, "the test exercises 5-byte entries");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // 1,000 centres with 200 variants each that differ in the 3 low bits of substrings only,
+    // and 100,000 uniform hashes; works of 1,000 rows.
+    let centres: Vec<Hash256> = (0..1000)
+        .map(|_| Hash256([next(), next(), next(), next()]))
+        .collect();
+    let mut hashes: Vec<Hash256> = Vec::with_capacity(N);
+    for c in &centres {
+        for _ in 0..200 {
+            let mut h = *c;
+            for _ in 0..1 + next() % 4 {
+                flip_in_substring(&mut h, (next() % 8) as usize, (next() % 3) as u32);
+            }
+            hashes.push(h);
+        }
+    }
+    while hashes.len() < N {
+        hashes.push(Hash256([next(), next(), next(), next()]));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path()).unwrap();
+    let mut w = index.writer().unwrap();
+    let opts = BankOptions {
+        min_quality: 0,
+        ..BankOptions::every_frame()
+    };
+    for (i, chunk) in hashes.chunks(1000).enumerate() {
+        bank::add(
+            &mut w,
+            meta(format!("w{i}")),
+            std::slice::from_ref(&fingerprint(chunk)),
+            &opts,
+        )
+        .unwrap();
+    }
+    let snap = w.commit().unwrap();
+    assert_eq!(snap.stats().segments, 1);
+    let hash_of = |h: &Hit| hashes[h.work as usize * 1000 + (h.ref_pts_ms / 250) as usize];
+    let mut queries: Vec<Hash256> = Vec::new();
+    for k in 0..30 {
+        let mut q = centres[k * 31];
+        for _ in 0..next() % 4 {
+            flip_in_substring(&mut q, (next() % 8) as usize, (next() % 3) as u32);
+        }
+        // And a few bits anywhere.
+        for _ in 0..next() % 12 {
+            let b = next() % 256;
+            q.0[(b / 64) as usize] ^= 1 << (b % 64);
+        }
+        queries.push(q);
+    }
+    queries.extend((0..5).map(|_| Hash256([next(), next(), next(), next()])));
+    let mut seeded = 0;
+    for q in &queries {
+        let mut brute = Vec::new();
+        snap.search_brute(q, 31, &mut brute);
+        let brute = sorted(brute);
+        let mut got = Vec::new();
+        snap.search(q, 31, &mut got);
+        assert_eq!(sorted(got), brute);
+        let mut got = Vec::new();
+        snap.search_probe_only(q, 31, &mut got);
+        assert_eq!(sorted(got), brute);
+        let want: Vec<Hit> = brute
+            .iter()
+            .filter(|h| {
+                let r = hash_of(h);
+                (0..8).any(|t| (substring(&r, t) ^ substring(q, t)).count_ones() <= 1)
+            })
+            .copied()
+            .collect();
+        let mut got = Vec::new();
+        snap.seed(q, 31, 15, &mut got);
+        assert_eq!(sorted(got), want);
+        seeded += want.len();
+    }
+    assert!(seeded > 1000, "the queries seed many rows: {seeded}");
+}

@@ -45,6 +45,7 @@ fn rows(seed: u64, n: u64) -> Vec<IndexedFrame> {
             pts_ms: (i * 1000) as u32,
             span_ms: 500,
             quality: 90,
+            region: 0,
         })
         .collect()
 }

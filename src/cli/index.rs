@@ -56,21 +56,38 @@ enum Action {
     },
     /// Bans a work from a shared vPDQ hash list (no video needed).
     Import(ImportArgs),
-    /// Writes a work's indexed frame hashes as vPDQ text (to share without the video).
-    /// Collapsed runs appear as their first frame; frames below the quality threshold
-    /// were never indexed and are absent.
+    /// Writes a work's indexed hashes: as vPDQ text (the default: the whole-frame hashes, one
+    /// line per frame, numbered at the work's frame rate), or every stored row with its region
+    /// (`--format staydown`, JSON lines). Collapsed runs appear as their first frame; frames
+    /// below the quality threshold were never indexed and are absent.
     Export {
         /// Id of the work.
         id: String,
-        /// vPDQ text: the only format so far, and the default.
-        #[arg(long)]
+        /// The format written.
+        #[arg(long, value_enum, default_value = "vpdq")]
+        format: ExportFormat,
+        /// Same as `--format vpdq`.
+        #[arg(long, conflicts_with = "format")]
         vpdq: bool,
+        /// The work's frame rate, for frame numbers in vPDQ, when the index does not know it
+        /// (works banked by staydown before index format 4).
+        #[arg(long, value_name = "RATE")]
+        fps: Option<f64>,
         /// Write here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
         #[command(flatten)]
         dir: IndexDir,
     },
+}
+
+/// What `index export` writes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ExportFormat {
+    /// vPDQ text: `frameNumber,quality,hash,seconds`, the work's whole frames only.
+    Vpdq,
+    /// JSON lines, one per stored row: region, time, span, quality, hash.
+    Staydown,
 }
 
 /// `index import`: a work banked from a shared vPDQ hash list.
@@ -122,10 +139,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Action::Import(import) => import_vpdq(import, &mut out)?,
         Action::Export {
             id,
+            format,
             vpdq: _,
+            fps,
             output,
             dir,
-        } => export(&dir.index, &id, output.as_deref(), &mut out)?,
+        } => export(&dir.index, &id, format, fps, output.as_deref(), &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -319,37 +338,112 @@ fn import_vpdq(args: ImportArgs, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn export(dir: &Path, id: &str, output: Option<&Path>, out: &mut impl Write) -> anyhow::Result<()> {
+fn export(
+    dir: &Path,
+    id: &str,
+    format: ExportFormat,
+    fps: Option<f64>,
+    output: Option<&Path>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if let Some(f) = fps
+        && !(f.is_finite() && f > 0.0)
+    {
+        anyhow::bail!("--fps {f}: a frame rate must be a positive number");
+    }
     let snap = open_index(dir)?.snapshot();
     let w = snap
         .find(id)
         .ok_or_else(|| staydown::Error::NoSuchWork { id: id.to_string() })?;
-    let meta = &snap.works()[w as usize];
-    let fp = Fingerprint {
-        frames: snap
-            .work_frames(w)
-            .iter()
-            .map(|f| FrameHash {
-                pts_ms: f.pts_ms as u64,
-                hash: f.hash,
-                quality: f.quality,
-                mirror: None,
-            })
-            .collect(),
-        duration_ms: meta.duration_ms,
-        ..Fingerprint::default()
-    };
+    let recipe = snap.recipe(w).cloned().unwrap_or_else(BankOptions::legacy);
+    let rows = snap.work_frames(w);
+    let mut text = Vec::new();
+    match format {
+        ExportFormat::Vpdq => {
+            let Some(whole) = recipe.whole_frame_tag() else {
+                anyhow::bail!(
+                    "work {id:?} was banked without whole frames, which is all vPDQ holds: \
+                     export its hashes with `--format staydown`"
+                );
+            };
+            if rows
+                .iter()
+                .any(|r| r.region == staydown::index::REGION_UNKNOWN)
+            {
+                anyhow::bail!(
+                    "work {id:?} was banked with {} regions into an index format that did not \
+                     record which region each hash is of, so its whole-frame hashes cannot be \
+                     told apart for vPDQ: export every hash with `--format staydown`, or ban \
+                     the work again",
+                    recipe.regions.len()
+                );
+            }
+            let Some(rate) = snap.frame_rate(w).or(fps) else {
+                anyhow::bail!(
+                    "the frame rate of work {id:?} is unknown (banked before index format 4): \
+                     give it with --fps RATE to number the frames"
+                );
+            };
+            let rate = fps.unwrap_or(rate);
+            let mut frames: Vec<FrameHash> = Vec::new();
+            let mut last_number = None;
+            for r in rows.iter().filter(|r| r.region == whole) {
+                // One line per frame: rows that round to one frame number keep the first.
+                let number = frame_number(r.pts_ms, rate);
+                if last_number == Some(number) {
+                    continue;
+                }
+                last_number = Some(number);
+                frames.push(FrameHash {
+                    pts_ms: u64::from(r.pts_ms),
+                    hash: r.hash,
+                    quality: r.quality,
+                    mirror: None,
+                });
+            }
+            let fp = Fingerprint {
+                frames,
+                fps: rate,
+                duration_ms: snap.works()[w as usize].duration_ms,
+                ..Fingerprint::default()
+            };
+            fp.write_vpdq(&mut text)?;
+        }
+        ExportFormat::Staydown => {
+            for r in &rows {
+                let region = match recipe.region_of_tag(r.region) {
+                    Some(region) => format!("{region:?}"),
+                    None => "unknown".to_string(),
+                };
+                let line = serde_json::json!({
+                    "region": region,
+                    "tag": r.region,
+                    "pts_ms": r.pts_ms,
+                    "span_ms": r.span_ms,
+                    "quality": r.quality,
+                    "hash": r.hash.to_string(),
+                });
+                writeln!(text, "{line}")?;
+            }
+        }
+    }
     match output {
         Some(p) => {
             let mut f =
                 std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
-            fp.write_vpdq(&mut f)?;
-            f.sync_all()
+            f.write_all(&text)
+                .and_then(|()| f.sync_all())
                 .with_context(|| format!("writing {}", p.display()))?;
         }
-        None => fp.write_vpdq(out)?,
+        None => out.write_all(&text)?,
     }
     Ok(())
+}
+
+/// The number of the frame shown at `pts_ms` in a video of `fps` frames a second (vPDQ's
+/// `frameNumber`), as [`Fingerprint::write_vpdq`] numbers it.
+fn frame_number(pts_ms: u32, fps: f64) -> u64 {
+    (f64::from(pts_ms) * fps / 1000.0).round() as u64
 }
 
 #[cfg(test)]

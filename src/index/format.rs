@@ -10,9 +10,9 @@
 //! | `audit.log`     | appended (fsync); the tail past the manifest's `audit_bytes` is an uncommitted remnant, ignored and cut by the next writer | first line `staydown-audit v1`, then one line per event: `<crc32 of the JSON, 8 hex> <JSON>` |
 //! | `.lock`         | `O_EXCL` create by the one writer, removed when it ends | `pid=<pid> host=<host> since=<unix s>` |
 //!
-//! # Segment file (`seg-<id>.sdx`), format version 1
+//! # Segment file (`seg-<id>.sdx`), format version 4
 //!
-//! All integers little-endian. `n` = indexed frame hashes, `w` = works. Every section
+//! All integers little-endian. `n` = indexed frame hashes (rows), `w` = works. Every section
 //! starts at a multiple of 64 bytes ([`SECTION_ALIGN`]); padding bytes are zero.
 //!
 //! | offset | size | field |
@@ -22,40 +22,56 @@
 //! | 12     | 4    | number of MIH tables `m` (`u32`: 8, or 0 below [`MIN_INDEXED_HASHES`] hashes, format ≥ 2) |
 //! | 16     | 4    | directory bits `b` (`u32`, = 16) |
 //! | 20     | 4    | works `w` (`u32`) |
-//! | 24     | 8    | frames `n` (`u64`, < 2^24) |
+//! | 24     | 8    | rows `n` (`u64`, < 2^24) |
 //! | 32     | 8    | metadata length in bytes (`u64`) |
 //! | 40     | 4    | CRC-32 of bytes 0..40 followed by the metadata section (checked at every open) |
 //! | 44     | 20   | zero |
 //! | 64     | 32·n | hashes: each four `u64`, `Hash256.0[0]` first |
-//! | …      | 4·n  | `pts_ms` (`u32`) of each frame |
-//! | …      | 2·n  | `span_ms` (`u16`): the collapsed run covers `pts_ms ..= pts_ms + span_ms` |
-//! | …      | n    | PDQ quality (`u8`) of the run's first frame |
-//! | …      | 4·(w+1) | `work_start` (`u32`): frames of work `i` are `work_start[i]..work_start[i+1]` |
+//! | …      | 8·n  | one record per row: `pts_ms` (`u32`), `span_ms` (`u16`: the collapsed run covers `pts_ms ..= pts_ms + span_ms`), PDQ quality of the run's first frame (`u8`), region tag (`u8`: the ordinal of the fingerprint the row came from in the work's recipe, [`crate::index::IndexedFrame::region`]) |
+//! | …      | 4·(w+1) | `work_start` (`u32`): rows of work `i` are `work_start[i]..work_start[i+1]` |
+//! | …      | 8·w  | each work's source frame rate (`f64` bits; 0 = unknown) |
 //! | …      | per table `t` in `0..m` (none when `m` = 0): | |
 //! |        | 4·(2^b+1) | directory (`u32`): entries whose key's top `b` bits equal `p` are `dir[p]..dir[p+1]` |
-//! |        | 2·n  | the low `32-b` bits of each entry's key (`u16`), entries sorted by key |
-//! |        | 3·n  | each entry's frame number (`u24`) |
-//! | …      | meta length | postcard `Vec<(WorkMeta, BankOptions)>`: each work with the recipe it was banked with, in `work_start` order (format 1: `Vec<WorkMeta>` alone) |
+//! |        | e·n  | entries sorted by key, `e` = [`entry_bytes`]`(n)` bytes each (4 up to 2^16 rows, else 5): `suffix << id_bits | row`, where `id_bits` = [`id_bits`]`(n)` and `suffix` is the key's low `32 - b` (= 16) bits |
+//! | …      | meta length | postcard `Vec<(WorkMeta, BankOptions)>`: each work with the recipe it was banked with, in `work_start` order |
 //! | …      | 4    | CRC-32 of every byte before it |
 //! | end−4  | 4    | magic `SEND` |
 //!
-//! The key of a frame in table `t` is bits `32t..32t+32` of its hash (see
-//! [`substring`]). The file length is a function of `n`, `w` and the metadata length,
-//! so a truncated or extended file is refused before anything is read.
+//! The key of a row in table `t` is bits `32t..32t+32` of its hash (see [`substring`]). An
+//! entry keeps all 16 key bits below the directory prefix beside its row: 4 bytes while the
+//! row fits in 16 bits (`n` ≤ 2^16), 5 bytes (16 + up to 24 bits) above. Keeping fewer key
+//! bits in 4 bytes at every size was tried: at 10^7 rows only 8 of the 16 fit, the bucket
+//! filter let about one false candidate per probed bucket through, each a random read of
+//! the hash array, and the matcher's seed search was 4× slower. The entry width follows
+//! from the row count in the header, and the file length is a function of `n`, `w` and the
+//! metadata length, so a truncated or extended file is refused before anything is read.
+//!
+//! Budget per row: 32 (hash) + 8 (record) + 8 × 5 (tables) = 80 bytes above 2^16 rows
+//! (8 × 4 = 72 up to 2^16), plus 2 MiB of directories per segment with tables (79 bytes in
+//! formats 1 to 3, without a region tag).
+//!
+//! # Formats 1 to 3 (read, never written)
+//!
+//! As above but for: the record is three arrays, `pts_ms` (4·n), `span_ms` (2·n) and
+//! quality (n), each its own section, and rows have no region tag (read as
+//! [`crate::index::REGION_UNKNOWN`], or as 0 for a work whose recipe banked one region
+//! alone: then every row is its fingerprint 0); no frame-rate section; a table is its
+//! directory, the 16 low key bits of each entry (`u16`, 2·n) and each entry's row (`u24`,
+//! 3·n), each its own section. Format 1 has `m` = 8 always and its metadata is
+//! `Vec<WorkMeta>` alone; format 2's recipes have one collapse rule and list the regions
+//! beside the whole frame.
 //!
 //! Work metadata is serde-encoded with postcard (compact, stable wire format, maintained).
 //! The original plan named bincode, but bincode's last release (3.0.0) is only a
 //! `compile_error!` and the 2.x line is unmaintained.
-//!
-//! Budget per frame hash: 32 (hash) + 7 (time, span, quality) + 8 × 5 (tables) = 79
-//! bytes, plus 2 MiB of directories per segment.
 
 use crate::hash::Hash256;
 
-/// The format version this build writes (3: each work's banking recipe lists its regions
-/// with their keyframe rules; 2 stored one collapse rule and the regions beside the whole
-/// frame; 1 had the metadata alone).
-pub const FORMAT_VERSION: u32 = 3;
+/// The format version this build writes (4: a region tag per row, one 8-byte record per row,
+/// table entries of the key's 16 low bits and the row in 4 or 5 bytes, each work's frame rate; 3: each work's banking recipe lists its
+/// regions with their keyframe rules; 2 stored one collapse rule and the regions beside the
+/// whole frame; 1 had the metadata alone).
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT: u32 = 1;
 
@@ -108,25 +124,49 @@ pub fn align(x: usize) -> usize {
     x.div_ceil(SECTION_ALIGN) * SECTION_ALIGN
 }
 
-/// Byte offsets of the sections of a segment with `n` frames, `w` works and `meta_len`
-/// bytes of metadata.
+/// Bits of a format-4 table entry that hold the row (at least 1): enough for `n - 1`.
+#[inline]
+pub fn id_bits(n: usize) -> u32 {
+    (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
+}
+
+/// Bytes of a format-4 table entry in a segment of `n` rows: the `32 - DIR_BITS` key bits
+/// below the directory prefix and [`id_bits`]`(n)` bits of row, 4 up to 2^16 rows, else 5
+/// (rows are below 2^24, [`MAX_SEGMENT_FRAMES`]).
+#[inline]
+pub fn entry_bytes(n: usize) -> usize {
+    if (32 - DIR_BITS) + id_bits(n) <= 32 {
+        4
+    } else {
+        5
+    }
+}
+
+/// Byte offsets of the sections of a segment of format `version` with `n` rows, `w` works
+/// and `meta_len` bytes of metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
-    /// Frames.
+    /// Format version (1 to [`FORMAT_VERSION`]).
+    pub version: u32,
+    /// Rows.
     pub n: usize,
     /// Works.
     pub works: usize,
     /// Offset of the hash array.
     pub hashes: usize,
-    /// Offset of the `pts_ms` array.
+    /// Format 4: offset of the 8-byte row records (0 before).
+    pub records: usize,
+    /// Formats 1 to 3: offset of the `pts_ms` array (0 in format 4).
     pub pts: usize,
-    /// Offset of the `span_ms` array.
+    /// Formats 1 to 3: offset of the `span_ms` array (0 in format 4).
     pub span: usize,
-    /// Offset of the quality array.
+    /// Formats 1 to 3: offset of the quality array (0 in format 4).
     pub quality: usize,
     /// Offset of `work_start`.
     pub work_start: usize,
-    /// Offsets of each table's directory, suffixes and ids (the first `m`).
+    /// Format 4: offset of the works' frame rates (0 before).
+    pub work_fps: usize,
+    /// Offsets of each table's arrays (the first `m`).
     pub tables: [TableLayout; TABLES],
     /// Number of tables: [`TABLES`], or 0 for a segment of fewer than
     /// [`MIN_INDEXED_HASHES`] hashes, which is searched by a scan of its hashes.
@@ -146,9 +186,11 @@ pub struct Layout {
 pub struct TableLayout {
     /// Directory (`2^DIR_BITS + 1` × `u32`).
     pub dir: usize,
-    /// Key suffixes (`n` × `u16`).
+    /// Format 4: entries (`n` × [`entry_bytes`]`(n)` bytes, see [`id_bits`]); 0 before.
+    pub entries: usize,
+    /// Formats 1 to 3: key suffixes (`n` × `u16`); 0 in format 4.
     pub suffix: usize,
-    /// Frame numbers (`n` × `u24`).
+    /// Formats 1 to 3: rows (`n` × `u24`); 0 in format 4.
     pub ids: usize,
 }
 
@@ -171,12 +213,26 @@ impl Layout {
         &self.tables[..self.m]
     }
 
-    /// The layout for these counts with `m` tables (0 or [`TABLES`]), or `None` when it
-    /// would overflow `usize`.
+    /// The layout of format [`FORMAT_VERSION`] for these counts with `m` tables (0 or
+    /// [`TABLES`]), or `None` when it would overflow `usize`.
     pub fn new(n: usize, works: usize, meta_len: usize, m: usize) -> Option<Layout> {
-        if m != 0 && m != TABLES {
+        Layout::of_version(FORMAT_VERSION, n, works, meta_len, m)
+    }
+
+    /// The layout of format `version` (1 to [`FORMAT_VERSION`]) for these counts with `m`
+    /// tables, or `None` when it would overflow `usize` or the version is unknown.
+    pub fn of_version(
+        version: u32,
+        n: usize,
+        works: usize,
+        meta_len: usize,
+        m: usize,
+    ) -> Option<Layout> {
+        if (m != 0 && m != TABLES) || !(OLDEST_SUPPORTED_FORMAT..=FORMAT_VERSION).contains(&version)
+        {
             return None;
         }
+        let v3 = version >= 4;
         let mut at = HEADER_LEN;
         let mut take = |bytes: usize| -> Option<usize> {
             let start = align(at);
@@ -184,27 +240,40 @@ impl Layout {
             Some(start)
         };
         let hashes = take(n.checked_mul(32)?)?;
-        let pts = take(n.checked_mul(4)?)?;
-        let span = take(n.checked_mul(2)?)?;
-        let quality = take(n)?;
+        let (mut records, mut pts, mut span, mut quality) = (0, 0, 0, 0);
+        if v3 {
+            records = take(n.checked_mul(8)?)?;
+        } else {
+            pts = take(n.checked_mul(4)?)?;
+            span = take(n.checked_mul(2)?)?;
+            quality = take(n)?;
+        }
         let work_start = take(works.checked_add(1)?.checked_mul(4)?)?;
+        let work_fps = if v3 { take(works.checked_mul(8)?)? } else { 0 };
         let mut tables = [TableLayout::default(); TABLES];
         for t in tables.iter_mut().take(m) {
             t.dir = take(DIR_ENTRIES * 4)?;
-            t.suffix = take(n.checked_mul(2)?)?;
-            t.ids = take(n.checked_mul(3)?)?;
+            if v3 {
+                t.entries = take(n.checked_mul(entry_bytes(n))?)?;
+            } else {
+                t.suffix = take(n.checked_mul(2)?)?;
+                t.ids = take(n.checked_mul(3)?)?;
+            }
         }
         let meta = take(meta_len)?;
         let crc = at;
         let len = crc.checked_add(8)?;
         Some(Layout {
+            version,
             n,
             works,
             hashes,
+            records,
             pts,
             span,
             quality,
             work_start,
+            work_fps,
             tables,
             m,
             meta,
@@ -225,6 +294,14 @@ pub fn u16_at(b: &[u8], off: usize) -> u16 {
 #[inline]
 pub fn u24_at(b: &[u8], off: usize) -> u32 {
     u32::from_le_bytes([b[off], b[off + 1], b[off + 2], 0])
+}
+
+/// Reads a little-endian 40-bit integer at `off`.
+#[inline]
+pub fn u40_at(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a[..5].copy_from_slice(&b[off..off + 5]);
+    u64::from_le_bytes(a)
 }
 
 /// Reads a little-endian `u32` at `off`.
@@ -283,14 +360,54 @@ mod tests {
     #[test]
     fn layout_is_aligned_and_sized() {
         let l = Layout::new(1000, 3, 77, TABLES).unwrap();
-        for off in [l.hashes, l.pts, l.span, l.quality, l.work_start, l.meta] {
+        for off in [l.hashes, l.records, l.work_start, l.work_fps, l.meta] {
             assert_eq!(off % SECTION_ALIGN, 0);
         }
+        for t in l.table_layouts() {
+            assert_eq!((t.dir % SECTION_ALIGN, t.entries % SECTION_ALIGN), (0, 0));
+            assert!(t.entries >= t.dir + DIR_ENTRIES * 4);
+        }
+        let v2 = Layout::of_version(2, 1000, 3, 77, TABLES).unwrap();
+        for off in [
+            v2.hashes,
+            v2.pts,
+            v2.span,
+            v2.quality,
+            v2.work_start,
+            v2.meta,
+        ] {
+            assert_eq!(off % SECTION_ALIGN, 0);
+        }
+        assert!(Layout::of_version(FORMAT_VERSION + 1, 10, 1, 1, 0).is_none());
         assert_eq!(l.len, l.crc + 8);
         assert!(l.meta + 77 <= l.crc);
         assert!(Layout::new(usize::MAX / 4, 1, 1, TABLES).is_none());
         let small = Layout::new(10, 1, 5, 0).unwrap();
         assert!(small.table_layouts().is_empty());
         assert!(small.len < 1024, "{}", small.len);
+    }
+
+    #[test]
+    fn entries_hold_the_row_and_the_whole_key_suffix() {
+        assert_eq!(
+            (id_bits(0), id_bits(1), id_bits(2), id_bits(3)),
+            (1, 1, 1, 2)
+        );
+        assert_eq!((id_bits(1 << 16), id_bits((1 << 16) + 1)), (16, 17));
+        assert_eq!(id_bits(MAX_SEGMENT_FRAMES), 24);
+        assert_eq!(entry_bytes(MIN_INDEXED_HASHES), 4);
+        assert_eq!(entry_bytes(1 << 16), 4);
+        assert_eq!(entry_bytes((1 << 16) + 1), 5);
+        assert_eq!(entry_bytes(MAX_SEGMENT_FRAMES), 5);
+        for n in [1usize, 4096, 65_536, 65_537, 1_000_000, MAX_SEGMENT_FRAMES] {
+            assert!(((n - 1) as u64) < 1u64 << id_bits(n), "{n}");
+            assert!(
+                (32 - DIR_BITS) + id_bits(n) <= 8 * entry_bytes(n) as u32,
+                "{n}"
+            );
+        }
+        let l = Layout::new(1 << 20, 1, 1, TABLES).unwrap();
+        let t = l.table_layouts();
+        assert!(t[1].dir >= t[0].entries + 5 * (1 << 20));
     }
 }

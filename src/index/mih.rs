@@ -18,11 +18,14 @@
 //!
 //! A ball of radius 3 in 32 bits holds 5,489 keys, nearly all absent. Instead of probing
 //! them one by one, each table has a directory on the key's top 16 bits (`2^16 + 1`
-//! offsets) and stores the low 16 bits of each entry's key beside its 24-bit frame
-//! number. We enumerate the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in
-//! each bucket keep the entries whose suffix is within `t_i - k` of the query's suffix:
-//! a binary search when that allowance is 0 (most prefixes), a linear scan of the bucket
-//! otherwise. Only entries that pass reach the hash array (one random read each).
+//! offsets) and stores, per entry, the key's 16 low bits and the entry's row (4 bytes up to
+//! 2^16 rows, 5 above; formats 1 to 3 kept them in two arrays, 2 + 3 bytes). We enumerate
+//! the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the
+//! entries whose low key bits are within `t_i - k` of the query's: a binary search when
+//! that allowance is 0 (most prefixes), a linear scan of the bucket otherwise. Only entries
+//! that pass reach the hash array (one random read each) for the full distance. (Entries
+//! of 4 bytes at every size, keeping only 8 key bits at 2^24 rows, let about one false
+//! candidate per probed bucket through at 10^7 rows and made the seed search 4× slower.)
 //!
 //! # Alternatives considered
 //!
@@ -60,7 +63,7 @@
 
 use crate::hash::Hash256;
 
-use super::format::{DIR_BITS, TABLES, substring, u16_at, u24_at, u32_at};
+use super::format::{DIR_BITS, TABLES, substring, u32_at};
 use super::segment::Segment;
 
 const _: () = assert!(DIR_BITS == 16, "masks() enumerates 16-bit prefixes");
@@ -163,13 +166,15 @@ pub(crate) fn probe(
         scan(seg, q, r, emit);
         return;
     }
+    let entries = seg.entries();
     for (i, tl) in l.table_layouts().iter().enumerate() {
         let ti = t[i];
         if ti < 0 {
             continue;
         }
         let qp = qsub[i] >> shift;
-        let qs = qsub[i] as u16;
+        // The query's key bits below the prefix.
+        let qs = qsub[i] & 0xffff;
         // Pass 1: the non-empty buckets of every prefix within `ti` flips. The directory
         // reads are independent, so the processor overlaps their cache misses.
         buckets.clear();
@@ -185,14 +190,16 @@ pub(crate) fn probe(
                 }
             }
         }
+        // A candidate passed the filter on its whole key; its hash decides the distance and
+        // whether an earlier table reported it.
         let mut check = |j: usize| {
-            let id = u24_at(b, tl.ids + 3 * j);
+            let (_, id) = entries.get(tl, j);
             if id >= n {
                 return;
             }
             let h = seg.hash(id);
             let d = h.distance(q);
-            if d > r {
+            if d > r || (substring(&h, i) ^ qsub[i]).count_ones() as i32 > ti {
                 return;
             }
             // Reported by an earlier table already?
@@ -203,38 +210,39 @@ pub(crate) fn probe(
             }
             emit(id, d);
         };
-        // Pass 2: the entries of each bucket whose suffix is close enough. Each bucket is
-        // a cache (and TLB) miss; the branches on what it holds mispredict and would
-        // serialise those misses, so the first line of the bucket `AHEAD` places on is
+        // Pass 2: the entries of each bucket whose kept key bits are close enough. Each
+        // bucket is a cache (and TLB) miss; the branches on what it holds mispredict and
+        // would serialise those misses, so the first line of the bucket `AHEAD` places on is
         // touched early by a load nothing branches on, and is in cache by its turn.
         const AHEAD: usize = 8;
-        let suffix = |j: usize| u16_at(b, tl.suffix + 2 * j);
+        let frag = |j: usize| entries.frag(tl, j);
+        let frag_span = 1usize << 16;
         let start = |&(lo, hi, allow): &(u32, u32, u32)| {
             let (lo, hi) = (lo as usize, hi as usize);
             if allow == 0 {
-                // Suffixes in a bucket are sorted and near uniform: guess by interpolation.
-                lo + ((qs as usize * (hi - lo)) >> 16)
+                // Keys in a bucket are sorted and near uniform: guess by interpolation.
+                lo + ((qs as usize * (hi - lo)) / frag_span)
             } else {
                 lo
             }
         };
-        let mut touched = 0u16;
+        let mut touched = 0u32;
         for (bi, bucket) in buckets.iter().enumerate() {
             if let Some(ahead) = buckets.get(bi + AHEAD) {
-                touched ^= suffix(start(ahead));
+                touched ^= frag(start(ahead).min(ahead.1 as usize - 1));
             }
             let &(lo, hi, allow) = bucket;
             let (lo, hi) = (lo as usize, hi as usize);
             if allow == 0 {
                 // Walk from the guess to the start of the run equal to `qs`.
-                let mut j = start(bucket);
-                while j > lo && suffix(j - 1) >= qs {
+                let mut j = start(bucket).min(hi);
+                while j > lo && frag(j - 1) >= qs {
                     j -= 1;
                 }
-                while j < hi && suffix(j) < qs {
+                while j < hi && frag(j) < qs {
                     j += 1;
                 }
-                while j < hi && suffix(j) == qs {
+                while j < hi && frag(j) == qs {
                     check(j);
                     j += 1;
                 }
@@ -244,7 +252,7 @@ pub(crate) fn probe(
                 match allow {
                     1 => {
                         for j in lo..hi {
-                            let x = suffix(j) ^ qs;
+                            let x = frag(j) ^ qs;
                             if x & x.wrapping_sub(1) == 0 {
                                 check(j);
                             }
@@ -252,7 +260,7 @@ pub(crate) fn probe(
                     }
                     2 => {
                         for j in lo..hi {
-                            let mut x = suffix(j) ^ qs;
+                            let mut x = frag(j) ^ qs;
                             x &= x.wrapping_sub(1);
                             if x & x.wrapping_sub(1) == 0 {
                                 check(j);
@@ -261,7 +269,7 @@ pub(crate) fn probe(
                     }
                     _ => {
                         for j in lo..hi {
-                            if (suffix(j) ^ qs).count_ones() <= allow {
+                            if (frag(j) ^ qs).count_ones() <= allow {
                                 check(j);
                             }
                         }

@@ -43,7 +43,7 @@ mod store;
 pub use audit::{AuditAction, AuditEntry};
 pub use merge::{MergePolicy, TierCount};
 pub use recover::{Recovery, recover};
-pub use segment::IndexedFrame;
+pub use segment::{IndexedFrame, REGION_UNKNOWN};
 pub use snapshot::{Snapshot, Stats};
 #[cfg(feature = "testing")]
 pub use store::FailPoint;
@@ -62,6 +62,10 @@ pub struct Hit {
     pub ref_end_ms: u64,
     /// Hamming distance between the query and the indexed frame, in bits.
     pub distance: u32,
+    /// The region tag of the indexed row ([`IndexedFrame::region`]): which of the work's
+    /// banked fingerprints (whole frame, a centre crop, a band) it came from. Map it to a
+    /// region with the work's recipe. [`REGION_UNKNOWN`] when the index does not know.
+    pub region: u8,
 }
 
 /// The takedown metadata of a banned work.
@@ -94,6 +98,8 @@ pub struct RefFrame {
     pub end_ms: u64,
     /// The frame hash.
     pub hash: Hash256,
+    /// The region tag of the row (see [`Hit::region`]).
+    pub region: u8,
 }
 
 /// Something that answers "which indexed frames are within `radius_bits` of this hash".
@@ -149,6 +155,8 @@ pub trait Search: Sync {
 /// An in-memory, brute-force [`Search`]: the reference the indexed search is tested
 /// against, and a simple searcher for small sets.
 ///
+/// Every frame added is one fingerprint per work, so its rows carry region tag 0.
+///
 /// *Performance*: `search` scans every frame, O(n) per query, 48 bytes per frame.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryIndex {
@@ -198,6 +206,7 @@ impl Search for MemoryIndex {
                     ref_pts_ms: *pts,
                     ref_end_ms: *pts,
                     distance: d,
+                    region: 0,
                 });
             }
         }
@@ -211,6 +220,7 @@ impl Search for MemoryIndex {
                     pts_ms,
                     end_ms: pts_ms,
                     hash,
+                    region: 0,
                 },
             ));
         }

@@ -14,9 +14,14 @@ use crate::hash::Hash256;
 use super::WorkMeta;
 use super::format::{
     DIR_BITS, DIR_ENTRIES, FORMAT_VERSION, HEADER_LEN, Layout, MAX_SEGMENT_FRAMES,
-    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, hash_at, substring, u16_at,
-    u24_at, u32_at, u64_at,
+    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, entry_bytes, hash_at, id_bits,
+    substring, u16_at, u24_at, u32_at, u40_at, u64_at,
 };
+
+/// The region tag of a row whose region is not known: rows of format-1 to format-3
+/// segments of works banked with regions beside the whole frame (those formats stored the
+/// rows of every region merged in time order, without saying which region each came from).
+pub const REGION_UNKNOWN: u8 = u8::MAX;
 
 /// One indexed entry: a frame hash of a work, or a run of near-identical consecutive
 /// frame hashes collapsed into its first.
@@ -30,6 +35,11 @@ pub struct IndexedFrame {
     pub span_ms: u16,
     /// PDQ quality of the run's first frame.
     pub quality: u8,
+    /// Which of the work's fingerprints the row came from: its ordinal in the list
+    /// [`crate::bank::fingerprints`] makes for the work's recipe (map it to a region with the
+    /// recipe, [`crate::index::Snapshot::recipe`]). [`REGION_UNKNOWN`] for rows of format-1 and
+    /// format-2 segments whose work banked several regions.
+    pub region: u8,
 }
 
 /// A work to write into a segment: its metadata, its entries in time order, and the recipe
@@ -39,6 +49,8 @@ pub(crate) struct NewWork {
     pub(crate) meta: WorkMeta,
     pub(crate) rows: Vec<IndexedFrame>,
     pub(crate) recipe: BankOptions,
+    /// The source's frame rate (0 when unknown), for frame numbers on export.
+    pub(crate) fps: f64,
 }
 
 /// The metadata section of a format-3 segment: each work with its banking recipe (format 2
@@ -77,15 +89,24 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
     for (w, work) in works.iter().enumerate() {
         let o = l.work_start + 4 * w;
         b[o..o + 4].copy_from_slice(&start.to_le_bytes());
+        let o = l.work_fps + 8 * w;
+        let fps = if work.fps.is_finite() && work.fps > 0.0 {
+            work.fps
+        } else {
+            0.0
+        };
+        b[o..o + 8].copy_from_slice(&fps.to_bits().to_le_bytes());
         start += work.rows.len() as u32;
         for r in &work.rows {
             for (k, word) in r.hash.0.iter().enumerate() {
                 let o = l.hashes + 32 * i + 8 * k;
                 b[o..o + 8].copy_from_slice(&word.to_le_bytes());
             }
-            b[l.pts + 4 * i..l.pts + 4 * i + 4].copy_from_slice(&r.pts_ms.to_le_bytes());
-            b[l.span + 2 * i..l.span + 2 * i + 2].copy_from_slice(&r.span_ms.to_le_bytes());
-            b[l.quality + i] = r.quality;
+            let o = l.records + 8 * i;
+            b[o..o + 4].copy_from_slice(&r.pts_ms.to_le_bytes());
+            b[o + 4..o + 6].copy_from_slice(&r.span_ms.to_le_bytes());
+            b[o + 6] = r.quality;
+            b[o + 7] = r.region;
             hashes.push(r.hash);
             i += 1;
         }
@@ -94,6 +115,8 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
     b[o..o + 4].copy_from_slice(&start.to_le_bytes());
 
     let shift = 32 - DIR_BITS;
+    let ib = id_bits(n);
+    let eb = entry_bytes(n);
     let mut entries: Vec<(u32, u32)> = Vec::with_capacity(n);
     for (t, tl) in l.table_layouts().iter().enumerate() {
         entries.clear();
@@ -107,10 +130,9 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
         let mut counts = vec![0u32; DIR_ENTRIES];
         for (j, &(key, id)) in entries.iter().enumerate() {
             counts[(key >> shift) as usize + 1] += 1;
-            let so = tl.suffix + 2 * j;
-            b[so..so + 2].copy_from_slice(&(key as u16).to_le_bytes());
-            let io = tl.ids + 3 * j;
-            b[io..io + 3].copy_from_slice(&id.to_le_bytes()[..3]);
+            let e = (u64::from(key as u16) << ib) | u64::from(id);
+            let o = tl.entries + eb * j;
+            b[o..o + eb].copy_from_slice(&e.to_le_bytes()[..eb]);
         }
         let mut acc = 0u32;
         for (p, c) in counts.iter().enumerate() {
@@ -177,6 +199,11 @@ pub(crate) struct Segment {
     /// The recipe each work was banked with ([`BankOptions::legacy`] for format 1).
     pub(crate) recipes: Vec<BankOptions>,
     pub(crate) work_start: Vec<u32>,
+    /// Each work's source frame rate (0 when unknown; always 0 before format 4).
+    pub(crate) fps: Vec<f64>,
+    /// Formats 1 to 3: the region tag every row of each work reads with (0 for a work banked
+    /// from one fingerprint alone, else [`REGION_UNKNOWN`]); empty in format 4.
+    legacy_region: Vec<u8>,
     /// Each work's content digest, computed on first use (see [`Segment::work_digest`]).
     digests: Vec<std::sync::OnceLock<u64>>,
 }
@@ -277,7 +304,7 @@ impl Segment {
         if n > MAX_SEGMENT_FRAMES as u64 || meta_len > b.len() as u64 {
             return Err(corrupt("header counts out of range".into()));
         }
-        let l = Layout::new(n as usize, works, meta_len as usize, m)
+        let l = Layout::of_version(version, n as usize, works, meta_len as usize, m)
             .ok_or_else(|| corrupt("header counts out of range".into()))?;
         if l.len != b.len() {
             return Err(corrupt(format!(
@@ -319,6 +346,33 @@ impl Segment {
         {
             return Err(corrupt("work frame ranges are not monotonic".into()));
         }
+        let fps: Vec<f64> = if version >= 4 {
+            (0..works)
+                .map(|i| f64::from_bits(u64_at(b, l.work_fps + 8 * i)))
+                .collect()
+        } else {
+            vec![0.0; works]
+        };
+        if fps.iter().any(|f| !(f.is_finite() && *f >= 0.0)) {
+            return Err(corrupt("a work's frame rate is not a finite rate".into()));
+        }
+        // Formats 1 to 3 merged the rows of every fingerprint of a work in time order
+        // without a tag: only a work banked from one fingerprint knows where its rows came
+        // from.
+        let legacy_region: Vec<u8> = if version >= 4 {
+            Vec::new()
+        } else {
+            recipes
+                .iter()
+                .map(|r| {
+                    if r.regions.len() <= 1 {
+                        0
+                    } else {
+                        REGION_UNKNOWN
+                    }
+                })
+                .collect()
+        };
         for (t, tl) in l.table_layouts().iter().enumerate() {
             let mut prev = 0u32;
             for p in 0..DIR_ENTRIES {
@@ -341,6 +395,8 @@ impl Segment {
             works: metas,
             recipes,
             work_start,
+            fps,
+            legacy_region,
             data,
         })
     }
@@ -390,18 +446,20 @@ impl Segment {
         self.check_crc()?;
         let shift = 32 - DIR_BITS;
         let mut seen = vec![0u8; l.n];
+        let entries = self.entries();
         for (t, tl) in l.table_layouts().iter().enumerate() {
             let mut prev_key: Option<u32> = None;
             for p in 0..DIR_ENTRIES - 1 {
                 let lo = u32_at(b, tl.dir + 4 * p) as usize;
                 let hi = u32_at(b, tl.dir + 4 * p + 4) as usize;
                 for j in lo..hi {
-                    let id = u24_at(b, tl.ids + 3 * j) as usize;
+                    let (suffix, id) = entries.get(tl, j);
+                    let id = id as usize;
                     if id >= l.n {
                         return Err(corrupt(format!("table {t} names frame {id} of {}", l.n)));
                     }
-                    let key = ((p as u32) << shift) | u16_at(b, tl.suffix + 2 * j) as u32;
-                    if substring(&self.hash(id as u32), t) != key {
+                    let key = ((p as u32) << shift) | suffix;
+                    if suffix >> shift != 0 || substring(&self.hash(id as u32), t) != key {
                         return Err(corrupt(format!("table {t} entry {j} has a wrong key")));
                     }
                     if prev_key.is_some_and(|k| k > key) {
@@ -424,15 +482,51 @@ impl Segment {
         hash_at(self.bytes(), self.layout.hashes + 32 * id as usize)
     }
 
-    /// The row of frame `id` (< `len()`).
-    pub(crate) fn row(&self, id: u32) -> IndexedFrame {
+    /// How the table entries of this segment are read.
+    #[inline]
+    pub(crate) fn entries(&self) -> Entries<'_> {
+        let n = self.layout.n;
+        if self.layout.version >= 4 {
+            let ib = id_bits(n);
+            Entries {
+                b: self.bytes(),
+                width: entry_bytes(n),
+                id_bits: ib,
+                id_mask: (1 << ib) - 1,
+            }
+        } else {
+            Entries {
+                b: self.bytes(),
+                width: 0,
+                id_bits: 24,
+                id_mask: (1 << 24) - 1,
+            }
+        }
+    }
+
+    /// The row of frame `id` of local work `w` (`w` is only read for formats 1 to 3).
+    #[inline]
+    pub(crate) fn row_in(&self, id: u32, w: usize) -> IndexedFrame {
         let b = self.bytes();
+        let l = &self.layout;
         let i = id as usize;
-        IndexedFrame {
-            hash: self.hash(id),
-            pts_ms: u32_at(b, self.layout.pts + 4 * i),
-            span_ms: u16_at(b, self.layout.span + 2 * i),
-            quality: b[self.layout.quality + i],
+        if l.version >= 4 {
+            let o = l.records + 8 * i;
+            IndexedFrame {
+                hash: self.hash(id),
+                pts_ms: u32_at(b, o),
+                span_ms: u16_at(b, o + 4),
+                quality: b[o + 6],
+                region: b[o + 7],
+            }
+        } else {
+            IndexedFrame {
+                hash: self.hash(id),
+                pts_ms: u32_at(b, l.pts + 4 * i),
+                span_ms: u16_at(b, l.span + 2 * i),
+                quality: b[l.quality + i],
+                region: self.legacy_region[w],
+            }
         }
     }
 
@@ -454,8 +548,19 @@ impl Segment {
             let hashes = crc32fast::hash(&b[l.hashes + 32 * lo..l.hashes + 32 * hi]);
             let mut t = crc32fast::Hasher::new();
             t.update(&((hi - lo) as u64).to_le_bytes());
-            t.update(&b[l.pts + 4 * lo..l.pts + 4 * hi]);
-            t.update(&b[l.span + 2 * lo..l.span + 2 * hi]);
+            if l.version >= 4 {
+                // The bytes formats 1 to 3 hash (every time, then every span), so a work
+                // banked twice has one digest whatever format each copy is in.
+                for i in lo..hi {
+                    t.update(&b[l.records + 8 * i..l.records + 8 * i + 4]);
+                }
+                for i in lo..hi {
+                    t.update(&b[l.records + 8 * i + 4..l.records + 8 * i + 6]);
+                }
+            } else {
+                t.update(&b[l.pts + 4 * lo..l.pts + 4 * hi]);
+                t.update(&b[l.span + 2 * lo..l.span + 2 * hi]);
+            }
             (u64::from(hashes) << 32) | u64::from(t.finalize())
         })
     }
@@ -463,8 +568,56 @@ impl Segment {
     /// The rows of local work `w`.
     pub(crate) fn work_rows(&self, w: usize) -> Vec<IndexedFrame> {
         (self.work_start[w]..self.work_start[w + 1])
-            .map(|id| self.row(id))
+            .map(|id| self.row_in(id, w))
             .collect()
+    }
+}
+
+/// Reads the table entries of one segment, whatever its format.
+#[derive(Clone, Copy)]
+pub(crate) struct Entries<'a> {
+    b: &'a [u8],
+    /// Bytes of a format-4 entry (4 or 5); 0 for formats 1 to 3 (separate arrays).
+    width: usize,
+    id_bits: u32,
+    id_mask: u64,
+}
+
+impl Entries<'_> {
+    /// Format-4 entry `j` of table `tl`, whole.
+    #[inline]
+    fn word(&self, tl: &super::format::TableLayout, j: usize) -> u64 {
+        if self.width == 4 {
+            u64::from(u32_at(self.b, tl.entries + 4 * j))
+        } else {
+            u40_at(self.b, tl.entries + 5 * j)
+        }
+    }
+
+    /// Entry `j` of table `tl`: its key's 16 bits below the directory prefix and its row.
+    /// (A damaged entry may give a suffix of more than 16 bits or a row past the end; the
+    /// callers check both.)
+    #[inline]
+    pub(crate) fn get(&self, tl: &super::format::TableLayout, j: usize) -> (u32, u32) {
+        if self.width != 0 {
+            let e = self.word(tl, j);
+            ((e >> self.id_bits) as u32, (e & self.id_mask) as u32)
+        } else {
+            (
+                u32::from(u16_at(self.b, tl.suffix + 2 * j)),
+                u24_at(self.b, tl.ids + 3 * j),
+            )
+        }
+    }
+
+    /// The key suffix of entry `j` of table `tl` (see [`Entries::get`]).
+    #[inline]
+    pub(crate) fn frag(&self, tl: &super::format::TableLayout, j: usize) -> u32 {
+        if self.width != 0 {
+            (self.word(tl, j) >> self.id_bits) as u32
+        } else {
+            u32::from(u16_at(self.b, tl.suffix + 2 * j))
+        }
     }
 }
 

@@ -248,6 +248,15 @@ impl Snapshot {
         }
     }
 
+    /// The frame rate of the source work ordinal `work` was banked from (from its decoder, or
+    /// recovered from a vPDQ list), or `None` when unknown (always for works of format-1 and
+    /// format-2 segments).
+    pub fn frame_rate(&self, work: u32) -> Option<f64> {
+        let (s, w) = self.locate(work)?;
+        let fps = self.inner.segments[s].fps[w];
+        (fps > 0.0).then_some(fps)
+    }
+
     /// The recipe work ordinal `work` was banked with.
     pub fn recipe(&self, work: u32) -> Option<&BankOptions> {
         self.inner.recipes.get(work as usize)
@@ -325,16 +334,18 @@ impl Snapshot {
         let base = self.inner.bases[s];
         let dead = &self.inner.dead;
         move |id, d| {
-            let w = base + seg.work_of(id);
+            let local = seg.work_of(id);
+            let w = base + local;
             if dead[w as usize] {
                 return;
             }
-            let row = seg.row(id);
+            let row = seg.row_in(id, local as usize);
             out.push(Hit {
                 work: w,
                 ref_pts_ms: row.pts_ms as u64,
                 ref_end_ms: row.pts_ms as u64 + row.span_ms as u64,
                 distance: d,
+                region: row.region,
             });
         }
     }
@@ -418,11 +429,12 @@ impl Search for Snapshot {
         {
             let seg = &self.inner.segments[s];
             out.extend((seg.work_start[w]..seg.work_start[w + 1]).map(|id| {
-                let row = seg.row(id);
+                let row = seg.row_in(id, w);
                 RefFrame {
                     pts_ms: u64::from(row.pts_ms),
                     end_ms: u64::from(row.pts_ms) + u64::from(row.span_ms),
                     hash: row.hash,
+                    region: row.region,
                 }
             }));
         }

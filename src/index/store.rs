@@ -371,9 +371,24 @@ impl IndexWriter {
     /// for an empty id, entries out of time order, or more entries than a segment holds.
     pub fn add_work(
         &mut self,
+        meta: WorkMeta,
+        rows: Vec<IndexedFrame>,
+        recipe: BankOptions,
+    ) -> Result<()> {
+        self.add_work_at_rate(meta, rows, recipe, 0.0)
+    }
+
+    /// As [`IndexWriter::add_work`], recording the source's frame rate `fps` (0 when
+    /// unknown), which `index export` turns times back into frame numbers with.
+    ///
+    /// # Errors
+    /// As [`IndexWriter::add_work`].
+    pub fn add_work_at_rate(
+        &mut self,
         mut meta: WorkMeta,
         rows: Vec<IndexedFrame>,
         recipe: BankOptions,
+        fps: f64,
     ) -> Result<()> {
         if meta.id.is_empty() {
             return Err(Error::InvalidArgument("a work id must not be empty".into()));
@@ -409,7 +424,12 @@ impl IndexWriter {
             },
             frames: rows.len() as u64,
         });
-        self.new_works.push(NewWork { meta, rows, recipe });
+        self.new_works.push(NewWork {
+            meta,
+            rows,
+            recipe,
+            fps,
+        });
         Ok(())
     }
 
@@ -680,6 +700,7 @@ impl IndexWriter {
                         meta: inner.works[w as usize].clone(),
                         rows: base.work_frames(w),
                         recipe: base.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
+                        fps: base.frame_rate(w).unwrap_or(0.0),
                     });
                 }
             }
@@ -747,6 +768,7 @@ impl IndexWriter {
                         meta: meta.clone(),
                         rows: snap.work_frames(w),
                         recipe: snap.recipe(w).cloned().unwrap_or_else(BankOptions::legacy),
+                        fps: snap.frame_rate(w).unwrap_or(0.0),
                     });
                 }
             }

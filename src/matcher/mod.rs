@@ -445,6 +445,7 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
                             ref_pts_ms: r.pts_ms,
                             ref_end_ms: r.end_ms,
                             distance,
+                            region: r.region,
                         },
                         hash,
                     ));
