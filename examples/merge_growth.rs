@@ -52,6 +52,7 @@ fn work(i: usize, rows_per_s: f64) -> (WorkMeta, Vec<IndexedFrame>) {
                 pts_ms: (k as f64 * step) as u32,
                 span_ms: 0,
                 quality: 90,
+                region: 0,
             }
         })
         .collect();

@@ -33,7 +33,7 @@ fn json_lines(text: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn vpdq_is_the_whole_frames_at_their_frame_numbers_and_ours_is_every_row() {
-    // 8 s at 10 fps, banked with the default recipe: the whole frame and two regions.
+    // 8 s at 10 fps, banked with the default recipe: the whole frame and three regions.
     let dir = Dir::new("export");
     let work = dir.join("w.y4m");
     util::synth_y4m(&work, 7, 8);
@@ -47,11 +47,12 @@ fn vpdq_is_the_whole_frames_at_their_frame_numbers_and_ours_is_every_row() {
         .stdout();
     let rows = json_lines(&ours);
     let tags: HashSet<u64> = rows.iter().map(|r| r["tag"].as_u64().unwrap()).collect();
-    assert_eq!(tags, (0..3).collect(), "every region's rows are exported");
+    assert_eq!(tags, (0..4).collect(), "every region's rows are exported");
     let regions: HashSet<&str> = rows.iter().map(|r| r["region"].as_str().unwrap()).collect();
     assert!(
         regions.contains("Whole")
             && regions.contains("Centre(0.7)")
+            && regions.contains("Top(0.75)")
             && regions.contains("Bottom(0.75)"),
         "{regions:?}"
     );
