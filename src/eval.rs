@@ -885,11 +885,20 @@ pub fn run<S: Search>(
             }
             let out = cfg.work_dir.join(format!("{k:03}-{}.mp4", tr.name));
             let hashed = make_copy(cfg, tr, input, durations[k], &out)
-                .and_then(|()| checker.fingerprint_path(&out));
+                .and_then(|()| checker.fingerprint_path(&out))
+                .map(|hashed| {
+                    // The second look reads the copy again, so it is made before the copy
+                    // is removed.
+                    let refs: Vec<&Fingerprint> =
+                        hashed.variants.iter().map(|v| &v.fingerprint).collect();
+                    let first = checker.matcher().match_variants(&refs);
+                    let dense = checker.look_again(&out, &hashed, &first);
+                    (hashed, dense)
+                });
             let _ = std::fs::remove_file(&out);
             match hashed {
-                Ok(hashed) if !hashed.variants.is_empty() => {
-                    let copy = check_copy(checker, tr, input, own, &hashed.variants, cfg);
+                Ok((hashed, dense)) if !hashed.variants.is_empty() => {
+                    let copy = check_copy(checker, tr, input, own, &hashed.variants, &dense, cfg);
                     row.count(&copy, own);
                     report.copies.push(copy);
                 }
@@ -917,6 +926,7 @@ fn check_copy<S: Search>(
     input: &Path,
     own: Option<u32>,
     variants: &[VariantFingerprint],
+    dense: &[VariantFingerprint],
     cfg: &EvalConfig,
 ) -> CopyResult {
     let index = checker.index();
@@ -926,7 +936,8 @@ fn check_copy<S: Search>(
         .iter()
         .find(|v| v.variant == Variant::Plain)
         .map_or(refs[0], |v| &v.fingerprint);
-    let verdict = matcher.match_variants(&refs);
+    let dense: Vec<&Fingerprint> = dense.iter().map(|v| &v.fingerprint).collect();
+    let verdict = matcher.match_with_dense(&refs, &dense);
     let flagged: Vec<u32> = verdict
         .matches
         .iter()
@@ -936,7 +947,7 @@ fn check_copy<S: Search>(
     let base = baseline_matches(index, plain, cfg.baseline_percent);
     let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
     let best = matcher
-        .segments(&refs)
+        .segments_with_dense(&refs, &dense)
         .into_iter()
         .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
         .map(|m| {

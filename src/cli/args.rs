@@ -2,7 +2,7 @@
 //! typed options. Subcommands share flags through this file only, never through each other.
 
 use staydown::bank::BankOptions;
-use staydown::check::CheckOptions;
+use staydown::check::{CheckOptions, SecondLook};
 use staydown::decode::DecodeOptions;
 use staydown::fingerprint::Fingerprinter;
 use staydown::matcher::{MatchOptions, Policy};
@@ -58,6 +58,12 @@ pub struct PolicyArgs {
     /// searched on every frame).
     #[arg(long)]
     pub no_crop_search: bool,
+    /// Do not look again, at every frame (up to 30 a second), at the parts of a file that
+    /// came out `review` (by default they are decoded again around the segment and their
+    /// frames compared with the works the first look found, which settles short copies of
+    /// fast-moving works).
+    #[arg(long)]
+    pub no_second_look: bool,
     /// `match` needs at least this many (weighted) frames in a segment [default: 5].
     #[arg(long, value_name = "N")]
     pub match_frames: Option<f64>,
@@ -155,6 +161,7 @@ impl PolicyArgs {
             matcher,
             policy: self.policy()?,
             variants: self.variants(&matcher),
+            second_look: (!self.no_second_look).then(SecondLook::default),
         })
     }
 

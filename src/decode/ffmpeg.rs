@@ -82,6 +82,9 @@ pub(crate) struct FfmpegFrames {
     limits: Limits,
     /// Time of the first frame, subtracted from every frame's.
     origin_ms: Option<u64>,
+    /// For a window ([`DecodeOptions::window_ms`]): its start, added to every frame's time
+    /// (ffmpeg times the frames from the seek point) instead of subtracting the first's.
+    shift_ms: Option<u64>,
     /// Time of the last frame decoded, relative to the first.
     last_ms: Option<u64>,
     /// Milliseconds between sampled frames, when known.
@@ -105,6 +108,17 @@ impl FfmpegFrames {
         chain.push_str("format=gray,showinfo");
         let mut input = OsString::from("file:");
         input.push(path.as_os_str());
+        // A window: ffmpeg seeks to its start (decoding from the keyframe before it and
+        // dropping what precedes the start) and stops reading after it. Its frames are timed
+        // from the seek point, so the start is added back.
+        let seek: Vec<String> = opts.window_ms.map_or_else(Vec::new, |(start, end)| {
+            vec![
+                "-ss".into(),
+                format!("{:.3}", start as f64 / 1000.0),
+                "-t".into(),
+                format!("{:.3}", (end - start) as f64 / 1000.0),
+            ]
+        });
         let mut child = Command::new(&program)
             .args([
                 "-hide_banner",
@@ -112,8 +126,9 @@ impl FfmpegFrames {
                 "-nostats",
                 "-loglevel",
                 "info",
-                "-i",
             ])
+            .args(&seek)
+            .arg("-i")
             .arg(&input)
             .args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
             .arg(&chain)
@@ -160,6 +175,7 @@ impl FfmpegFrames {
             info: SourceInfo::default(),
             limits: opts.limits,
             origin_ms: None,
+            shift_ms: opts.window_ms.map(|(start, _)| start),
             last_ms: None,
             step_ms: opts.fps.map(|f| (1000.0 / f).ceil() as u64),
             damage: None,
@@ -191,6 +207,10 @@ impl FfmpegFrames {
     pub fn damage(&self) -> Option<String> {
         if let Some(d) = &self.damage {
             return Some(format!("ffmpeg: {d}"));
+        }
+        if self.shift_ms.is_some() {
+            // A window ends before the source does.
+            return None;
         }
         let duration = self.info.duration_ms.filter(|&d| d > 0)?;
         let step = self.step_ms.unwrap_or(0).max(if self.info.fps > 0.0 {
@@ -284,11 +304,15 @@ impl FfmpegFrames {
                         }
                         return Err(err);
                     }
-                    // Times are measured from the first frame, as the sampling slots are.
-                    let origin = *self.origin_ms.get_or_insert(pts_ms);
-                    self.last_ms = Some(pts_ms.saturating_sub(origin));
+                    // Times are measured from the first frame, as the sampling slots are (in
+                    // a window, from the source's start).
+                    let pts_ms = match self.shift_ms {
+                        Some(start) => pts_ms + start,
+                        None => pts_ms.saturating_sub(*self.origin_ms.get_or_insert(pts_ms)),
+                    };
+                    self.last_ms = Some(pts_ms);
                     return Ok(Some(Frame {
-                        pts_ms: pts_ms.saturating_sub(origin),
+                        pts_ms,
                         width,
                         height,
                         luma,

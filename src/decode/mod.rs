@@ -168,6 +168,11 @@ pub struct DecodeOptions {
     pub image_fps: f64,
     /// Allocation limits, checked before allocating.
     pub limits: Limits,
+    /// Only the frames whose time lies in `start_ms..end_ms` (times as a decode of the whole
+    /// source gives them, from its first frame), keeping their times: a second, denser look
+    /// at part of an upload. ffmpeg seeks to the start instead of decoding what lies before.
+    /// Default `None`, the whole source.
+    pub window_ms: Option<(u64, u64)>,
 }
 
 impl Default for DecodeOptions {
@@ -177,6 +182,7 @@ impl Default for DecodeOptions {
             max_width: Some(256),
             image_fps: 25.0,
             limits: Limits::default(),
+            window_ms: None,
         }
     }
 }
@@ -215,6 +221,13 @@ impl DecodeOptions {
         }
         if self.max_width == Some(0) {
             return Err(Error::InvalidArgument("max width 0".into()));
+        }
+        if let Some((start, end)) = self.window_ms
+            && start >= end
+        {
+            return Err(Error::InvalidArgument(format!(
+                "empty window {start}..{end} ms"
+            )));
         }
         if !(self.image_fps.is_finite() && self.image_fps > 0.0 && self.image_fps <= 1000.0) {
             return Err(Error::InvalidArgument(format!(
@@ -402,6 +415,8 @@ pub struct FrameSource {
     frames: u64,
     /// What the decoder said of damage, kept when the stream ends.
     damage: Option<String>,
+    /// [`DecodeOptions::window_ms`]: frames before it are skipped, the stream ends at its end.
+    window_ms: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for FrameSource {
@@ -498,6 +513,7 @@ impl FrameSource {
             damage: None,
             limits: opts.limits,
             frames: 0,
+            window_ms: opts.window_ms,
         }
     }
 
@@ -522,6 +538,7 @@ impl FrameSource {
             damage: None,
             limits: opts.limits,
             frames: 0,
+            window_ms: opts.window_ms,
         })
     }
 
@@ -544,6 +561,7 @@ impl FrameSource {
             damage: None,
             limits: opts.limits,
             frames: 0,
+            window_ms: opts.window_ms,
         })
     }
 
@@ -569,40 +587,50 @@ impl FrameSource {
     /// # Errors
     /// Truncated or corrupt input, limits, ffmpeg failures; after an error the source is done.
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
-        let result = match &mut self.inner {
-            Inner::Y4m(f) => f.next_frame(),
-            Inner::Images(f) => f.next_frame(),
-            Inner::Ffmpeg(f) => f.next_frame(),
-            Inner::Done => return Ok(None),
-        };
-        match result {
-            Ok(Some(frame)) => {
-                self.frames += 1;
-                if let Err(e) = self.limits.check_frames(&self.path, self.frames) {
+        loop {
+            let result = match &mut self.inner {
+                Inner::Y4m(f) => f.next_frame(),
+                Inner::Images(f) => f.next_frame(),
+                Inner::Ffmpeg(f) => f.next_frame(),
+                Inner::Done => return Ok(None),
+            };
+            match result {
+                Ok(Some(frame)) => {
+                    self.frames += 1;
+                    if let Err(e) = self.limits.check_frames(&self.path, self.frames) {
+                        self.inner = Inner::Done;
+                        return Err(e);
+                    }
+                    match self.window_ms {
+                        Some((start, _)) if frame.pts_ms < start => continue,
+                        Some((_, end)) if frame.pts_ms >= end => {
+                            // The window's end: the rest of the source is not read.
+                            self.inner = Inner::Done;
+                            return Ok(None);
+                        }
+                        _ => return Ok(Some(frame)),
+                    }
+                }
+                Ok(None) => {
+                    let end = match &self.inner {
+                        Inner::Y4m(f) => f.duration_ms(),
+                        Inner::Images(f) => f.duration_ms(),
+                        Inner::Ffmpeg(f) => f.duration_ms(),
+                        Inner::Done => None,
+                    };
+                    if self.info.duration_ms.is_none() && self.window_ms.is_none() {
+                        self.info.duration_ms = end;
+                    }
+                    if let Inner::Ffmpeg(f) = &self.inner {
+                        self.damage = f.damage();
+                    }
+                    self.inner = Inner::Done;
+                    return Ok(None);
+                }
+                Err(e) => {
                     self.inner = Inner::Done;
                     return Err(e);
                 }
-                Ok(Some(frame))
-            }
-            Ok(None) => {
-                let end = match &self.inner {
-                    Inner::Y4m(f) => f.duration_ms(),
-                    Inner::Images(f) => f.duration_ms(),
-                    Inner::Ffmpeg(f) => f.duration_ms(),
-                    Inner::Done => None,
-                };
-                if self.info.duration_ms.is_none() {
-                    self.info.duration_ms = end;
-                }
-                if let Inner::Ffmpeg(f) = &self.inner {
-                    self.damage = f.damage();
-                }
-                self.inner = Inner::Done;
-                Ok(None)
-            }
-            Err(e) => {
-                self.inner = Inner::Done;
-                Err(e)
             }
         }
     }

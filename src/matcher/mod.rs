@@ -310,6 +310,25 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
         self.decide(segments)
     }
 
+    /// As [`Matcher::match_variants`], with more frames of the same upload in `dense` (a
+    /// second look at part of it, sampled more densely) that do not seed: they are only
+    /// compared, during extension, with the frames of works the seeds found, near the times
+    /// those seeds reach. So they cost comparisons, not index searches (unless the search is
+    /// exhaustive, where every hash is searched).
+    pub fn match_with_dense(&self, variants: &[&Fingerprint], dense: &[&Fingerprint]) -> Verdict {
+        self.decide(self.segments_with_dense(variants, dense))
+    }
+
+    /// [`Matcher::segments`] with extension-only frames (see [`Matcher::match_with_dense`]).
+    pub fn segments_with_dense(
+        &self,
+        variants: &[&Fingerprint],
+        dense: &[&Fingerprint],
+    ) -> Vec<Match> {
+        let frames = self.search_frames(variants, dense);
+        self.align(&frames)
+    }
+
     /// Applies the policy to segments from [`Matcher::segments`]: keeps those at `review` or
     /// above, strongest first.
     pub fn decide(&self, mut segments: Vec<Match>) -> Verdict {
@@ -330,33 +349,41 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
     /// Every temporally consistent segment of at least two frames, each with its own
     /// decision, before the policy filters them (for evaluation and debugging).
     pub fn segments(&self, variants: &[&Fingerprint]) -> Vec<Match> {
-        let frames = self.search_frames(variants);
-        self.align(&frames)
+        self.segments_with_dense(variants, &[])
     }
 
-    /// Good query frame times and, per frame, the deduplicated hits of all its hashes.
-    fn search_frames(&self, variants: &[&Fingerprint]) -> (Vec<u64>, Vec<FrameHits>) {
+    /// Good query frame times and, per frame, the deduplicated hits of all its hashes
+    /// (`dense`: frames that do not seed, see [`Matcher::match_with_dense`]).
+    fn search_frames(
+        &self,
+        variants: &[&Fingerprint],
+        dense: &[&Fingerprint],
+    ) -> (Vec<u64>, Vec<FrameHits>) {
         let o = &self.options;
-        let mut queries: Vec<(u64, Hash256, bool)> = Vec::new();
-        for fp in variants {
+        let exhaustive = o.seed_bits >= o.radius_bits;
+        let mut queries: Vec<QueryHash> = Vec::new();
+        let sets = variants.iter().map(|fp| (fp, true));
+        for (fp, seeds) in sets.chain(dense.iter().map(|fp| (fp, exhaustive))) {
             for f in fp.frames.iter().filter(|f| f.quality >= o.min_quality) {
-                queries.push((f.pts_ms, f.hash, false));
+                queries.push((f.pts_ms, f.hash, false, seeds));
                 if o.mirrored
                     && let Some(m) = f.mirror
                 {
-                    queries.push((f.pts_ms, m, true));
+                    queries.push((f.pts_ms, m, true, seeds));
                 }
             }
         }
         queries.sort_by_key(|q| q.0);
         let frames = QueryFrames::new(&queries);
 
-        // Seeds: every query hash, searched (cheaply unless exhaustive).
-        let exhaustive = o.seed_bits >= o.radius_bits;
+        // Seeds: every query hash that seeds, searched (cheaply unless exhaustive).
         let mut hits: Vec<Vec<(u32, bool, Hit, Hash256)>> = vec![Vec::new(); frames.len()];
         let mut buf = Vec::new();
         for (j, hashes) in frames.hashes.iter().enumerate() {
-            for &(hash, mirrored) in hashes {
+            for &(hash, mirrored, seeds) in hashes {
+                if !seeds {
+                    continue;
+                }
                 buf.clear();
                 if exhaustive {
                     self.index.search(&hash, o.radius_bits, &mut buf);
@@ -602,25 +629,29 @@ impl<'a, S: Search + ?Sized> Matcher<'a, S> {
     }
 }
 
-/// The good query frames in time order, each with its distinct hashes and whether each is
-/// a mirror.
+/// A query hash: (time, hash, is a mirror, seeds a search).
+type QueryHash = (u64, Hash256, bool, bool);
+
+/// The good query frames in time order, each with its distinct hashes, whether each is a
+/// mirror and whether it seeds.
 struct QueryFrames {
     pts: Vec<u64>,
-    hashes: Vec<Vec<(Hash256, bool)>>,
+    hashes: Vec<Vec<(Hash256, bool, bool)>>,
 }
 
 impl QueryFrames {
-    fn new(sorted: &[(u64, Hash256, bool)]) -> Self {
+    fn new(sorted: &[QueryHash]) -> Self {
         let mut pts: Vec<u64> = Vec::new();
-        let mut hashes: Vec<Vec<(Hash256, bool)>> = Vec::new();
-        for &(t, h, m) in sorted {
+        let mut hashes: Vec<Vec<(Hash256, bool, bool)>> = Vec::new();
+        for &(t, h, m, seeds) in sorted {
             if pts.last() != Some(&t) {
                 pts.push(t);
                 hashes.push(Vec::new());
             }
             let v = hashes.last_mut().expect("pushed above");
-            if !v.iter().any(|(x, _)| *x == h) {
-                v.push((h, m));
+            match v.iter_mut().find(|(x, _, _)| *x == h) {
+                Some(known) => known.2 |= seeds,
+                None => v.push((h, m, seeds)),
             }
         }
         QueryFrames { pts, hashes }
@@ -651,7 +682,7 @@ fn extend(
     let mut found = Vec::new();
     let compare = |j: usize, a: usize, b: usize, found: &mut Vec<_>, stack: &mut Vec<_>| {
         for (k, r) in refs.iter().enumerate().take(b).skip(a) {
-            for &(h, m) in &frames.hashes[j] {
+            for &(h, m, _) in &frames.hashes[j] {
                 if m != mirrored {
                     continue;
                 }

@@ -250,6 +250,58 @@ fn fingerprints(search: GridSearch<'_>) -> Vec<VariantFingerprint> {
         .collect()
 }
 
+/// The variants of a second, denser look at part of an upload (`source` opened with a
+/// [`DecodeOptions::window_ms`](crate::decode::DecodeOptions::window_ms)): every frame it gives
+/// is hashed as the first look (`first`) hashed each of its frames — the plain frame, the
+/// banked regions, and the rectangles and rotations the crop search chose, each with its
+/// mirror when the first look had one — with no crop search of its own and no inset search.
+///
+/// # Errors
+/// The decoder's errors, naming the file.
+pub fn second_look_fingerprints(
+    source: FrameSource,
+    fingerprinter: &Fingerprinter,
+    first: &[VariantFingerprint],
+    banked: &[Region],
+) -> Result<Vec<VariantFingerprint>> {
+    let jobs: Vec<Job> = first
+        .iter()
+        .filter(|v| {
+            matches!(
+                v.variant,
+                Variant::Plain | Variant::Region(_) | Variant::Cut(_) | Variant::Rotated(_)
+            )
+        })
+        .map(|v| Job {
+            variant: v.variant,
+            mirror: v.fingerprint.frames.iter().any(|f| f.mirror.is_some()),
+        })
+        .collect();
+    let plain = Fingerprinter {
+        with_mirror: false,
+        ..fingerprinter.clone()
+    };
+    let banked = banked.to_vec();
+    let no_probe = |_: &crate::hash::Hash256| None;
+    let worker: QueryWorker<'_> = Box::new(move |rx: mpsc::Receiver<Frame>| {
+        let mut search = GridSearch::new(jobs, None, &[], &banked, false, plain.min_quality, &no_probe);
+        plain.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
+            search.push(frame);
+            Ok(())
+        })?;
+        Ok(fingerprints(search))
+    });
+    let (results, info, _) = decode_into(source, vec![worker])?;
+    Ok(results
+        .into_iter()
+        .flatten()
+        .map(|v| VariantFingerprint {
+            fingerprint: with_source_info(v.fingerprint, &info),
+            ..v
+        })
+        .collect())
+}
+
 /// The fingerprints an upload is checked with against an index that banked `banked`
 /// ([`crate::index::Search::banked_regions`]), `probe` answering whether a hash finds a
 /// banked frame (the crop search votes with it): the plain frames first, then the banked
