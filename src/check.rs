@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter, fan_out, panicked};
 use crate::hash::Hash256;
 use crate::index::Search;
-use crate::matcher::{Decision, MatchOptions, Matcher, Policy, Verdict};
+use crate::matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};
 use crate::query::{self, QueryFingerprints, QueryVariants, Variant, VariantFingerprint};
 use crate::report::Outcome;
 
@@ -85,18 +85,23 @@ impl Default for SecondLook {
 }
 
 impl SecondLook {
-    /// The windows of upload time to look at again for `verdict`, in time order and
-    /// disjoint: each `review` segment padded by `pad_ms` (and cut at `duration_ms` when
-    /// known), the strongest first until `max_ms` is spent.
-    pub fn windows(&self, verdict: &Verdict, duration_ms: Option<u64>) -> Vec<(u64, u64)> {
+    /// The windows of upload time to look at again for the first look's `segments`
+    /// ([`Matcher::segments`]), in time order and disjoint: each segment short of a `match`
+    /// padded by `pad_ms` (and cut at `duration_ms` when known), the strongest first until
+    /// `max_ms` is spent.
+    pub fn windows(&self, segments: &[Match], duration_ms: Option<u64>) -> Vec<(u64, u64)> {
         let mut spent = 0;
         let mut out: Vec<(u64, u64)> = Vec::new();
-        // `matches` is ordered strongest first.
-        for m in verdict
-            .matches
+        let mut open: Vec<&Match> = segments
             .iter()
-            .filter(|m| m.decision == Decision::Review)
-        {
+            .filter(|m| m.decision < Decision::Match)
+            .collect();
+        open.sort_by(|a, b| {
+            b.decision
+                .cmp(&a.decision)
+                .then(b.score.total_cmp(&a.score))
+        });
+        for m in open {
             let start = m.query_start_ms.saturating_sub(self.pad_ms);
             let mut end = m.query_end_ms.saturating_add(self.pad_ms);
             if let Some(d) = duration_ms {
@@ -235,12 +240,14 @@ impl<S: Search> Checker<S> {
         let damage = hashed.damage.clone();
         let first: Vec<&Fingerprint> = hashed.variants.iter().map(|v| &v.fingerprint).collect();
         let matcher = self.matcher();
-        let mut verdict = matcher.match_variants(&first);
-        let dense = self.look_again(path, &hashed, &verdict);
-        if !dense.is_empty() {
+        let segments = matcher.segments(&first);
+        let dense = self.look_again(path, &hashed, &segments);
+        let verdict = if dense.is_empty() {
+            matcher.decide(segments)
+        } else {
             let dense: Vec<&Fingerprint> = dense.iter().map(|v| &v.fingerprint).collect();
-            verdict = matcher.match_with_dense(&first, &dense);
-        }
+            matcher.match_with_dense(&first, &dense)
+        };
         let fingerprint = hashed.plain().cloned().unwrap_or_default();
         let checked = Checked {
             fingerprint,
@@ -263,16 +270,16 @@ impl<S: Search> Checker<S> {
         }
     }
 
-    /// The second look ([`SecondLook`]) at the file `path`, hashed as `first` and given
-    /// `verdict` by its first look: the extra frames to match with
+    /// The second look ([`SecondLook`]) at the file `path`, hashed as `first`, whose first
+    /// look found `segments` ([`Matcher::segments`]): the extra frames to match with
     /// [`Matcher::match_with_dense`], their times in register with the first look's. Empty
-    /// when the second look is off, when no segment is at `review`, or when it cannot be
-    /// made (the file changed or ffmpeg failed: the first verdict then stands).
+    /// when the second look is off, when every segment is a `match` already, or when it
+    /// cannot be made (the file changed or ffmpeg failed: the first verdict then stands).
     pub fn look_again(
         &self,
         path: &Path,
         first: &QueryFingerprints,
-        verdict: &Verdict,
+        segments: &[Match],
     ) -> Vec<VariantFingerprint> {
         let Some(look) = self.options.second_look else {
             return Vec::new();
@@ -280,7 +287,7 @@ impl<S: Search> Checker<S> {
         let duration = first.plain().map(Fingerprint::duration_or_estimate_ms);
         let banked = self.index.banked_regions();
         let mut out: Vec<VariantFingerprint> = Vec::new();
-        for window in look.windows(verdict, duration) {
+        for window in look.windows(segments, duration) {
             let decode = DecodeOptions {
                 fps: Some(look.fps),
                 window_ms: Some(window),
@@ -568,6 +575,46 @@ mod tests {
         };
         index.add(meta, fp.frames.iter().map(|f| (f.pts_ms, f.hash)));
         work
+    }
+
+    #[test]
+    fn second_look_windows_pad_merge_and_stop_at_the_budget() {
+        let seg = |start: u64, end: u64, decision, score| Match {
+            work: 0,
+            meta: WorkMeta::default(),
+            query_start_ms: start,
+            query_end_ms: end,
+            ref_start_ms: start,
+            ref_end_ms: end,
+            matched_frames: 2,
+            weighted_frames: 2.0,
+            mean_distance: 20.0,
+            speed: 1.0,
+            mirrored: false,
+            score,
+            decision,
+            pairs: Vec::new(),
+        };
+        let look = SecondLook {
+            fps: 30.0,
+            pad_ms: 1_000,
+            max_ms: 10_000,
+        };
+        let segments = [
+            seg(2_000, 4_000, Decision::Clean, 0.2),
+            seg(4_500, 6_000, Decision::Review, 0.5),
+            seg(20_000, 30_000, Decision::Match, 0.9),
+            seg(40_000, 45_000, Decision::Clean, 0.1),
+        ];
+        // The review segment first, then the stronger clean one, which overlaps it; the
+        // match needs no second look; the last would pass the budget; the end is cut at
+        // the upload's duration.
+        assert_eq!(look.windows(&segments, Some(60_000)), [(1_000, 7_000)]);
+        assert_eq!(
+            look.windows(&[seg(0, 3_000, Decision::Review, 0.5)], Some(3_500)),
+            [(0, 3_500)]
+        );
+        assert!(look.windows(&segments[2..3], None).is_empty());
     }
 
     #[test]

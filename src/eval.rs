@@ -891,7 +891,7 @@ pub fn run<S: Search>(
                     // is removed.
                     let refs: Vec<&Fingerprint> =
                         hashed.variants.iter().map(|v| &v.fingerprint).collect();
-                    let first = checker.matcher().match_variants(&refs);
+                    let first = checker.matcher().segments(&refs);
                     let dense = checker.look_again(&out, &hashed, &first);
                     (hashed, dense)
                 });

@@ -120,13 +120,7 @@ impl FfmpegFrames {
             ]
         });
         let mut child = Command::new(&program)
-            .args([
-                "-hide_banner",
-                "-nostdin",
-                "-nostats",
-                "-loglevel",
-                "info",
-            ])
+            .args(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"])
             .args(&seek)
             .arg("-i")
             .arg(&input)

@@ -664,6 +664,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_window_keeps_its_frames_and_their_times() {
+        let video = crate::synth::SynthVideo::new(7)
+            .size(64, 48)
+            .fps(10)
+            .duration_ms(3000);
+        let mut y4m = Vec::new();
+        video.write_y4m(&mut y4m).unwrap();
+        let times = |window_ms| {
+            let opts = DecodeOptions {
+                fps: None,
+                window_ms,
+                ..DecodeOptions::default()
+            };
+            FrameSource::y4m_reader(std::io::Cursor::new(y4m.clone()), "w.y4m", &opts)
+                .unwrap()
+                .map(|f| f.map(|f| f.pts_ms))
+                .collect::<Result<Vec<u64>>>()
+                .unwrap()
+        };
+        assert_eq!(times(Some((1200, 1700))), [1200, 1300, 1400, 1500, 1600]);
+        assert_eq!(times(None).len(), 30);
+        assert!(times(Some((5000, 6000))).is_empty());
+        let empty = DecodeOptions {
+            window_ms: Some((10, 10)),
+            ..DecodeOptions::default()
+        };
+        assert!(empty.validate().is_err());
+    }
+
+    #[test]
     fn sources_can_move_between_threads() {
         fn send<T: Send>() {}
         send::<FrameSource>();

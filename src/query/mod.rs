@@ -284,7 +284,15 @@ pub fn second_look_fingerprints(
     let banked = banked.to_vec();
     let no_probe = |_: &crate::hash::Hash256| None;
     let worker: QueryWorker<'_> = Box::new(move |rx: mpsc::Receiver<Frame>| {
-        let mut search = GridSearch::new(jobs, None, &[], &banked, false, plain.min_quality, &no_probe);
+        let mut search = GridSearch::new(
+            jobs,
+            None,
+            &[],
+            &banked,
+            false,
+            plain.min_quality,
+            &no_probe,
+        );
         plain.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
             search.push(frame);
             Ok(())
