@@ -15,20 +15,31 @@ fn verdict_line(out: &std::process::Output) -> String {
         .to_string()
 }
 
+/// A synthetic work of `seconds` played three times faster: pans of up to 180 px/s on
+/// 192 px, a cut every 1-2 s. Works are banked as keyframes, so 4 fps samples of a copy
+/// rarely meet one closely.
+fn fast(seed: u64, seconds: u64) -> staydown::synth::Video {
+    SynthVideo::new(seed)
+        .size(192, 144)
+        .fps(25)
+        .duration_ms(seconds * 1000)
+        .video()
+        .speed(3.0)
+}
+
+/// `fast(5, 40)` banned as `w1` into `dir/index`.
+fn banked_fast_work(dir: &Dir) -> staydown::synth::Video {
+    let work = fast(5, 40);
+    let w = dir.join("work.y4m");
+    work.save_y4m(&w).unwrap();
+    util::ban(dir, &w, &dir.join("index"), "w1");
+    work
+}
+
 #[test]
 fn a_short_copy_of_a_fast_work_is_settled_by_the_second_look() {
     let dir = Dir::new("second-look");
-    // Played three times faster: pans of up to 180 px/s on 192 px, a cut every 1-2 s. The
-    // work is banked as keyframes, so 4 fps samples of a copy rarely meet one closely.
-    let work = SynthVideo::new(5)
-        .size(192, 144)
-        .fps(25)
-        .duration_ms(40_000)
-        .video()
-        .speed(3.0);
-    let w = dir.join("work.y4m");
-    work.save_y4m(&w).unwrap();
-    util::ban(&dir, &w, &dir.join("index"), "w1");
+    let work = banked_fast_work(&dir);
     // Five seconds from 3.12 s in: the copy's frames fall between the banked ones.
     let c = dir.join("copy.y4m");
     work.trim(3_120, 8_120).save_y4m(&c).unwrap();
@@ -64,22 +75,9 @@ fn a_short_copy_of_a_fast_work_is_settled_by_the_second_look() {
 #[test]
 fn unrelated_footage_stays_clean_after_a_second_look() {
     let dir = Dir::new("second-look-clean");
-    let work = SynthVideo::new(5)
-        .size(192, 144)
-        .fps(25)
-        .duration_ms(40_000)
-        .video()
-        .speed(3.0);
-    let w = dir.join("work.y4m");
-    work.save_y4m(&w).unwrap();
-    util::ban(&dir, &w, &dir.join("index"), "w1");
+    banked_fast_work(&dir);
     for seed in [6u64, 7, 9] {
-        let other = SynthVideo::new(seed)
-            .size(192, 144)
-            .fps(25)
-            .duration_ms(12_000)
-            .video()
-            .speed(3.0);
+        let other = fast(seed, 12);
         let o = dir.join(format!("other-{seed}.y4m"));
         other.save_y4m(&o).unwrap();
         let out = dir
