@@ -116,16 +116,25 @@ fn grow(dir: &Path, works: usize, rows_per_s: f64) {
     let mut written = 0u64;
     let mut rows_total = 0u64;
     let mut slowest = (0.0f64, 0usize);
+    // Wall time in `writer()` and in `commit()`, and CPU time, since the last report.
+    let (mut open_s, mut commit_s, mut cpu0) = (0.0f64, 0.0f64, cpu_s());
+    let (mut first_1000, mut last_1000_start) = (None, 0.0f64);
     let t = Instant::now();
     for i in 0..works {
+        if i + 1000 == works {
+            last_1000_start = t.elapsed().as_secs_f64();
+        }
         let (meta, rows) = work(i, rows_per_s);
         rows_total += rows.len() as u64;
         let tc = Instant::now();
         let mut w = index.writer().expect("the writer");
+        let to = tc.elapsed().as_secs_f64();
         w.add_work(meta, rows, BankOptions::default())
             .expect("added");
         w.commit().expect("committed");
         let s = tc.elapsed().as_secs_f64();
+        open_s += to;
+        commit_s += s - to;
         if s > slowest.0 {
             slowest = (s, i);
         }
@@ -134,16 +143,25 @@ fn grow(dir: &Path, works: usize, rows_per_s: f64) {
                 written += bytes;
             }
         }
-        if (i + 1) % 1000 == 0 {
+        if (i + 1) % 500 == 0 {
             let st = index.snapshot().stats();
+            let cpu = cpu_s();
             println!(
-                "{:>6} works {:>9} rows {:>4} segments {:>12} bytes  {:.1} s",
+                "{:>6} works {:>9} rows {:>4} segments {:>12} bytes  {:.1} s; last 500 bans: \
+                 writer() {:.1} ms, commit {:.1} ms, CPU {:.1} ms a ban",
                 i + 1,
                 st.stored_hashes,
                 st.segments,
                 st.segment_bytes,
-                t.elapsed().as_secs_f64()
+                t.elapsed().as_secs_f64(),
+                open_s * 2.0,
+                commit_s * 2.0,
+                (cpu - cpu0) * 2.0
             );
+            if i + 1 == 1000 {
+                first_1000 = Some(t.elapsed().as_secs_f64());
+            }
+            (open_s, commit_s, cpu0) = (0.0, 0.0, cpu);
         }
     }
     let secs = t.elapsed().as_secs_f64();
@@ -156,6 +174,13 @@ fn grow(dir: &Path, works: usize, rows_per_s: f64) {
         slowest.0,
         slowest.1 + 1
     );
+    if let Some(first) = first_1000.filter(|_| works >= 2000) {
+        println!(
+            "first 1,000 bans {:.1} ms a ban; last 1,000 bans {:.1} ms a ban",
+            first,
+            (secs - last_1000_start) * 1e3 / 1000.0
+        );
+    }
     println!(
         "segments {}, {} bytes, {:.2} bytes/hash; written {written} bytes: write amplification {:.2}",
         st.segments,
@@ -188,6 +213,21 @@ fn compact(dir: &Path, works: usize, rows_per_s: f64) {
         st.segment_bytes,
         st.segment_bytes as f64 / st.stored_hashes as f64
     );
+}
+
+/// User and system CPU time of this process (every thread), seconds.
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with the last ')'): utime is the 12th, stime
+    // the 13th, in clock ticks (100 a second on Linux).
+    let rest = s.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    f.get(11)
+        .zip(f.get(12))
+        .map_or(0.0, |(u, s)| (u + s) as f64 / 100.0)
 }
 
 /// `VmRSS`, `RssAnon` and `RssFile` of this process, in bytes.

@@ -51,8 +51,15 @@ pub(crate) fn line(e: &AuditEntry) -> String {
 }
 
 /// Appends `entries` to the log in `dir` (creating it with its header), fsyncs, and
-/// returns the log's new length.
-pub(crate) fn append(dir: &Path, committed: u64, entries: &[AuditEntry]) -> Result<u64> {
+/// returns the log's new length and the CRC-32 of its bytes up to there. `committed_crc` is
+/// the CRC-32 of the first `committed` bytes (as [`check_appendable`] returns it); `None`
+/// reads them to compute it.
+pub(crate) fn append(
+    dir: &Path,
+    committed: u64,
+    committed_crc: Option<u32>,
+    entries: &[AuditEntry],
+) -> Result<(u64, u32)> {
     let path = dir.join(AUDIT_FILE);
     let mut f = OpenOptions::new()
         .create(true)
@@ -66,6 +73,14 @@ pub(crate) fn append(dir: &Path, committed: u64, entries: &[AuditEntry]) -> Resu
             reason: format!("truncated: {len} bytes, the manifest commits {committed}"),
         });
     }
+    let prefix_crc = match committed_crc {
+        Some(c) => c,
+        None if committed == 0 => 0,
+        None => {
+            let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            crc32fast::hash(&bytes[..committed as usize])
+        }
+    };
     if len > committed {
         // An uncommitted tail from a crashed writer: cut it.
         f.set_len(committed).map_err(|e| Error::io(&path, e))?;
@@ -81,22 +96,36 @@ pub(crate) fn append(dir: &Path, committed: u64, entries: &[AuditEntry]) -> Resu
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::io(&path, e))?;
-    Ok(committed + text.len() as u64)
+    let mut crc = crc32fast::Hasher::new_with_initial(prefix_crc);
+    crc.update(text.as_bytes());
+    Ok((committed + text.len() as u64, crc.finalize()))
 }
 
 /// Checks the log in `dir` before a writer appends to it: every committed line (the first
 /// `committed` bytes) verifies, and what lies past them is only the remnant of a crashed
 /// commit (lines of generation `generation + 1`, `generation` being the manifest's, and at
 /// most one incomplete last line), which the append cuts. Anything else (committed history past
-/// `committed`, a damaged line) is refused: the append would cut or bury it.
+/// `committed`, a damaged line) is refused: the append would cut or bury it. Returns the
+/// CRC-32 of the committed bytes.
+///
+/// When the manifest recorded that CRC-32 (`committed_crc`), the committed bytes are checked
+/// against it (they are then exactly the lines committed, each of which verified when it was
+/// written): one pass at memory speed, where parsing every line made each commit cost time in
+/// proportion to the history. Without it, or when it does not match, every line is parsed
+/// and the first damaged one named.
 ///
 /// # Errors
 /// [`Error::CorruptIndex`] naming `audit.log`, the line, and the way out.
-pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> Result<()> {
+pub(crate) fn check_appendable(
+    dir: &Path,
+    committed: u64,
+    generation: u64,
+    committed_crc: Option<u32>,
+) -> Result<u32> {
     let path = dir.join(AUDIT_FILE);
     let bytes = match fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && committed == 0 => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && committed == 0 => return Ok(0),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::CorruptIndex {
                 path,
@@ -108,19 +137,47 @@ pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> R
         }
         Err(e) => return Err(Error::io(path, e)),
     };
-    read_bytes(&path, &bytes, committed).map_err(|e| match e {
-        Error::CorruptIndex { path, reason } => Error::CorruptIndex {
-            path,
-            reason: format!(
-                "{reason}: refusing to append after it; restore the file from a backup, or run \
-                 `staydown index recover` to keep the lines that verify"
-            ),
-        },
-        e => e,
-    })?;
-    let Some(tail) = bytes.get(committed as usize..) else {
-        return Ok(()); // shorter than committed: `read_bytes` refused it
+    let prefix = bytes.get(..committed as usize);
+    let crc = prefix.map(crc32fast::hash);
+    let refuse = |reason: String| Error::CorruptIndex {
+        path: path.clone(),
+        reason: format!(
+            "{reason}: refusing to append after it; restore the file from a backup, or run \
+             `staydown index recover` to keep the lines that verify"
+        ),
     };
+    if committed_crc.is_none() || crc != committed_crc {
+        read_bytes(&path, &bytes, committed).map_err(|e| match e {
+            Error::CorruptIndex { reason, .. } => refuse(reason),
+            e => e,
+        })?;
+    }
+    let Some(tail) = bytes.get(committed as usize..) else {
+        return Err(refuse(format!(
+            "truncated: {} bytes, the manifest commits {committed}",
+            bytes.len()
+        )));
+    };
+    if !tail.is_empty() {
+        check_tail(&path, &bytes, committed, generation)?;
+    }
+    match (crc, committed_crc) {
+        (Some(c), Some(want)) if c != want => Err(refuse(format!(
+            "the {committed} committed bytes have CRC-32 {c:08x}, the manifest committed \
+             {want:08x} (every line parses: altered since it was committed)"
+        ))),
+        (Some(c), _) => Ok(c),
+        (None, _) => Err(refuse(format!(
+            "truncated: {} bytes, the manifest commits {committed}",
+            bytes.len()
+        ))),
+    }
+}
+
+/// Checks that what lies past the `committed` bytes of the log `bytes` is only the remnant
+/// of a crashed commit of generation `generation + 1` (see [`check_appendable`]).
+fn check_tail(path: &Path, bytes: &[u8], committed: u64, generation: u64) -> Result<()> {
+    let tail = &bytes[committed as usize..];
     let first_line = 1 + bytes[..committed as usize]
         .iter()
         .filter(|&&b| b == b'\n')
@@ -142,7 +199,7 @@ pub(crate) fn check_appendable(dir: &Path, committed: u64, generation: u64) -> R
         };
         if !ok {
             return Err(Error::CorruptIndex {
-                path,
+                path: path.to_path_buf(),
                 reason: format!(
                     "line {k} lies past the {committed} bytes the manifest commits but is not \
                      the remnant of a crashed commit (damaged, or not of generation {}): the \

@@ -59,6 +59,11 @@ pub struct Manifest {
     pub tombstones: Vec<Tombstone>,
     /// Bytes of `audit.log` that belong to this generation.
     pub audit_bytes: u64,
+    /// CRC-32 of those `audit_bytes` bytes, so a writer checks the committed history with one
+    /// checksum instead of parsing every line (`None` in manifests written before it was
+    /// recorded: the writer then parses every line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_crc32: Option<u32>,
 }
 
 impl Manifest {
@@ -72,6 +77,7 @@ impl Manifest {
             segments: Vec::new(),
             tombstones: Vec::new(),
             audit_bytes: 0,
+            audit_crc32: None,
         }
     }
 

@@ -318,7 +318,8 @@ pub fn recover(dir: impl AsRef<Path>) -> Result<Recovery> {
         ),
         frames: 0,
     };
-    m.audit_bytes = audit::append(dir, committed, &[entry])?;
+    let (bytes, crc) = audit::append(dir, committed, None, &[entry])?;
+    (m.audit_bytes, m.audit_crc32) = (bytes, Some(crc));
     rec.audit_lines += 1;
     let tmp = manifest::tmp_path(dir);
     manifest::write_synced(&tmp, &m.to_bytes())?;

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bank::BankOptions;
@@ -30,7 +31,14 @@ pub struct Index {
     load: Load,
     snapshot: Snapshot,
     merge: MergePolicy,
+    /// The snapshot the last commit of one of this index's writers made, taken by the next
+    /// [`Index::reload`]: when the manifest has not moved since, it is the current state, and
+    /// reloading costs no rebuild of the work tables (which is O(works)).
+    committed: Committed,
 }
+
+/// Where a writer leaves the snapshot its commit made, for the [`Index`] that gave it.
+type Committed = Arc<Mutex<Option<Snapshot>>>;
 
 fn now_unix_s() -> i64 {
     SystemTime::now()
@@ -61,6 +69,12 @@ fn open_snapshot(dir: &Path, load: Load, reuse: Option<&Snapshot>) -> Result<Sna
                 });
             }
         };
+        if let Some(r) = reuse
+            && r.inner.manifest == m
+        {
+            // Nothing committed since: the snapshot is the current state.
+            return Ok(r.clone());
+        }
         let generation = m.generation;
         match Snapshot::load(dir, m, load, reuse) {
             Ok(s) => return Ok(s),
@@ -124,6 +138,7 @@ impl Index {
             load: Load::Read,
             snapshot,
             merge: MergePolicy::default(),
+            committed: Committed::default(),
         })
     }
 
@@ -148,6 +163,7 @@ impl Index {
             load: Load::Map,
             snapshot,
             merge: MergePolicy::default(),
+            committed: Committed::default(),
         })
     }
 
@@ -229,6 +245,14 @@ impl Index {
     /// # Errors
     /// As [`Index::open`].
     pub fn reload(&mut self) -> Result<()> {
+        let latest = self
+            .committed
+            .lock()
+            .map_or(None, |mut c| c.take())
+            .filter(|s| s.generation() > self.snapshot.generation());
+        if let Some(s) = latest {
+            self.snapshot = s;
+        }
         self.snapshot = open_snapshot(&self.dir, self.load, Some(&self.snapshot))?;
         Ok(())
     }
@@ -255,11 +279,12 @@ impl Index {
             audit: Vec::new(),
             compact: false,
             merge: self.merge,
+            committed: self.committed.clone(),
             fail: None,
             abort_at_fail: false,
         };
         let m = &w.base.inner.manifest;
-        audit::check_appendable(&w.dir, m.audit_bytes, m.generation)?;
+        audit::check_appendable(&w.dir, m.audit_bytes, m.generation, m.audit_crc32)?;
         w.check_unreferenced()?;
         w.remove_unreferenced()?;
         Ok(w)
@@ -317,6 +342,7 @@ pub struct IndexWriter {
     merge: MergePolicy,
     fail: Option<FailPoint>,
     abort_at_fail: bool,
+    committed: Committed,
 }
 
 impl IndexWriter {
@@ -741,7 +767,8 @@ impl IndexWriter {
         }
         // Check before writing: the audit log we append to, and, before a merge rewrites
         // them, every byte of its inputs (checksums and table invariants).
-        audit::check_appendable(&self.dir, old.audit_bytes, old.generation)?;
+        let audit_crc =
+            audit::check_appendable(&self.dir, old.audit_bytes, old.generation, old.audit_crc32)?;
         if self.compact {
             self.base.verify()?;
         }
@@ -815,7 +842,8 @@ impl IndexWriter {
         for a in &mut self.audit {
             a.generation = m.generation;
         }
-        m.audit_bytes = audit::append(&self.dir, old.audit_bytes, &self.audit)?;
+        let (bytes, crc) = audit::append(&self.dir, old.audit_bytes, Some(audit_crc), &self.audit)?;
+        (m.audit_bytes, m.audit_crc32) = (bytes, Some(crc));
         self.fail_at(FailPoint::AuditAppended)?;
 
         let bytes = m.to_bytes();
@@ -834,6 +862,9 @@ impl IndexWriter {
 
         let snap = Snapshot::load(&self.dir, m, self.load, Some(&self.base))?;
         self.base = snap.clone();
+        if let Ok(mut c) = self.committed.lock() {
+            *c = Some(snap.clone());
+        }
         self.remove_retired(&old, &snap.inner.manifest)?;
         self.remove_unreferenced()?;
         Ok(snap)
