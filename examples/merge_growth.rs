@@ -11,7 +11,7 @@
 //! the write amplification (bytes of every segment file written, counted from each commit's
 //! manifest, over the bytes of the final segments) and the index's tiers. `compact` banks the
 //! same works in one commit (one segment). `query` opens DIR mapped, in a fresh process, and
-//! runs a fixed `check` of an upload 10 times: open time, resident memory, latency.
+//! runs a fixed `check` of an upload 20 times: open time, resident memory, latency, CPU time.
 //!
 //! The works are synthetic (`staydown::synth::Rng`, seeded by the work's number, so both
 //! builds hold the same bytes): durations uniform in 30–300 s, ROWS_PER_S stored rows a second
@@ -144,6 +144,8 @@ fn grow(dir: &Path, works: usize, rows_per_s: f64) {
             }
         }
         if (i + 1) % 500 == 0 {
+            // The commit's snapshot, which the index takes on reload.
+            index.reload().expect("reloaded");
             let st = index.snapshot().stats();
             let cpu = cpu_s();
             println!(
@@ -165,6 +167,7 @@ fn grow(dir: &Path, works: usize, rows_per_s: f64) {
         }
     }
     let secs = t.elapsed().as_secs_f64();
+    index.reload().expect("reloaded");
     let (final_bytes, _) = segment_bytes(dir);
     let st = index.snapshot().stats();
     println!(
@@ -244,6 +247,7 @@ fn rss() -> (u64, u64, u64) {
 }
 
 fn query(dir: &Path, rows_per_s: f64) {
+    const RUNS: usize = 20;
     let before = rss();
     let t = Instant::now();
     // SAFETY: the directory was written by `grow` or `compact` before this process ran, and
@@ -257,13 +261,15 @@ fn query(dir: &Path, rows_per_s: f64) {
     let target = st.live_works / 2;
     let up = upload(target, rows_per_s);
     let mut ms = Vec::new();
-    for _ in 0..10 {
+    let cpu0 = cpu_s();
+    for _ in 0..RUNS {
         let t = Instant::now();
         let v = Matcher::new(&snap).match_fingerprint(&up);
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v.verdict, Decision::Match);
         assert_eq!(v.matches[0].meta.id, format!("work{target:05}"));
     }
+    let cpu_ms = (cpu_s() - cpu0) * 1e3 / RUNS as f64;
     let after = rss();
     let first = ms[0];
     ms.sort_by(f64::total_cmp);
@@ -277,7 +283,8 @@ fn query(dir: &Path, rows_per_s: f64) {
         st.segment_bytes as f64 / hashes
     );
     println!(
-        "check of {} query hashes (with mirrors): first {first:.1} ms, median {:.1} ms, min {:.1} ms",
+        "check of {} query hashes (with mirrors), {RUNS} runs: first {first:.1} ms, median {:.1} \
+         ms, min {:.1} ms; CPU {cpu_ms:.1} ms a check (every thread)",
         up.frames.len() * 2,
         ms[ms.len() / 2],
         ms[0]

@@ -263,3 +263,82 @@ fn read_bytes(path: &Path, bytes: &[u8], committed: u64) -> Result<Vec<AuditEntr
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(generation: u64, work: &str) -> AuditEntry {
+        AuditEntry {
+            time_unix_s: 1_700_000_000,
+            generation,
+            action: AuditAction::Ban,
+            work: work.to_string(),
+            reason: "notice N-1".to_string(),
+            frames: 12,
+        }
+    }
+
+    /// A log of three commits; returns its committed length and CRC-32 as `append` gave them.
+    fn three_commits(dir: &Path) -> (u64, u32) {
+        let (mut len, mut crc) = (0u64, None);
+        for (g, w) in [(1, "a"), (2, "b"), (3, "c")] {
+            let (l, c) = append(dir, len, crc, &[entry(g, w)]).unwrap();
+            assert_eq!(check_appendable(dir, l, g, Some(c)).unwrap(), c);
+            (len, crc) = (l, Some(c));
+        }
+        (len, crc.unwrap())
+    }
+
+    #[test]
+    fn the_returned_checksum_is_the_committed_bytes_checksum() {
+        let d = tempfile::tempdir().unwrap();
+        let (len, crc) = three_commits(d.path());
+        let bytes = fs::read(d.path().join(AUDIT_FILE)).unwrap();
+        assert_eq!(bytes.len() as u64, len);
+        assert_eq!(crc32fast::hash(&bytes), crc);
+        // Without the committed checksum, `append` reads it from the file.
+        let (len2, crc2) = append(d.path(), len, None, &[entry(4, "d")]).unwrap();
+        let bytes = fs::read(d.path().join(AUDIT_FILE)).unwrap();
+        assert_eq!((bytes.len() as u64, crc32fast::hash(&bytes)), (len2, crc2));
+        assert_eq!(check_appendable(d.path(), len2, 4, None).unwrap(), crc2);
+    }
+
+    #[test]
+    fn committed_bytes_that_differ_from_the_checksum_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let (len, crc) = three_commits(d.path());
+        let path = d.path().join(AUDIT_FILE);
+        let text = fs::read_to_string(&path).unwrap();
+        // Rewrite the second line with another work and a valid line checksum: every line
+        // still parses, but the bytes are not the ones committed.
+        let lines: Vec<&str> = text.lines().collect();
+        let forged = line(&entry(1, "z"));
+        let mut out = format!("{}\n{forged}", lines[0]);
+        for l in &lines[2..] {
+            out.push_str(l);
+            out.push('\n');
+        }
+        assert_eq!(out.len() as u64, len, "same length, other bytes");
+        fs::write(&path, &out).unwrap();
+        let err = check_appendable(d.path(), len, 3, Some(crc))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("audit.log") && err.contains("altered since it was committed"),
+            "{err}"
+        );
+        // A manifest from before the checksum was recorded parses lines only.
+        assert!(check_appendable(d.path(), len, 3, None).is_ok());
+
+        // A damaged line is still named.
+        let mut b = out.into_bytes();
+        let n = b.len();
+        b[n - 10] ^= 0x02;
+        fs::write(&path, &b).unwrap();
+        let err = check_appendable(d.path(), len, 3, Some(crc))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4 is damaged"), "{err}");
+    }
+}
