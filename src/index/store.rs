@@ -870,3 +870,55 @@ impl IndexWriter {
         Ok(snap)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Hash256;
+
+    fn add(index: &mut Index, id: &str) -> Snapshot {
+        let rows = (0..5u32)
+            .map(|k| IndexedFrame {
+                hash: Hash256([u64::from(k) * 0x9e37_79b9, id.len() as u64, 7, 11]),
+                pts_ms: k * 1000,
+                span_ms: 0,
+                quality: 90,
+                region: 0,
+            })
+            .collect();
+        let meta = WorkMeta {
+            id: id.to_string(),
+            ..WorkMeta::default()
+        };
+        let mut w = index.writer().unwrap();
+        w.add_work(meta, rows, BankOptions::whole_frames()).unwrap();
+        w.commit().unwrap()
+    }
+
+    #[test]
+    fn reload_takes_the_snapshot_of_its_own_writers_commit_and_sees_others() {
+        let d = tempfile::tempdir().unwrap();
+        let mut index = Index::create(d.path()).unwrap();
+        let committed = add(&mut index, "a");
+        index.reload().unwrap();
+        // The commit's own snapshot, not a rebuild of it.
+        assert!(Arc::ptr_eq(&index.snapshot().inner, &committed.inner));
+        index.reload().unwrap();
+        assert!(Arc::ptr_eq(&index.snapshot().inner, &committed.inner));
+
+        // Another handle commits: reload builds the newer state.
+        let mut other = Index::open(d.path()).unwrap();
+        let theirs = add(&mut other, "bb");
+        index.reload().unwrap();
+        assert_eq!(index.snapshot().generation(), theirs.generation());
+        assert!(index.snapshot().find("bb").is_some());
+
+        // This index's writer commits, then the other handle: reload ends on the newer one.
+        let mine = add(&mut index, "ccc");
+        let newer = add(&mut other, "dddd");
+        index.reload().unwrap();
+        assert!(index.snapshot().generation() > mine.generation());
+        assert_eq!(index.snapshot().generation(), newer.generation());
+        assert_eq!(index.snapshot().works().len(), 4);
+    }
+}
