@@ -192,6 +192,28 @@ impl Snapshot {
             }
         }
         drop(live);
+        // Mapped segments not yet checked byte by byte are checked in the background, one
+        // after another (each on rayon); a search that finds a row in one first waits for
+        // its outcome (see `Snapshot::emit_into`). The thread lets go of a segment nobody
+        // else holds.
+        let pending: Vec<std::sync::Weak<Segment>> = segments
+            .iter()
+            .filter(|s| s.verified_yet().is_none())
+            .map(Arc::downgrade)
+            .collect();
+        if !pending.is_empty() {
+            let spawned = std::thread::Builder::new()
+                .name("staydown-verify".into())
+                .spawn(move || {
+                    for seg in pending {
+                        if let Some(seg) = seg.upgrade() {
+                            let _ = seg.verified();
+                        }
+                    }
+                });
+            // Without the thread, each segment is checked by its first search instead.
+            drop(spawned);
+        }
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -241,11 +263,48 @@ impl Snapshot {
     }
 
     /// The indexed frames of work ordinal `work` (collapsed runs, high-quality frames only).
+    ///
+    /// Waits until the work's segment has passed its checksum (see [`Snapshot::integrity`]);
+    /// a work of a segment that failed has no frames.
     pub fn work_frames(&self, work: u32) -> Vec<IndexedFrame> {
         match self.locate(work) {
-            Some((s, w)) => self.inner.segments[s].work_rows(w),
-            None => Vec::new(),
+            Some((s, w)) if self.inner.segments[s].verified().is_ok() => {
+                self.inner.segments[s].work_rows(w)
+            }
+            _ => Vec::new(),
         }
+    }
+
+    /// Waits until every segment has passed its whole-file checksum.
+    ///
+    /// An index opened with [`Index::open`](super::Index::open) checked them at open; one
+    /// opened with [`Index::open_mapped`](super::Index::open_mapped) checks them in a
+    /// background thread, and this waits for it (or checks those it has not reached).
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the first segment file that failed.
+    pub fn wait_verified(&self) -> Result<()> {
+        self.inner.segments.iter().try_for_each(|s| s.verified())
+    }
+
+    /// Whether every segment checked so far passed its whole-file checksum: an error names
+    /// the first that failed. Never waits.
+    ///
+    /// A mapped snapshot checks its segments after the open (see [`Snapshot::wait_verified`]):
+    /// until a segment has passed, a search that finds one of its rows waits, and rows of a
+    /// segment that failed are never returned. A caller about to act on a verdict asks this
+    /// after matching (as [`crate::check::Checker::check_path`] does): a verdict made while
+    /// a segment's rows were withheld is not a verdict on the index as banked.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the segment file.
+    pub fn integrity(&self) -> Result<()> {
+        for seg in &self.inner.segments {
+            if let Some(Err(e)) = seg.verified_yet() {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// The frame rate of the source work ordinal `work` was banked from (from its decoder, or
@@ -273,6 +332,9 @@ impl Snapshot {
             return Vec::new();
         };
         let seg = &self.inner.segments[s];
+        if seg.verified().is_err() {
+            return Vec::new();
+        }
         let len = seg.work_start[w + 1] - seg.work_start[w];
         let digest = seg.work_digest(w);
         self.live_works()
@@ -281,6 +343,7 @@ impl Snapshot {
                 let (s2, w2) = self.locate(o).expect("a live work is located");
                 let seg2 = &self.inner.segments[s2];
                 seg2.work_start[w2 + 1] - seg2.work_start[w2] == len
+                    && seg2.verified().is_ok()
                     && seg2.work_digest(w2) == digest
             })
             .collect()
@@ -333,7 +396,12 @@ impl Snapshot {
         let seg = &self.inner.segments[s];
         let base = self.inner.bases[s];
         let dead = &self.inner.dead;
+        // No row of a segment reaches a caller before the segment passed its checksum.
+        let mut passed: Option<bool> = None;
         move |id, d| {
+            if !*passed.get_or_insert_with(|| seg.verified().is_ok()) {
+                return;
+            }
             let local = seg.work_of(id);
             let w = base + local;
             if dead[w as usize] {
@@ -426,6 +494,7 @@ impl Search for Snapshot {
     fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
         if let Some((s, w)) = self.locate(work)
             && !self.inner.dead[work as usize]
+            && self.inner.segments[s].verified().is_ok()
         {
             let seg = &self.inner.segments[s];
             out.extend((seg.work_start[w]..seg.work_start[w + 1]).map(|id| {
@@ -443,7 +512,13 @@ impl Search for Snapshot {
 
     fn content_key(&self, work: u32) -> Option<u64> {
         let (s, w) = self.locate(work)?;
-        Some(self.inner.segments[s].work_digest(w))
+        let seg = &self.inner.segments[s];
+        seg.verified().ok()?;
+        Some(seg.work_digest(w))
+    }
+
+    fn integrity(&self) -> Result<()> {
+        Snapshot::integrity(self)
     }
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {
