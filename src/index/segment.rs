@@ -435,6 +435,12 @@ impl Segment {
         outcome.clone().map_err(|reason| self.corrupt(reason))
     }
 
+    /// Whether the segment passed [`Segment::verified`] (waiting for, or making, the check).
+    #[inline]
+    pub(crate) fn passed(&self) -> bool {
+        self.checked.get_or_init(|| self.crc_outcome()).is_ok()
+    }
+
     /// Computes the whole-file CRC-32 and compares it with the stored one.
     fn crc_outcome(&self) -> std::result::Result<(), String> {
         let b = self.bytes();
@@ -635,6 +641,17 @@ impl Entries<'_> {
                 u32::from(u16_at(self.b, tl.suffix + 2 * j)),
                 u24_at(self.b, tl.ids + 3 * j),
             )
+        }
+    }
+
+    /// Byte offset in the segment of the key bits of entry `j` of table `tl` (`j` may be the
+    /// table's length: the offset just past its last entry).
+    #[inline]
+    pub(crate) fn key_offset(&self, tl: &super::format::TableLayout, j: usize) -> usize {
+        if self.width != 0 {
+            tl.entries + self.width * j
+        } else {
+            tl.suffix + 2 * j
         }
     }
 

@@ -393,17 +393,24 @@ impl Snapshot {
     }
 
     fn emit_into<'a>(&'a self, s: usize, out: &'a mut Vec<Hit>) -> impl FnMut(u32, u32) + 'a {
-        let seg = &self.inner.segments[s];
-        let base = self.inner.bases[s];
-        let dead = &self.inner.dead;
-        // No row of a segment reaches a caller before the segment passed its checksum.
-        let mut passed: Option<bool> = None;
-        move |id, d| {
-            if !*passed.get_or_insert_with(|| seg.verified().is_ok()) {
+        let mut emit = self.emit_all(out);
+        move |id, d| emit(s, id, d)
+    }
+
+    /// `emit(s, row, distance)` appends the hit of row `row` of segment `s` to `out`, unless
+    /// its work was removed or the segment failed its checksum. No row of a segment reaches
+    /// a caller before the segment passed (the first hit of a segment not yet checked waits
+    /// for the check, or makes it).
+    fn emit_all<'a>(&'a self, out: &'a mut Vec<Hit>) -> impl FnMut(usize, u32, u32) + 'a {
+        let inner = &self.inner;
+        move |s, id, d| {
+            let seg = &inner.segments[s];
+            if !seg.passed() {
                 return;
             }
             let local = seg.work_of(id);
-            let w = base + local;
+            let w = inner.bases[s] + local;
+            let dead = &inner.dead;
             if dead[w as usize] {
                 return;
             }
@@ -422,9 +429,39 @@ impl Snapshot {
     /// `out`, by multi-index hashing (exact: the same hits as an exhaustive scan,
     /// in an unspecified order).
     pub fn search_into(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
-        for s in 0..self.inner.segments.len() {
-            let mut emit = self.emit_into(s, out);
-            mih::search(&self.inner.segments[s], hash, radius_bits, &mut emit);
+        self.probe_or_scan(hash, radius_bits, &mih::thresholds(radius_bits), false, out);
+    }
+
+    /// Searches every segment with thresholds `t`: the segments without tables, and unless
+    /// `always_probe` those where [`mih::probe_cost`] says probing costs more than reading
+    /// every hash, by a scan; the others by one pipelined probe
+    /// ([`mih::probe_segments`]). Every hit within `radius_bits` that the thresholds cover.
+    fn probe_or_scan(
+        &self,
+        hash: &Hash256,
+        radius_bits: u32,
+        t: &[i32; TABLES],
+        always_probe: bool,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut probed: Vec<&Segment> = Vec::with_capacity(self.inner.segments.len());
+        let mut which: Vec<usize> = Vec::with_capacity(self.inner.segments.len());
+        for (s, seg) in self.inner.segments.iter().enumerate() {
+            if seg.layout.m == 0
+                || (!always_probe && mih::probe_cost(t, seg.frames()) >= seg.frames() as f64)
+            {
+                let mut emit = self.emit_into(s, out);
+                mih::scan(seg, hash, radius_bits, &mut emit);
+            } else {
+                probed.push(seg);
+                which.push(s);
+            }
+        }
+        if !probed.is_empty() {
+            let mut emit = self.emit_all(out);
+            mih::probe_segments(&probed, hash, radius_bits, t, &mut |k, id, d| {
+                emit(which[k], id, d)
+            });
         }
     }
 
@@ -444,11 +481,7 @@ impl Snapshot {
     /// feature).
     #[cfg(any(test, feature = "testing"))]
     pub fn search_probe_only(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
-        let t: [i32; TABLES] = mih::thresholds(radius_bits);
-        for s in 0..self.inner.segments.len() {
-            let mut emit = self.emit_into(s, out);
-            mih::probe(&self.inner.segments[s], hash, radius_bits, &t, &mut emit);
-        }
+        self.probe_or_scan(hash, radius_bits, &mih::thresholds(radius_bits), true, out);
     }
 
     /// Searches many hashes (a whole query fingerprint and its mirrors) in parallel with
@@ -480,15 +513,7 @@ impl Search for Snapshot {
     /// radius 31), checking candidates against `radius_bits`; small segments are scanned.
     fn seed(&self, hash: &Hash256, radius_bits: u32, seed_bits: u32, out: &mut Vec<Hit>) {
         let t: [i32; TABLES] = mih::thresholds(seed_bits.min(radius_bits));
-        for s in 0..self.inner.segments.len() {
-            let seg = &self.inner.segments[s];
-            let mut emit = self.emit_into(s, out);
-            if seg.layout.m == 0 || mih::probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
-                mih::scan(seg, hash, radius_bits, &mut emit);
-            } else {
-                mih::probe(seg, hash, radius_bits, &t, &mut emit);
-            }
-        }
+        self.probe_or_scan(hash, radius_bits, &t, false, out);
     }
 
     fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
