@@ -194,16 +194,20 @@ fn main() {
 
     eprintln!("scale/memory before open: {}", memory());
     let t = Instant::now();
+    let cpu = cpu_ns();
     // SAFETY: the bench's index is written only by this bench, before.
     #[allow(unsafe_code)]
     let index = unsafe { Index::open_mapped(&dir) }.unwrap();
     let open_s = t.elapsed().as_secs_f64();
+    let open_cpu_s = (cpu_ns() - cpu) as f64 * 1e-9;
     let opened = Instant::now();
     let snap = index.snapshot();
     let st = snap.stats();
     eprintln!(
-        "scale/open/{n}: {:.3} s mapped, {} segments, {} hashes, {:.2} B/hash on disk; memory: {}",
+        "scale/open/{n}: {:.3} s mapped ({:.3} s on a processor), {} segments, {} hashes, \
+         {:.2} B/hash on disk; memory: {}",
         open_s,
+        open_cpu_s,
         st.segments,
         st.stored_hashes,
         st.bytes_per_hash().unwrap_or(0.0),
