@@ -231,7 +231,8 @@ impl<S: Search> Checker<S> {
     /// # Errors
     /// The decoder's errors, naming the file and the cause.
     ///
-    /// An upload with no usable frame is [`Error::NoUsableFrames`], never `clean`; one the
+    /// A damaged index file is [`Error::CorruptIndex`] naming it, never a verdict (see
+    /// [`Search::integrity`]). An upload with no usable frame is [`Error::NoUsableFrames`], never `clean`; one the
     /// decoder found damaged or truncated is [`Error::Damaged`] unless what could be decoded
     /// matches (a `match` stands on its evidence).
     pub fn check_path(&self, path: impl AsRef<Path>) -> Result<Checked> {
@@ -253,6 +254,7 @@ impl<S: Search> Checker<S> {
             fingerprint,
             verdict,
         };
+        self.index.integrity()?;
         let min_quality = self.options.matcher.min_quality;
         if checked.fingerprint.good_count(min_quality) == 0 {
             return Err(Error::NoUsableFrames {
@@ -541,7 +543,7 @@ impl<S: Search> CheckSession<'_, S> {
     /// Ends the stream and returns the verdict.
     ///
     /// # Errors
-    /// A hashing thread's error.
+    /// A hashing thread's error; [`Error::CorruptIndex`] naming a damaged index file.
     pub fn finish(mut self) -> Result<Checked> {
         let mut fps = self.join()?;
         if let (Some(last), Some(rate)) = (self.last_ms, self.checker.options.decode.fps) {
@@ -549,7 +551,9 @@ impl<S: Search> CheckSession<'_, S> {
                 v.fingerprint.duration_ms = last + (1000.0 / rate.max(1.0)) as u64;
             }
         }
-        Ok(self.checker.check_variants(fps))
+        let checked = self.checker.check_variants(fps);
+        self.checker.index.integrity()?;
+        Ok(checked)
     }
 }
 

@@ -59,7 +59,8 @@
 //! rest of a matched segment from the work's own frames.
 //!
 //! When the ball is so large (big radius, small segment) that probing would cost more
-//! than reading every hash, `search` scans the segment instead; both are exact.
+//! than reading every hash, [`crate::index::Snapshot`] scans the segment instead; both are
+//! exact.
 
 use crate::hash::Hash256;
 
@@ -114,18 +115,6 @@ pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize) -> f64 {
     cost
 }
 
-/// Calls `emit(frame, distance)` for every frame of `seg` within `r` of `q`, once each,
-/// probing the tables or scanning, whichever [`probe_cost`] says is cheaper (always scanning
-/// a segment without tables).
-pub(crate) fn search(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
-    let t = thresholds(r);
-    if seg.layout.m == 0 || probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
-        scan(seg, q, r, emit);
-    } else {
-        probe(seg, q, r, &t, emit);
-    }
-}
-
 /// The exhaustive scan: every hash of the segment, in order (the brute-force baseline).
 pub(crate) fn scan(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let l = &seg.layout;
@@ -147,95 +136,190 @@ pub(crate) fn scan(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32
     }
 }
 
-/// Multi-index probing with thresholds `t` (see the module docs).
-pub(crate) fn probe(
-    seg: &Segment,
+/// Directory probes handled in one pipeline: at the seed thresholds (17 a table) every
+/// segment of a 10^8-row index (6 × 136 probes) goes in one; at radius 31 (697 a table), one
+/// segment at a time.
+const PIPELINE_PROBES: usize = 4096;
+
+/// How far ahead of its use a directory entry is prefetched, in probes.
+const DIR_AHEAD: usize = 16;
+
+/// Most cache lines of one bucket's entries prefetched ahead of its linear scan.
+const SCAN_LINES: usize = 24;
+
+/// One directory bucket to look at: where its directory entry is, in which segment and
+/// table, and how many of the key's stored 16 low bits may differ from the query's.
+#[derive(Clone, Copy)]
+struct Probe {
+    seg: u32,
+    table: u8,
+    allow: u8,
+    dir: usize,
+}
+
+/// A non-empty bucket found by a [`Probe`]: its entries `lo..hi`.
+#[derive(Clone, Copy)]
+struct Bucket {
+    seg: u32,
+    table: u8,
+    allow: u8,
+    lo: u32,
+    hi: u32,
+}
+
+/// Asks the processor to bring the cache line of `b[off]` in, without waiting for it.
+#[inline(always)]
+fn prefetch(b: &[u8], off: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(p) = b.get(off) {
+        // SAFETY: `prefetcht0` is a hint: it never faults, writes nothing and changes no
+        // state a program can observe; the address is inside `b` anyway. Measured (scale
+        // bench, README): the seed search of a 10^8-row index spends its time waiting on
+        // these lines, and a load in their place blocks retirement until the line arrives.
+        #[allow(unsafe_code)]
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                std::ptr::from_ref(p).cast::<i8>(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (b, off);
+}
+
+/// Multi-index probing of several segments, every one with tables, with thresholds `t`;
+/// `emit(s, row, distance)` for each hit of `segs[s]`.
+///
+/// The bucket visits of a query are random reads, each a cache (and TLB) miss, and they
+/// dominate its time. So they are pipelined across tables and segments, a group of at most
+/// [`PIPELINE_PROBES`] probes at a time: the group's directory entries are prefetched
+/// [`DIR_AHEAD`] probes ahead of their reading, and each non-empty bucket's entries are
+/// prefetched as soon as its directory entry is read; the buckets are then filtered once
+/// the whole group's directory reads are done, their lines in cache by then.
+pub(crate) fn probe_segments(
+    segs: &[&Segment],
     q: &Hash256,
     r: u32,
     t: &[i32; TABLES],
-    emit: &mut impl FnMut(u32, u32),
+    emit: &mut impl FnMut(usize, u32, u32),
 ) {
-    let b = seg.bytes();
-    let l = &seg.layout;
-    let n = l.n as u32;
     let shift = 32 - DIR_BITS;
     let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
     let masks = masks();
-    let mut buckets: Vec<(u32, u32, u32)> = Vec::new();
-    if l.m == 0 {
-        scan(seg, q, r, emit);
-        return;
-    }
-    let entries = seg.entries();
-    for (i, tl) in l.table_layouts().iter().enumerate() {
-        let ti = t[i];
-        if ti < 0 {
-            continue;
+    let per_segment: usize = t
+        .iter()
+        .filter(|&&ti| ti >= 0)
+        .map(|&ti| masks.1[(ti as usize).min(DIR_BITS as usize) + 1])
+        .sum();
+    let frag_span = 1usize << 16;
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let mut s0 = 0;
+    while s0 < segs.len() {
+        let mut s1 = s0 + 1;
+        while s1 < segs.len() && (s1 + 1 - s0) * per_segment <= PIPELINE_PROBES {
+            s1 += 1;
         }
-        let qp = qsub[i] >> shift;
-        // The query's key bits below the prefix.
-        let qs = qsub[i] & 0xffff;
-        // Pass 1: the non-empty buckets of every prefix within `ti` flips. The directory
-        // reads are independent, so the processor overlaps their cache misses.
-        buckets.clear();
-        let max_k = (ti as u32).min(DIR_BITS);
-        for k in 0..=max_k {
-            let allow = (ti - k as i32) as u32;
-            for &mask in &masks.0[masks.1[k as usize]..masks.1[k as usize + 1]] {
-                let p = (qp ^ mask as u32) as usize;
-                let lo = u32_at(b, tl.dir + 4 * p);
-                let hi = u32_at(b, tl.dir + 4 * p + 4);
-                if lo < hi {
-                    buckets.push((lo, hi, allow));
+        probes.clear();
+        for (s, seg) in segs.iter().enumerate().take(s1).skip(s0) {
+            debug_assert_eq!(seg.layout.m, TABLES);
+            for (i, tl) in seg.layout.table_layouts().iter().enumerate() {
+                let ti = t[i];
+                if ti < 0 {
+                    continue;
+                }
+                let qp = qsub[i] >> shift;
+                for k in 0..=(ti as u32).min(DIR_BITS) {
+                    let allow = (ti - k as i32).min(u8::MAX as i32) as u8;
+                    for &mask in &masks.0[masks.1[k as usize]..masks.1[k as usize + 1]] {
+                        let p = (qp ^ u32::from(mask)) as usize;
+                        probes.push(Probe {
+                            seg: s as u32,
+                            table: i as u8,
+                            allow,
+                            dir: tl.dir + 4 * p,
+                        });
+                    }
                 }
             }
         }
-        // A candidate passed the filter on its whole key; its hash decides the distance and
-        // whether an earlier table reported it.
-        let mut check = |j: usize| {
-            let (_, id) = entries.get(tl, j);
-            if id >= n {
-                return;
+        // Stage 1: the directory entries, each prefetched `DIR_AHEAD` probes before it is
+        // read; a non-empty bucket's entries are prefetched where the filter will look
+        // first (the interpolated position of the query's low key bits, or the start of a
+        // bucket to scan, a few lines of it).
+        buckets.clear();
+        for j in 0..probes.len() {
+            if let Some(a) = probes.get(j + DIR_AHEAD) {
+                prefetch(segs[a.seg as usize].bytes(), a.dir);
             }
-            let h = seg.hash(id);
-            let d = h.distance(q);
-            if d > r || (substring(&h, i) ^ qsub[i]).count_ones() as i32 > ti {
-                return;
+            let pr = probes[j];
+            let seg = segs[pr.seg as usize];
+            let b = seg.bytes();
+            let lo = u32_at(b, pr.dir);
+            let hi = u32_at(b, pr.dir + 4);
+            if lo >= hi {
+                continue;
             }
-            // Reported by an earlier table already?
-            for jt in 0..i {
-                if t[jt] >= 0 && (substring(&h, jt) ^ qsub[jt]).count_ones() as i32 <= t[jt] {
+            let tl = &seg.layout.tables[pr.table as usize];
+            let entries = seg.entries();
+            let qs = (qsub[pr.table as usize] & 0xffff) as usize;
+            let (lo_u, hi_u) = (lo as usize, hi as usize);
+            if pr.allow == 0 {
+                let g = lo_u + (qs * (hi_u - lo_u)) / frag_span;
+                prefetch(b, entries.key_offset(tl, g));
+            } else {
+                let first = entries.key_offset(tl, lo_u);
+                let last = entries.key_offset(tl, hi_u);
+                let mut line = first & !63;
+                while line < last && line < first + 64 * SCAN_LINES {
+                    prefetch(b, line.max(first));
+                    line += 64;
+                }
+            }
+            buckets.push(Bucket {
+                seg: pr.seg,
+                table: pr.table,
+                allow: pr.allow,
+                lo,
+                hi,
+            });
+        }
+        // Stage 2: the entries of each bucket whose kept key bits are close enough; a
+        // candidate's hash decides its distance and whether an earlier table reported it.
+        for bk in &buckets {
+            let s = bk.seg as usize;
+            let seg = segs[s];
+            let i = bk.table as usize;
+            let tl = &seg.layout.tables[i];
+            let entries = seg.entries();
+            let n = seg.layout.n as u32;
+            let ti = t[i];
+            let qs = qsub[i] & 0xffff;
+            let mut check = |j: usize| {
+                let (_, id) = entries.get(tl, j);
+                if id >= n {
                     return;
                 }
-            }
-            emit(id, d);
-        };
-        // Pass 2: the entries of each bucket whose kept key bits are close enough. Each
-        // bucket is a cache (and TLB) miss; the branches on what it holds mispredict and
-        // would serialise those misses, so the first line of the bucket `AHEAD` places on is
-        // touched early by a load nothing branches on, and is in cache by its turn.
-        const AHEAD: usize = 8;
-        let frag = |j: usize| entries.frag(tl, j);
-        let frag_span = 1usize << 16;
-        let start = |&(lo, hi, allow): &(u32, u32, u32)| {
-            let (lo, hi) = (lo as usize, hi as usize);
+                let h = seg.hash(id);
+                let d = h.distance(q);
+                if d > r || (substring(&h, i) ^ qsub[i]).count_ones() as i32 > ti {
+                    return;
+                }
+                // Reported by an earlier table already?
+                for jt in 0..i {
+                    if t[jt] >= 0 && (substring(&h, jt) ^ qsub[jt]).count_ones() as i32 <= t[jt] {
+                        return;
+                    }
+                }
+                emit(s, id, d);
+            };
+            let frag = |j: usize| entries.frag(tl, j);
+            let (lo, hi) = (bk.lo as usize, bk.hi as usize);
+            let allow = u32::from(bk.allow);
             if allow == 0 {
-                // Keys in a bucket are sorted and near uniform: guess by interpolation.
-                lo + ((qs as usize * (hi - lo)) / frag_span)
-            } else {
-                lo
-            }
-        };
-        let mut touched = 0u32;
-        for (bi, bucket) in buckets.iter().enumerate() {
-            if let Some(ahead) = buckets.get(bi + AHEAD) {
-                touched ^= frag(start(ahead).min(ahead.1 as usize - 1));
-            }
-            let &(lo, hi, allow) = bucket;
-            let (lo, hi) = (lo as usize, hi as usize);
-            if allow == 0 {
-                // Walk from the guess to the start of the run equal to `qs`.
-                let mut j = start(bucket).min(hi);
+                // Keys in a bucket are sorted and near uniform: walk from the interpolated
+                // guess to the start of the run equal to `qs`.
+                let mut j = (lo + (qs as usize * (hi - lo)) / frag_span).min(hi);
                 while j > lo && frag(j - 1) >= qs {
                     j -= 1;
                 }
@@ -277,7 +361,7 @@ pub(crate) fn probe(
                 }
             }
         }
-        std::hint::black_box(touched);
+        s0 = s1;
     }
 }
 

@@ -139,6 +139,17 @@ pub trait Search: Sync {
         let _ = work;
         None
     }
+    /// `Ok` unless stored bytes this searcher holds were found corrupt (the error names the
+    /// file). A searcher that checks its storage lazily (a mapped
+    /// [`Snapshot`](Snapshot::integrity)) withholds what failed, so a verdict reached while
+    /// this is an error is not to be acted on. The default, for searchers with nothing to
+    /// check, is `Ok`.
+    ///
+    /// # Errors
+    /// [`crate::Error::CorruptIndex`] naming the damaged file.
+    fn integrity(&self) -> crate::error::Result<()> {
+        Ok(())
+    }
     /// The metadata of work ordinal `work`, as used in [`Hit::work`].
     fn work(&self, work: u32) -> Option<&WorkMeta>;
     /// Number of works this searcher answers for (ordinals are `0..work_count()`).

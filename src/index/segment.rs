@@ -206,6 +206,11 @@ pub(crate) struct Segment {
     legacy_region: Vec<u8>,
     /// Each work's content digest, computed on first use (see [`Segment::work_digest`]).
     digests: Vec<std::sync::OnceLock<u64>>,
+    /// The outcome of the whole-file CRC-32 check, once made: `Err` holds the reason. Set at
+    /// open for a segment read into memory; for a mapped one by whichever comes first, the
+    /// background verifier or the first search that finds a row in it
+    /// ([`Segment::verified`]).
+    checked: std::sync::OnceLock<std::result::Result<(), String>>,
 }
 
 impl std::fmt::Debug for Segment {
@@ -239,7 +244,7 @@ impl Segment {
                 if f.read(&mut probe).map_err(|e| Error::io(path, e))? == 0 {
                     let m = m.make_read_only().map_err(|e| Error::io(path, e))?;
                     let seg = Segment::from_backing(path, Backing::Map(m))?;
-                    seg.check_crc()?;
+                    seg.verified()?;
                     return Ok(seg);
                 }
             }
@@ -248,12 +253,15 @@ impl Segment {
         f = File::open(path).map_err(|e| Error::io(path, e))?;
         f.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
         let seg = Segment::from_backing(path, Backing::Heap(v))?;
-        seg.check_crc()?;
+        seg.verified()?;
         Ok(seg)
     }
 
-    /// Maps the segment at `path` and checks its structure and its whole-file CRC-32 (which
-    /// reads every page once).
+    /// Maps the segment at `path` and checks its structure: the header, the metadata (its own
+    /// CRC-32), the work table and every directory, a few MiB whatever the segment's size.
+    /// The whole-file CRC-32, which reads every page, is left to [`Segment::verified`]: no
+    /// row of the segment may reach a caller before it has passed (see
+    /// [`crate::index::Snapshot`]).
     ///
     /// # Safety
     /// The file must not be modified or truncated while the segment lives (segments are
@@ -264,9 +272,7 @@ impl Segment {
         // SAFETY: the caller guarantees the file is not modified while mapped; staydown
         // never writes a segment after its rename.
         let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(path, e))?;
-        let seg = Segment::from_backing(path, Backing::Map(m))?;
-        seg.check_crc()?;
-        Ok(seg)
+        Segment::from_backing(path, Backing::Map(m))
     }
 
     fn from_backing(path: &Path, data: Backing) -> Result<Segment> {
@@ -398,6 +404,7 @@ impl Segment {
             fps,
             legacy_region,
             data,
+            checked: std::sync::OnceLock::new(),
         })
     }
 
@@ -417,25 +424,52 @@ impl Segment {
         u32_at(self.bytes(), self.layout.crc)
     }
 
-    /// Checks the whole-file CRC-32: every byte is the one the writer wrote. Segments are
-    /// immutable, so a segment that passed is never checked again (snapshots share it).
+    /// The whole-file CRC-32 check: every byte is the one the writer wrote. Made once per
+    /// segment (segments are immutable; snapshots share them): the first caller computes it,
+    /// callers meanwhile wait for its outcome, later ones read it.
     ///
-    /// *Performance*: reads every byte once, in chunks checked in parallel (rayon).
-    pub(crate) fn check_crc(&self) -> Result<()> {
-        let b = self.bytes();
-        if crc_parallel(&b[..self.layout.crc]) != self.stored_crc() {
-            return Err(Error::CorruptIndex {
-                path: self.path.clone(),
-                reason: "checksum mismatch (altered or torn): restore the file from a backup, \
-                         or run `staydown index recover` to rebuild the index without it"
-                    .into(),
-            });
-        }
-        Ok(())
+    /// *Performance*: the first call reads every byte once, in chunks checked in parallel
+    /// (rayon); later calls are an atomic load.
+    pub(crate) fn verified(&self) -> Result<()> {
+        let outcome = self.checked.get_or_init(|| self.crc_outcome());
+        outcome.clone().map_err(|reason| self.corrupt(reason))
     }
 
-    /// Checks the whole-file CRC-32 and the table invariants (every entry sorted, every
-    /// id a frame, every frame once per table).
+    /// Whether the segment passed [`Segment::verified`] (waiting for, or making, the check).
+    #[inline]
+    pub(crate) fn passed(&self) -> bool {
+        self.checked.get_or_init(|| self.crc_outcome()).is_ok()
+    }
+
+    /// Computes the whole-file CRC-32 and compares it with the stored one.
+    fn crc_outcome(&self) -> std::result::Result<(), String> {
+        let b = self.bytes();
+        if crc_parallel(&b[..self.layout.crc]) == self.stored_crc() {
+            Ok(())
+        } else {
+            Err(
+                "checksum mismatch (altered or torn): restore the file from a backup, \
+                 or run `staydown index recover` to rebuild the index without it"
+                    .into(),
+            )
+        }
+    }
+
+    fn corrupt(&self, reason: String) -> Error {
+        Error::CorruptIndex {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// The outcome of [`Segment::verified`] if it is known, without waiting or computing it.
+    pub(crate) fn verified_yet(&self) -> Option<Result<()>> {
+        self.checked.get().map(|_| self.verified())
+    }
+
+    /// Checks the whole-file CRC-32 (computed afresh, whatever [`Segment::verified`] found
+    /// before) and the table invariants (every entry sorted, every id a frame, every frame
+    /// once per table).
     pub(crate) fn verify(&self) -> Result<()> {
         let b = self.bytes();
         let l = &self.layout;
@@ -443,7 +477,7 @@ impl Segment {
             path: self.path.clone(),
             reason,
         };
-        self.check_crc()?;
+        self.crc_outcome().map_err(|reason| self.corrupt(reason))?;
         let shift = 32 - DIR_BITS;
         let mut seen = vec![0u8; l.n];
         let entries = self.entries();
@@ -607,6 +641,17 @@ impl Entries<'_> {
                 u32::from(u16_at(self.b, tl.suffix + 2 * j)),
                 u24_at(self.b, tl.ids + 3 * j),
             )
+        }
+    }
+
+    /// Byte offset in the segment of the key bits of entry `j` of table `tl` (`j` may be the
+    /// table's length: the offset just past its last entry).
+    #[inline]
+    pub(crate) fn key_offset(&self, tl: &super::format::TableLayout, j: usize) -> usize {
+        if self.width != 0 {
+            tl.entries + self.width * j
+        } else {
+            tl.suffix + 2 * j
         }
     }
 

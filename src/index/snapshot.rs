@@ -192,6 +192,28 @@ impl Snapshot {
             }
         }
         drop(live);
+        // Mapped segments not yet checked byte by byte are checked in the background, one
+        // after another (each on rayon); a search that finds a row in one first waits for
+        // its outcome (see `Snapshot::emit_into`). The thread lets go of a segment nobody
+        // else holds.
+        let pending: Vec<std::sync::Weak<Segment>> = segments
+            .iter()
+            .filter(|s| s.verified_yet().is_none())
+            .map(Arc::downgrade)
+            .collect();
+        if !pending.is_empty() {
+            let spawned = std::thread::Builder::new()
+                .name("staydown-verify".into())
+                .spawn(move || {
+                    for seg in pending {
+                        if let Some(seg) = seg.upgrade() {
+                            let _ = seg.verified();
+                        }
+                    }
+                });
+            // Without the thread, each segment is checked by its first search instead.
+            drop(spawned);
+        }
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -241,11 +263,48 @@ impl Snapshot {
     }
 
     /// The indexed frames of work ordinal `work` (collapsed runs, high-quality frames only).
+    ///
+    /// Waits until the work's segment has passed its checksum (see [`Snapshot::integrity`]);
+    /// a work of a segment that failed has no frames.
     pub fn work_frames(&self, work: u32) -> Vec<IndexedFrame> {
         match self.locate(work) {
-            Some((s, w)) => self.inner.segments[s].work_rows(w),
-            None => Vec::new(),
+            Some((s, w)) if self.inner.segments[s].verified().is_ok() => {
+                self.inner.segments[s].work_rows(w)
+            }
+            _ => Vec::new(),
         }
+    }
+
+    /// Waits until every segment has passed its whole-file checksum.
+    ///
+    /// An index opened with [`Index::open`](super::Index::open) checked them at open; one
+    /// opened with [`Index::open_mapped`](super::Index::open_mapped) checks them in a
+    /// background thread, and this waits for it (or checks those it has not reached).
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the first segment file that failed.
+    pub fn wait_verified(&self) -> Result<()> {
+        self.inner.segments.iter().try_for_each(|s| s.verified())
+    }
+
+    /// Whether every segment checked so far passed its whole-file checksum: an error names
+    /// the first that failed. Never waits.
+    ///
+    /// A mapped snapshot checks its segments after the open (see [`Snapshot::wait_verified`]):
+    /// until a segment has passed, a search that finds one of its rows waits, and rows of a
+    /// segment that failed are never returned. A caller about to act on a verdict asks this
+    /// after matching (as [`crate::check::Checker::check_path`] does): a verdict made while
+    /// a segment's rows were withheld is not a verdict on the index as banked.
+    ///
+    /// # Errors
+    /// [`Error::CorruptIndex`] naming the segment file.
+    pub fn integrity(&self) -> Result<()> {
+        for seg in &self.inner.segments {
+            if let Some(Err(e)) = seg.verified_yet() {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// The frame rate of the source work ordinal `work` was banked from (from its decoder, or
@@ -273,6 +332,9 @@ impl Snapshot {
             return Vec::new();
         };
         let seg = &self.inner.segments[s];
+        if seg.verified().is_err() {
+            return Vec::new();
+        }
         let len = seg.work_start[w + 1] - seg.work_start[w];
         let digest = seg.work_digest(w);
         self.live_works()
@@ -281,6 +343,7 @@ impl Snapshot {
                 let (s2, w2) = self.locate(o).expect("a live work is located");
                 let seg2 = &self.inner.segments[s2];
                 seg2.work_start[w2 + 1] - seg2.work_start[w2] == len
+                    && seg2.verified().is_ok()
                     && seg2.work_digest(w2) == digest
             })
             .collect()
@@ -330,12 +393,24 @@ impl Snapshot {
     }
 
     fn emit_into<'a>(&'a self, s: usize, out: &'a mut Vec<Hit>) -> impl FnMut(u32, u32) + 'a {
-        let seg = &self.inner.segments[s];
-        let base = self.inner.bases[s];
-        let dead = &self.inner.dead;
-        move |id, d| {
+        let mut emit = self.emit_all(out);
+        move |id, d| emit(s, id, d)
+    }
+
+    /// `emit(s, row, distance)` appends the hit of row `row` of segment `s` to `out`, unless
+    /// its work was removed or the segment failed its checksum. No row of a segment reaches
+    /// a caller before the segment passed (the first hit of a segment not yet checked waits
+    /// for the check, or makes it).
+    fn emit_all<'a>(&'a self, out: &'a mut Vec<Hit>) -> impl FnMut(usize, u32, u32) + 'a {
+        let inner = &self.inner;
+        move |s, id, d| {
+            let seg = &inner.segments[s];
+            if !seg.passed() {
+                return;
+            }
             let local = seg.work_of(id);
-            let w = base + local;
+            let w = inner.bases[s] + local;
+            let dead = &inner.dead;
             if dead[w as usize] {
                 return;
             }
@@ -354,9 +429,39 @@ impl Snapshot {
     /// `out`, by multi-index hashing (exact: the same hits as an exhaustive scan,
     /// in an unspecified order).
     pub fn search_into(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
-        for s in 0..self.inner.segments.len() {
-            let mut emit = self.emit_into(s, out);
-            mih::search(&self.inner.segments[s], hash, radius_bits, &mut emit);
+        self.probe_or_scan(hash, radius_bits, &mih::thresholds(radius_bits), false, out);
+    }
+
+    /// Searches every segment with thresholds `t`: the segments without tables, and unless
+    /// `always_probe` those where [`mih::probe_cost`] says probing costs more than reading
+    /// every hash, by a scan; the others by one pipelined probe
+    /// ([`mih::probe_segments`]). Every hit within `radius_bits` that the thresholds cover.
+    fn probe_or_scan(
+        &self,
+        hash: &Hash256,
+        radius_bits: u32,
+        t: &[i32; TABLES],
+        always_probe: bool,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut probed: Vec<&Segment> = Vec::with_capacity(self.inner.segments.len());
+        let mut which: Vec<usize> = Vec::with_capacity(self.inner.segments.len());
+        for (s, seg) in self.inner.segments.iter().enumerate() {
+            if seg.layout.m == 0
+                || (!always_probe && mih::probe_cost(t, seg.frames()) >= seg.frames() as f64)
+            {
+                let mut emit = self.emit_into(s, out);
+                mih::scan(seg, hash, radius_bits, &mut emit);
+            } else {
+                probed.push(seg);
+                which.push(s);
+            }
+        }
+        if !probed.is_empty() {
+            let mut emit = self.emit_all(out);
+            mih::probe_segments(&probed, hash, radius_bits, t, &mut |k, id, d| {
+                emit(which[k], id, d)
+            });
         }
     }
 
@@ -376,11 +481,7 @@ impl Snapshot {
     /// feature).
     #[cfg(any(test, feature = "testing"))]
     pub fn search_probe_only(&self, hash: &Hash256, radius_bits: u32, out: &mut Vec<Hit>) {
-        let t: [i32; TABLES] = mih::thresholds(radius_bits);
-        for s in 0..self.inner.segments.len() {
-            let mut emit = self.emit_into(s, out);
-            mih::probe(&self.inner.segments[s], hash, radius_bits, &t, &mut emit);
-        }
+        self.probe_or_scan(hash, radius_bits, &mih::thresholds(radius_bits), true, out);
     }
 
     /// Searches many hashes (a whole query fingerprint and its mirrors) in parallel with
@@ -412,20 +513,13 @@ impl Search for Snapshot {
     /// radius 31), checking candidates against `radius_bits`; small segments are scanned.
     fn seed(&self, hash: &Hash256, radius_bits: u32, seed_bits: u32, out: &mut Vec<Hit>) {
         let t: [i32; TABLES] = mih::thresholds(seed_bits.min(radius_bits));
-        for s in 0..self.inner.segments.len() {
-            let seg = &self.inner.segments[s];
-            let mut emit = self.emit_into(s, out);
-            if seg.layout.m == 0 || mih::probe_cost(&t, seg.frames()) >= seg.frames() as f64 {
-                mih::scan(seg, hash, radius_bits, &mut emit);
-            } else {
-                mih::probe(seg, hash, radius_bits, &t, &mut emit);
-            }
-        }
+        self.probe_or_scan(hash, radius_bits, &t, false, out);
     }
 
     fn work_frames(&self, work: u32, out: &mut Vec<RefFrame>) -> bool {
         if let Some((s, w)) = self.locate(work)
             && !self.inner.dead[work as usize]
+            && self.inner.segments[s].verified().is_ok()
         {
             let seg = &self.inner.segments[s];
             out.extend((seg.work_start[w]..seg.work_start[w + 1]).map(|id| {
@@ -443,7 +537,13 @@ impl Search for Snapshot {
 
     fn content_key(&self, work: u32) -> Option<u64> {
         let (s, w) = self.locate(work)?;
-        Some(self.inner.segments[s].work_digest(w))
+        let seg = &self.inner.segments[s];
+        seg.verified().ok()?;
+        Some(seg.work_digest(w))
+    }
+
+    fn integrity(&self) -> Result<()> {
+        Snapshot::integrity(self)
     }
 
     fn work(&self, work: u32) -> Option<&WorkMeta> {

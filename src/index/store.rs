@@ -20,10 +20,10 @@ use super::snapshot::{Load, Snapshot};
 /// An index directory opened for reading; [`Index::writer`] gives the one writer.
 ///
 /// *Performance*: `open` reads the manifest (checksum and consistency), checks each
-/// segment's structure (O(1) plus the 2 MiB of directories) and its whole-file CRC-32
-/// (every byte, once: about 70 ms for a segment of 10^7 hashes on two cores) and decodes
-/// the work metadata; the hash arrays are read into memory ([`Index::open`]) or mapped
-/// ([`Index::open_mapped`]), never decoded. [`Index::reload`] checks only the segments it
+/// segment's structure (O(1) plus the 2 MiB of directories) and decodes the work metadata;
+/// the hash arrays are read into memory and checked against the whole-file CRC-32
+/// ([`Index::open`]: every byte, once, about 70 ms for a segment of 10^7 hashes on two
+/// cores), or mapped and checked after the open returns ([`Index::open_mapped`]). [`Index::reload`] checks only the segments it
 /// has not seen: segments are immutable.
 #[derive(Debug)]
 pub struct Index {
@@ -142,10 +142,13 @@ impl Index {
         })
     }
 
-    /// Opens an existing index with its segments memory-mapped, checking every byte
-    /// against its CRC-32 as [`Index::open`] does (so opening reads each page once; the
-    /// pages then stay in the page cache, shared between processes, and a long-lived
-    /// process checks each immutable segment only once across reloads).
+    /// Opens an existing index with its segments memory-mapped. The open checks what
+    /// [`Index::open`] checks but each segment's whole-file CRC-32, which a background thread
+    /// checks after the open returns (the open reads a few MiB a segment, not every page);
+    /// until a segment has passed, a search that finds one of its rows waits for it, and the
+    /// rows of a segment that fails are never returned ([`Snapshot::integrity`] names it).
+    /// Pages stay in the page cache, shared between processes; a long-lived process checks
+    /// each immutable segment once across reloads.
     ///
     /// # Safety
     /// The segment files must not be modified or truncated by anyone while this index or
