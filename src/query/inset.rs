@@ -24,9 +24,10 @@
 //! banked frame when upscaled to 256 px, 24/28 at its native 128 px, and 28/38 when
 //! cropped 1 px inside, so the sides are placed on the edge pixels.
 
+use std::cell::Cell;
 use std::sync::mpsc;
 
-use crate::decode::{Crop, Frame, resample_bilinear};
+use crate::decode::{BorderTracker, Crop, Frame, resample_bilinear};
 use crate::error::Result;
 use crate::fingerprint::Fingerprinter;
 
@@ -457,57 +458,49 @@ fn refine(b: usize, n: usize, count: impl Fn(usize) -> u32) -> usize {
         .unwrap_or(b)
 }
 
-/// The inset variant's worker: holds the first `window` frames, finds the inset in them
-/// (after removing black bars, so a windowboxed picture is not taken for an inset), then
-/// passes every frame of that size cropped to the inset and scaled back to the frame's
-/// width to `each`. Without an inset it only drains its queue and returns false.
+/// Frames the inset is looked for in (the first of the upload, border-cropped).
+const INSET_WINDOW: usize = 30;
+
+/// The inset variant's worker: finds the inset in the first [`INSET_WINDOW`] frames after
+/// their bars are removed (the border tracker of `fingerprinter`, so a windowboxed picture
+/// is not taken for an inset), then passes every frame of that border-cropped size cropped
+/// to the inset and scaled back to the width of the decoded frames to `each`. Without an
+/// inset it only drains its queue and returns false.
 pub(crate) fn inset_frames(
     rx: mpsc::Receiver<Frame>,
     fingerprinter: &Fingerprinter,
     detector: &InsetDetector,
     mut each: impl FnMut(Frame),
 ) -> Result<bool> {
-    let mut frames = rx.iter();
+    let full_width = Cell::new(0u32);
+    let decoded = rx.into_iter().inspect(|f| {
+        full_width.set(full_width.get().max(f.width));
+    });
+    let mut frames: Box<dyn Iterator<Item = Frame> + '_> = if fingerprinter.crop_borders {
+        Box::new(BorderTracker::new(fingerprinter.border).crop_all(decoded))
+    } else {
+        Box::new(decoded)
+    };
     let window: Vec<Frame> = frames
         .by_ref()
-        .take(fingerprinter.border_window.max(detector.min_frames))
+        .take(INSET_WINDOW.max(detector.min_frames))
         .collect();
     let Some(first) = window.first() else {
         return Ok(false);
     };
     let (w, h) = (first.width, first.height);
-    let bars = if fingerprinter.crop_borders {
-        fingerprinter.border.detect(&window)
-    } else {
-        Crop::default()
-    };
-    let bars = if bars.fits(w, h) {
-        bars
-    } else {
-        Crop::default()
-    };
-    let unbarred: Vec<Frame> = window
-        .iter()
-        .filter(|f| (f.width, f.height) == (w, h))
-        .map(|f| f.cropped(&bars))
-        .collect();
-    let Some(inset) = detector.detect(&unbarred) else {
+    let Some(crop) = detector.detect(&window) else {
         frames.for_each(drop);
         return Ok(false);
     };
-    let crop = Crop {
-        left: bars.left + inset.left,
-        top: bars.top + inset.top,
-        right: bars.right + inset.right,
-        bottom: bars.bottom + inset.bottom,
-    };
+    let out_w = full_width.get().max(w);
     let (cw, ch) = crop.size_of(w, h);
-    let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
+    let out_h = ((u64::from(ch) * u64::from(out_w)) / u64::from(cw.max(1))).max(1) as u32;
     window
         .into_iter()
         .chain(frames)
         .filter(|f| (f.width, f.height) == (w, h))
-        .for_each(|f| each(resample_bilinear(&f.cropped(&crop), w, out_h)));
+        .for_each(|f| each(resample_bilinear(&f.cropped(&crop), out_w, out_h)));
     Ok(true)
 }
 
