@@ -11,10 +11,10 @@
 //! the line's median (measured on a letterboxed copy encoded with libx264 crf 23 and
 //! downscaled to 256 px: bar rows vary by at most 2 levels, picture rows have 13–30% of their
 //! samples within 4 levels of their median). The bar then runs inward over the lines that are
-//! clean in the same colour, and over lines that carry *marks* in it (text, a logo): at
-//! least half of their samples are the bar's colour and at least half of the others stand
-//! out from it by [`BorderDetector::mark_contrast`] (white text on a black bar; dark picture
-//! texture deviates by a few levels, not by 48). The bar ends after its last clean line, so a
+//! clean in the same colour, and over lines that carry *marks* in it (text, a logo): the
+//! runs of the bar's colour at the two ends of the line make at least
+//! [`BorderDetector::flat_outside`] of it (the bar is flat outside its marks; dark picture
+//! texture is scattered along the whole line). The bar ends after its last clean line, so a
 //! caption inside the bar is removed with the bar, while text that touches the picture
 //! stops the bar there; in that case, when the opposite bar is larger and this side's marked
 //! lines reach as far, this side is cut as deep as the opposite one (a symmetric letterbox
@@ -107,8 +107,10 @@ pub struct BorderDetector {
     pub tolerance: u8,
     /// Share of a clean line's samples within `tolerance` of its colour (default 0.97).
     pub clean_share: f64,
-    /// How far from the bar's colour a mark (text, logo) in a bar stands (default 48 levels).
-    pub mark_contrast: u8,
+    /// A line carrying marks (text, a logo) belongs to a bar when the runs of the bar's
+    /// colour at its two ends make at least this share of it (default 0.5): flat outside
+    /// its marks.
+    pub flat_outside: f64,
     /// Bars brighter than this (their colour's luma, full range; default 32) must come in
     /// pairs of one colour on opposite sides.
     pub black_level: u8,
@@ -129,7 +131,7 @@ impl Default for BorderDetector {
         BorderDetector {
             tolerance: 5,
             clean_share: 0.97,
-            mark_contrast: 48,
+            flat_outside: 0.5,
             black_level: 32,
             min_kept: 0.4,
             window_ms: 1000,
@@ -192,9 +194,9 @@ impl BorderDetector {
         }
         let row = |y: usize| f.luma[y * w..(y + 1) * w].iter().copied();
         let col = |x: usize| f.luma[x..].iter().step_by(w).copied();
-        let top = self.side(h, |i| row(i));
+        let top = self.side(h, &row);
         let bottom = self.side(h, |i| row(h - 1 - i));
-        let left = self.side(w, |i| col(i));
+        let left = self.side(w, &col);
         let right = self.side(w, |i| col(w - 1 - i));
         let (top, bottom) = self.pair(top, bottom, h);
         let (left, right) = self.pair(left, right, w);
@@ -232,20 +234,25 @@ impl BorderDetector {
     }
 
     fn classify(&self, samples: impl Iterator<Item = u8>, colour: u8) -> Line {
-        let (mut n, mut same, mut marks) = (0usize, 0usize, 0usize);
-        for v in samples {
+        let (mut n, mut same) = (0usize, 0usize);
+        let (mut first_other, mut last_other) = (None, 0usize);
+        for (i, v) in samples.enumerate() {
             n += 1;
-            let d = v.abs_diff(colour);
-            if d <= self.tolerance {
+            if v.abs_diff(colour) <= self.tolerance {
                 same += 1;
-            } else if d >= self.mark_contrast {
-                marks += 1;
+            } else {
+                first_other.get_or_insert(i);
+                last_other = i;
             }
         }
         let n = n.max(1);
         if same as f64 >= self.clean_share * n as f64 {
-            Line::Clean
-        } else if same * 2 >= n && marks * 2 >= n - same {
+            return Line::Clean;
+        }
+        // Flat outside its marks: the runs of the bar's colour at both ends of the line
+        // make at least `flat_outside` of it.
+        let outside = first_other.map_or(n, |f| f + (n - 1 - last_other));
+        if outside as f64 >= self.flat_outside * n as f64 {
             Line::Marked
         } else {
             Line::Picture
@@ -564,6 +571,8 @@ mod tests {
                 picture(x, y, 4)
             } else if (5..12).contains(&y) && (30..70).contains(&x) && x % 3 != 0 {
                 235
+            } else if y == 12 && (35..60).contains(&x) && x % 2 == 0 {
+                30 // the faint anti-aliased foot of the glyphs
             } else {
                 1
             }
