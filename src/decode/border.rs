@@ -194,9 +194,9 @@ impl BorderDetector {
         }
         let row = |y: usize| f.luma[y * w..(y + 1) * w].iter().copied();
         let col = |x: usize| f.luma[x..].iter().step_by(w).copied();
-        let top = self.side(h, &row);
+        let top = self.side(h, row);
         let bottom = self.side(h, |i| row(h - 1 - i));
-        let left = self.side(w, &col);
+        let left = self.side(w, col);
         let right = self.side(w, |i| col(w - 1 - i));
         let (top, bottom) = self.pair(top, bottom, h);
         let (left, right) = self.pair(left, right, w);
