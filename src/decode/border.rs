@@ -699,7 +699,7 @@ mod tests {
         let frames: Vec<Frame> = (0..(MAX_RUN_FRAMES as u64 + 5))
             .map(|i| {
                 frame_at(i, 64, 36, move |x, y| {
-                    if x < 8 || x >= 56 {
+                    if !(8..56).contains(&x) {
                         0
                     } else {
                         picture(x, y, 1)
