@@ -10,7 +10,13 @@
 //! sides are persistent (in at least half the frames, in each quarter of their length),
 //! stand out by 0.3 from the parallel line 3 px away on one side (static texture, a still
 //! shot of grass, keeps its edges everywhere; a border is a line), and whose inside moves
-//! (a static logo is not an inset). Without the contrast rule the 5 s Big Buck Bunny clips
+//! (a static logo is not an inset) up to each side: the two lines just inside every side
+//! move too. Over a still background an edge of the background persists in every frame,
+//! more than the inset's own sides (whose contrast with the background comes and goes);
+//! the eval's `pip-still` copy of `synth-2` (an inset over `smptehdbars`, sampled at 4 fps)
+//! took the bars' row 6 px below the inset for its bottom, and the crop 76 bits median
+//! from the work instead of 14; the lines inside that false side move 0.2 levels a frame,
+//! inside the true one 9–17. Without the contrast rule the 5 s Big Buck Bunny clips
 //! gave a false inset in all three fixtures; with it (`examples/inset_probe.rs`), none of
 //! the fixtures, their letterboxed, pillarboxed, windowboxed or logoed copies, nor
 //! ffmpeg's `testsrc2`, `mandelbrot`, `life` and `cellauto` sources give one, while insets
@@ -48,8 +54,11 @@ pub struct InsetDetector {
     /// side of it by at least this much (default 0.3): a border is a line, with moving
     /// pictures beside it, while static texture keeps its edges everywhere.
     pub min_side_contrast: f64,
-    /// Mean absolute change of luma between consecutive frames inside the inset must reach
-    /// this (default 2.0): a static logo or a still picture is not an inset.
+    /// Mean absolute change of luma between consecutive frames inside the inset, and in
+    /// the two lines just inside each of its sides, must reach this (default 2.0): a static
+    /// logo or a still picture is not an inset, and a side laid on an edge of a still
+    /// background next to the inset (a colour-bar card's row of bars) leaves a static strip
+    /// inside it.
     pub min_motion: f64,
     /// Fewest usable frames to decide on (default 3).
     pub min_frames: usize,
@@ -71,6 +80,9 @@ impl Default for InsetDetector {
 
 /// Candidate edge positions kept per axis.
 const CANDIDATES: usize = 16;
+
+/// Lines just inside each side of an inset that must move as its inside does.
+const EDGE_STRIP: usize = 2;
 
 /// Per-pixel edge counts over a window of frames.
 struct EdgeCounts {
@@ -366,6 +378,34 @@ impl InsetDetector {
                         if inside < self.min_motion {
                             continue;
                         }
+                        // The inset's picture reaches each of its sides: the lines just
+                        // inside every side move too. A side laid on an edge of a still
+                        // background beside the inset leaves a static strip inside.
+                        let strip = |lines: std::ops::Range<usize>, along_x: bool| {
+                            let n = lines.len().max(1) as f64;
+                            lines
+                                .map(|i| {
+                                    if along_x {
+                                        motion.row_mean(i, x0, x1)
+                                    } else {
+                                        motion.col_mean(i, y0, y1)
+                                    }
+                                })
+                                .sum::<f64>()
+                                / n
+                        };
+                        let k = EDGE_STRIP;
+                        let edges_move = [
+                            strip(x0..x0 + k, false),
+                            strip(x1 - k..x1, false),
+                            strip(y0..y0 + k, true),
+                            strip(y1 - k..y1, true),
+                        ]
+                        .iter()
+                        .all(|&m| m >= self.min_motion);
+                        if !edges_move {
+                            continue;
+                        }
                         let better = best.is_none_or(|(s, bl, br, bt, bb)| {
                             score > s + 1e-9
                                 || ((score - s).abs() <= 1e-9
@@ -570,6 +610,43 @@ mod tests {
         let c = InsetDetector::default()
             .detect(&frames)
             .expect("an inset over a still picture");
+        let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
+        assert!(
+            near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn an_inset_over_a_colour_bar_card_keeps_its_own_bottom() {
+        // A still card like ffmpeg's `smptehdbars`: flat bars down to row 84 (mid-grey
+        // under and beside the inset), another row of bars below; the inset's bottom (row
+        // 78) lies 6 px above the card's own horizontal edge, which persists in every
+        // frame while the inset's edge against mid-grey comes and goes. Without the rule
+        // that the lines inside each side move, that edge was taken for the bottom.
+        let card = Frame {
+            pts_ms: 0,
+            width: 256,
+            height: 144,
+            luma: (0..256 * 144u32)
+                .map(|i| {
+                    let (x, y) = (i % 256, i / 256);
+                    match (y < 84, x / 32) {
+                        (true, c @ 0..=2) => [200u8, 170, 140][c as usize],
+                        (true, _) => 128,
+                        (false, _) => [30u8, 230, 60, 15][(x / 64) as usize],
+                    }
+                })
+                .collect(),
+        };
+        let fg = synth(2, 256, 144, 8);
+        let frames: Vec<Frame> = fg
+            .iter()
+            .map(|f| paste(&card, f, 122, 7, 127, 71))
+            .collect();
+        let c = InsetDetector::default()
+            .detect(&frames)
+            .expect("an inset over a colour-bar card");
         let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
         assert!(
             near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
