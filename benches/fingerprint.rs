@@ -1,5 +1,10 @@
 //! End-to-end fingerprinting against ffmpeg's bare decode of the same clip, in the same run.
 //!
+//! `fingerprint/border/*` is the border tracker alone on 256×144 planes (what the decoder
+//! gives a 16:9 upload): `plain` a frame of footage without bars, `letterbox_text` the same
+//! picture letterboxed (17-row bars) with white text in the top bar; per frame, i.e. per
+//! second of upload at the 1 fps of `check`.
+//!
 //! `fingerprint/e2e/720p` decodes `fixtures/video/bbb-720p.mp4` (concatenated four times,
 //! 21 s of 1280×720 H.264 at 25 fps, outside the timed part) through the ffmpeg path at
 //! 1 fps, crops borders and PDQ-hashes each sampled frame; `fingerprint/ffmpeg_null/720p`
@@ -17,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use staydown::decode::{DecodeOptions, FrameSource};
+use staydown::decode::{BorderDetector, BorderTracker, DecodeOptions, Frame, FrameSource};
 use staydown::fingerprint::Fingerprinter;
 use staydown::synth::SynthVideo;
 
@@ -158,5 +163,54 @@ fn bench_synth(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_e2e, cpu_ratio, bench_synth);
+/// A synthetic frame letterboxed into `w × h` with bars of `bar` rows and, when `text`, a
+/// line of white marks in the top bar.
+fn barred(picture: &Frame, bar: u32, text: bool) -> Frame {
+    let (w, h) = (picture.width, picture.height);
+    let inner = staydown::decode::resample_bilinear(picture, w, h - 2 * bar);
+    let mut luma = vec![1u8; (w * h) as usize];
+    luma[(bar * w) as usize..((h - bar) * w) as usize].copy_from_slice(&inner.luma);
+    if text {
+        for y in 5..12 {
+            for x in (w * 3 / 10)..(w * 7 / 10) {
+                if x % 3 != 0 {
+                    luma[(y * w + x) as usize] = 235;
+                }
+            }
+        }
+    }
+    Frame { luma, ..*picture }
+}
+
+fn bench_border(c: &mut Criterion) {
+    let picture = SynthVideo::new(2)
+        .size(256, 144)
+        .fps(1)
+        .duration_ms(1000)
+        .video()
+        .frame(0);
+    let mut group = c.benchmark_group("fingerprint");
+    group.throughput(Throughput::Elements(1));
+    for (name, frame) in [
+        ("border/plain", picture.clone()),
+        ("border/letterbox_text", barred(&picture, 17, true)),
+    ] {
+        let detector = BorderDetector::default();
+        group.bench_function(name, |b| {
+            let mut tracker = BorderTracker::new(detector);
+            let mut pts = 0;
+            b.iter(|| {
+                pts += 1000;
+                let f = Frame {
+                    pts_ms: pts,
+                    ..frame.clone()
+                };
+                black_box(tracker.push(f).map(|f| f.height).sum::<u32>())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_e2e, cpu_ratio, bench_synth, bench_border);
 criterion_main!(benches);

@@ -1,29 +1,25 @@
 //! Where the picture-in-picture detector finds an inset in videos, as `check` runs it: the
-//! first 30 frames at 1 fps, 256 px wide, black bars removed first.
+//! first 30 frames sampled as an upload is (4 fps, 256 px wide), bars removed first by the
+//! border tracker.
 //!
 //! `cargo run --release --example inset_probe -- VIDEO...`
 
-use staydown::decode::{BorderDetector, DecodeOptions, FrameSource};
+use staydown::decode::{BorderDetector, BorderTracker, DecodeOptions, FrameSource};
 use staydown::query::InsetDetector;
 fn main() {
     for p in std::env::args().skip(1) {
-        let mut src = FrameSource::open(&p, &DecodeOptions::default()).unwrap();
-        let mut v = Vec::new();
-        while let Some(f) = src.next_frame().unwrap() {
-            v.push(f);
-            if v.len() == 30 {
-                break;
-            }
-        }
+        let src = FrameSource::open(&p, &DecodeOptions::upload()).unwrap();
+        let frames = src.map(|f| f.unwrap());
+        let v: Vec<_> = BorderTracker::new(BorderDetector::default())
+            .crop_all(frames)
+            .take(30)
+            .collect();
         let t = std::time::Instant::now();
-        let bars = BorderDetector::default().detect(&v);
-        let u: Vec<_> = v.iter().map(|f| f.cropped(&bars)).collect();
-        let c = InsetDetector::default().detect(&u);
+        let c = InsetDetector::default().detect(&v);
         println!(
-            "{p}: {}x{} bars {:?} inset {:?} in {:?}",
+            "{p}: {}x{} after bars, inset {:?} in {:?}",
             v[0].width,
             v[0].height,
-            bars,
             c,
             t.elapsed()
         );

@@ -673,8 +673,7 @@ fn text(cfg: &EvalConfig, words: &str, size: &str, y: &str) -> String {
 /// overlay; `None` for the others.
 fn complex_graph(kind: &Kind, dur: f64) -> Option<String> {
     // Pieces of a concatenation at the reference's own size (a compilation whose pieces
-    // differ in aspect ratio pillarboxes some of them; the fingerprinter detects borders on
-    // the first frames only, so that case is left out here).
+    // differ in aspect ratio, with bars that come and go, is the `late-*` rows).
     let norm = "scale=320:240,setsar=1,fps=30,format=yuv420p";
     match kind {
         Kind::ClipInOther | Kind::Quote3 => {

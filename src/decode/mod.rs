@@ -50,7 +50,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use border::{BorderDetector, Crop};
+pub use border::{BorderDetector, BorderTracker, Crop, CroppedFrames, MAX_RUN_FRAMES};
 pub(crate) use ffmpeg::colour_png_at;
 pub(crate) use ops::scale_area;
 pub use ops::{

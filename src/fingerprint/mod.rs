@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{BorderDetector, Crop, DecodeOptions, Frame, FrameSource, resample_bilinear};
+use crate::decode::{BorderDetector, BorderTracker, DecodeOptions, Frame, FrameSource};
 use crate::error::Result;
 use crate::hash::{Hash256, Pdq};
 
@@ -98,12 +98,11 @@ impl Fingerprint {
 /// fast path; use [`DecodeOptions::every_frame`]-style `max_width: None` for reference-exact
 /// hashes of full-resolution frames).
 ///
-/// Borders are detected once, over the first [`Fingerprinter::border_window`] frames, and the
-/// same crop is applied to every frame of that size. PDQ hashes of one picture at two sizes
-/// differ by 15–20 bits on the 256-pixel fast path (measured on the Big Buck Bunny fixture,
-/// 256 vs 197 px wide), so when the source was downscaled ([`Fingerprinter::fingerprint_source`]
-/// knows its size), the cropped plane is resampled (bilinear) to the size the decoder would have
-/// given the content without bars: a barred copy is then hashed at the scale of its original.
+/// Borders are found per frame and followed through the video by a [`BorderTracker`] (see
+/// it for the rule and for the rescaling of a cropped plane to the size the decoder would
+/// have given the content without bars), the same way at banking (every frame) and at
+/// checking: the runs it crops together are cut at the same seconds whatever the sampling
+/// rate.
 ///
 /// ```
 /// use staydown::fingerprint::Fingerprinter;
@@ -125,10 +124,9 @@ pub struct Fingerprinter {
     pub with_mirror: bool,
     /// Detect and crop black borders before hashing. Default true.
     pub crop_borders: bool,
-    /// The border rule.
+    /// The border rule (per frame, and the window of video time over which a run of
+    /// frames shares one crop).
     pub border: BorderDetector,
-    /// Number of leading frames the border detection looks at (default 30: 30 s at 1 fps).
-    pub border_window: usize,
 }
 
 impl Default for Fingerprinter {
@@ -138,7 +136,6 @@ impl Default for Fingerprinter {
             with_mirror: false,
             crop_borders: true,
             border: BorderDetector::default(),
-            border_window: 30,
         }
     }
 }
@@ -240,52 +237,29 @@ impl Fingerprinter {
     /// The first error of `frames` or of `each`.
     pub(crate) fn for_each_cropped(
         &self,
-        mut frames: impl Iterator<Item = Result<Frame>>,
+        frames: impl Iterator<Item = Result<Frame>>,
         source_width: Option<u32>,
         mut each: impl FnMut(Frame) -> Result<()>,
     ) -> Result<Option<(u32, u32)>> {
-        let mut window = Vec::new();
-        if self.crop_borders {
-            for frame in frames.by_ref().take(self.border_window.max(1)) {
-                window.push(frame?);
+        let mut seen = None;
+        if !self.crop_borders {
+            for frame in frames {
+                let frame = frame?;
+                seen.get_or_insert((frame.width, frame.height));
+                each(frame)?;
             }
+            return Ok(seen);
         }
-        let first_size = window.first().map(|f: &Frame| (f.width, f.height));
-        let crop = if self.crop_borders {
-            self.border.detect(&window)
-        } else {
-            Crop::default()
-        };
-        let mut seen = first_size;
-        for frame in window.into_iter().map(Ok).chain(frames) {
+        let mut tracker = BorderTracker::new(self.border).source_width(source_width);
+        for frame in frames {
             let frame = frame?;
             seen.get_or_insert((frame.width, frame.height));
-            let applies = !crop.is_none()
-                && Some((frame.width, frame.height)) == first_size
-                && crop.fits(frame.width, frame.height);
-            let frame = if applies {
-                let cropped = frame.cropped(&crop);
-                match source_width {
-                    Some(sw) if sw > frame.width => {
-                        // Width the content alone would have been given by the decoder.
-                        let content_w =
-                            u64::from(cropped.width) * u64::from(sw) / u64::from(frame.width);
-                        let w = (content_w as u32).min(frame.width).max(cropped.width);
-                        let h = (u64::from(cropped.height) * u64::from(w)
-                            / u64::from(cropped.width))
-                        .max(1) as u32;
-                        if w == cropped.width {
-                            cropped
-                        } else {
-                            resample_bilinear(&cropped, w, h)
-                        }
-                    }
-                    _ => cropped,
-                }
-            } else {
-                frame
-            };
-            each(frame)?;
+            for cropped in tracker.push(frame) {
+                each(cropped)?;
+            }
+        }
+        for cropped in tracker.finish() {
+            each(cropped)?;
         }
         Ok(seen)
     }

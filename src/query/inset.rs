@@ -10,7 +10,13 @@
 //! sides are persistent (in at least half the frames, in each quarter of their length),
 //! stand out by 0.3 from the parallel line 3 px away on one side (static texture, a still
 //! shot of grass, keeps its edges everywhere; a border is a line), and whose inside moves
-//! (a static logo is not an inset). Without the contrast rule the 5 s Big Buck Bunny clips
+//! (a static logo is not an inset) up to each side: the two lines just inside every side
+//! move too. Over a still background an edge of the background persists in every frame,
+//! more than the inset's own sides (whose contrast with the background comes and goes);
+//! the eval's `pip-still` copy of `synth-2` (an inset over `smptehdbars`, sampled at 4 fps)
+//! took the bars' row 6 px below the inset for its bottom, and the crop 76 bits median
+//! from the work instead of 14; the lines inside that false side move 0.2 levels a frame,
+//! inside the true one 9–17. Without the contrast rule the 5 s Big Buck Bunny clips
 //! gave a false inset in all three fixtures; with it (`examples/inset_probe.rs`), none of
 //! the fixtures, their letterboxed, pillarboxed, windowboxed or logoed copies, nor
 //! ffmpeg's `testsrc2`, `mandelbrot`, `life` and `cellauto` sources give one, while insets
@@ -24,9 +30,10 @@
 //! banked frame when upscaled to 256 px, 24/28 at its native 128 px, and 28/38 when
 //! cropped 1 px inside, so the sides are placed on the edge pixels.
 
+use std::cell::Cell;
 use std::sync::mpsc;
 
-use crate::decode::{Crop, Frame, resample_bilinear};
+use crate::decode::{BorderTracker, Crop, Frame, resample_bilinear};
 use crate::error::Result;
 use crate::fingerprint::Fingerprinter;
 
@@ -47,8 +54,11 @@ pub struct InsetDetector {
     /// side of it by at least this much (default 0.3): a border is a line, with moving
     /// pictures beside it, while static texture keeps its edges everywhere.
     pub min_side_contrast: f64,
-    /// Mean absolute change of luma between consecutive frames inside the inset must reach
-    /// this (default 2.0): a static logo or a still picture is not an inset.
+    /// Mean absolute change of luma between consecutive frames inside the inset, and in
+    /// the two lines just inside each of its sides, must reach this (default 2.0): a static
+    /// logo or a still picture is not an inset, and a side laid on an edge of a still
+    /// background next to the inset (a colour-bar card's row of bars) leaves a static strip
+    /// inside it.
     pub min_motion: f64,
     /// Fewest usable frames to decide on (default 3).
     pub min_frames: usize,
@@ -70,6 +80,9 @@ impl Default for InsetDetector {
 
 /// Candidate edge positions kept per axis.
 const CANDIDATES: usize = 16;
+
+/// Lines just inside each side of an inset that must move as its inside does.
+const EDGE_STRIP: usize = 2;
 
 /// Per-pixel edge counts over a window of frames.
 struct EdgeCounts {
@@ -365,6 +378,34 @@ impl InsetDetector {
                         if inside < self.min_motion {
                             continue;
                         }
+                        // The inset's picture reaches each of its sides: the lines just
+                        // inside every side move too. A side laid on an edge of a still
+                        // background beside the inset leaves a static strip inside.
+                        let strip = |lines: std::ops::Range<usize>, along_x: bool| {
+                            let n = lines.len().max(1) as f64;
+                            lines
+                                .map(|i| {
+                                    if along_x {
+                                        motion.row_mean(i, x0, x1)
+                                    } else {
+                                        motion.col_mean(i, y0, y1)
+                                    }
+                                })
+                                .sum::<f64>()
+                                / n
+                        };
+                        let k = EDGE_STRIP;
+                        let edges_move = [
+                            strip(x0..x0 + k, false),
+                            strip(x1 - k..x1, false),
+                            strip(y0..y0 + k, true),
+                            strip(y1 - k..y1, true),
+                        ]
+                        .iter()
+                        .all(|&m| m >= self.min_motion);
+                        if !edges_move {
+                            continue;
+                        }
                         let better = best.is_none_or(|(s, bl, br, bt, bb)| {
                             score > s + 1e-9
                                 || ((score - s).abs() <= 1e-9
@@ -457,57 +498,49 @@ fn refine(b: usize, n: usize, count: impl Fn(usize) -> u32) -> usize {
         .unwrap_or(b)
 }
 
-/// The inset variant's worker: holds the first `window` frames, finds the inset in them
-/// (after removing black bars, so a windowboxed picture is not taken for an inset), then
-/// passes every frame of that size cropped to the inset and scaled back to the frame's
-/// width to `each`. Without an inset it only drains its queue and returns false.
+/// Frames the inset is looked for in (the first of the upload, border-cropped).
+const INSET_WINDOW: usize = 30;
+
+/// The inset variant's worker: finds the inset in the first [`INSET_WINDOW`] frames after
+/// their bars are removed (the border tracker of `fingerprinter`, so a windowboxed picture
+/// is not taken for an inset), then passes every frame of that border-cropped size cropped
+/// to the inset and scaled back to the width of the decoded frames to `each`. Without an
+/// inset it only drains its queue and returns false.
 pub(crate) fn inset_frames(
     rx: mpsc::Receiver<Frame>,
     fingerprinter: &Fingerprinter,
     detector: &InsetDetector,
     mut each: impl FnMut(Frame),
 ) -> Result<bool> {
-    let mut frames = rx.iter();
+    let full_width = Cell::new(0u32);
+    let decoded = rx.into_iter().inspect(|f| {
+        full_width.set(full_width.get().max(f.width));
+    });
+    let mut frames: Box<dyn Iterator<Item = Frame> + '_> = if fingerprinter.crop_borders {
+        Box::new(BorderTracker::new(fingerprinter.border).crop_all(decoded))
+    } else {
+        Box::new(decoded)
+    };
     let window: Vec<Frame> = frames
         .by_ref()
-        .take(fingerprinter.border_window.max(detector.min_frames))
+        .take(INSET_WINDOW.max(detector.min_frames))
         .collect();
     let Some(first) = window.first() else {
         return Ok(false);
     };
     let (w, h) = (first.width, first.height);
-    let bars = if fingerprinter.crop_borders {
-        fingerprinter.border.detect(&window)
-    } else {
-        Crop::default()
-    };
-    let bars = if bars.fits(w, h) {
-        bars
-    } else {
-        Crop::default()
-    };
-    let unbarred: Vec<Frame> = window
-        .iter()
-        .filter(|f| (f.width, f.height) == (w, h))
-        .map(|f| f.cropped(&bars))
-        .collect();
-    let Some(inset) = detector.detect(&unbarred) else {
+    let Some(crop) = detector.detect(&window) else {
         frames.for_each(drop);
         return Ok(false);
     };
-    let crop = Crop {
-        left: bars.left + inset.left,
-        top: bars.top + inset.top,
-        right: bars.right + inset.right,
-        bottom: bars.bottom + inset.bottom,
-    };
+    let out_w = full_width.get().max(w);
     let (cw, ch) = crop.size_of(w, h);
-    let out_h = ((u64::from(ch) * u64::from(w)) / u64::from(cw.max(1))).max(1) as u32;
+    let out_h = ((u64::from(ch) * u64::from(out_w)) / u64::from(cw.max(1))).max(1) as u32;
     window
         .into_iter()
         .chain(frames)
         .filter(|f| (f.width, f.height) == (w, h))
-        .for_each(|f| each(resample_bilinear(&f.cropped(&crop), w, out_h)));
+        .for_each(|f| each(resample_bilinear(&f.cropped(&crop), out_w, out_h)));
     Ok(true)
 }
 
@@ -577,6 +610,43 @@ mod tests {
         let c = InsetDetector::default()
             .detect(&frames)
             .expect("an inset over a still picture");
+        let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
+        assert!(
+            near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn an_inset_over_a_colour_bar_card_keeps_its_own_bottom() {
+        // A still card like ffmpeg's `smptehdbars`: flat bars down to row 84 (mid-grey
+        // under and beside the inset), another row of bars below; the inset's bottom (row
+        // 78) lies 6 px above the card's own horizontal edge, which persists in every
+        // frame while the inset's edge against mid-grey comes and goes. Without the rule
+        // that the lines inside each side move, that edge was taken for the bottom.
+        let card = Frame {
+            pts_ms: 0,
+            width: 256,
+            height: 144,
+            luma: (0..256 * 144u32)
+                .map(|i| {
+                    let (x, y) = (i % 256, i / 256);
+                    match (y < 84, x / 32) {
+                        (true, c @ 0..=2) => [200u8, 170, 140][c as usize],
+                        (true, _) => 128,
+                        (false, _) => [30u8, 230, 60, 15][(x / 64) as usize],
+                    }
+                })
+                .collect(),
+        };
+        let fg = synth(2, 256, 144, 8);
+        let frames: Vec<Frame> = fg
+            .iter()
+            .map(|f| paste(&card, f, 122, 7, 127, 71))
+            .collect();
+        let c = InsetDetector::default()
+            .detect(&frames)
+            .expect("an inset over a colour-bar card");
         let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
         assert!(
             near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
