@@ -165,26 +165,15 @@ fn failure_at_each_commit_step_leaves_old_or_new_state() {
                 assert_eq!(after, old, "{change:?} at {point:?}");
             }
             // The next writer cleans up and commits on top.
-            let mut index = Index::open(d.path()).unwrap();
-            let audit_before = index.snapshot().audit_log().unwrap().len();
-            let mut w = index.writer().unwrap();
-            bank::add(
-                &mut w,
-                meta("e"),
-                std::slice::from_ref(&fp(5, 10)),
-                &BankOptions::whole_frames(),
-            )
-            .unwrap();
-            let snap = w.commit().unwrap();
-            assert!(snap.find("e").is_some());
-            assert_eq!(snap.audit_log().unwrap().len(), audit_before + 1);
-            let stray: Vec<String> = std::fs::read_dir(d.path())
+            let audit_before = Index::open(d.path())
                 .unwrap()
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n.ends_with(".tmp"))
-                .collect();
-            assert!(stray.is_empty(), "{stray:?}");
-            snap.verify().unwrap();
+                .snapshot()
+                .audit_log()
+                .unwrap()
+                .len();
+            let snap = commit_next(d.path(), None);
+            assert_eq!(snap.audit_log().unwrap().len(), audit_before + 1);
+            assert_tidy(d.path(), &snap);
         }
     }
 }
@@ -193,16 +182,57 @@ fn failure_at_each_commit_step_leaves_old_or_new_state() {
 /// at the step named in the environment.
 #[test]
 fn child_writer() {
-    let (Ok(dir), Ok(point)) = (
-        std::env::var("STAYDOWN_CRASH_DIR"),
-        std::env::var("STAYDOWN_CRASH_POINT"),
-    ) else {
+    crash_child("STAYDOWN_CRASH_DIR", "STAYDOWN_CRASH_POINT", &POINTS, |w| {
+        apply(w, Change::Add)
+    });
+}
+
+/// The writer after a crash: banks work `e` (under `policy` when given) and commits.
+fn commit_next(dir: &Path, policy: Option<MergePolicy>) -> staydown::index::Snapshot {
+    let mut index = Index::open(dir).unwrap();
+    let mut w = index.writer().unwrap();
+    if let Some(policy) = policy {
+        w.set_merge_policy(policy).unwrap();
+    }
+    bank::add(
+        &mut w,
+        meta("e"),
+        std::slice::from_ref(&fp(5, 10)),
+        &BankOptions::whole_frames(),
+    )
+    .unwrap();
+    let snap = w.commit().unwrap();
+    assert!(snap.find("e").is_some());
+    snap
+}
+
+/// No temporary file is left in `dir`, and every segment of `snap` verifies.
+fn assert_tidy(dir: &Path, snap: &staydown::index::Snapshot) {
+    let stray: Vec<String> = files(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    snap.verify().unwrap();
+}
+
+/// Child mode: opens the index in the directory named by `dir_var`, applies `change`, and
+/// commits, dying (abort, no destructors: the lock stays behind) at the step of `points`
+/// whose position `point_var` names. Does nothing when the variables are not set (the test
+/// run as itself).
+fn crash_child(
+    dir_var: &str,
+    point_var: &str,
+    points: &[FailPoint],
+    change: impl FnOnce(&mut staydown::index::IndexWriter),
+) {
+    let (Ok(dir), Ok(point)) = (std::env::var(dir_var), std::env::var(point_var)) else {
         return;
     };
-    let point = POINTS[point.parse::<usize>().unwrap()];
+    let point = points[point.parse::<usize>().unwrap()];
     let mut index = Index::open(&dir).unwrap();
     let mut w = index.writer().unwrap();
-    apply(&mut w, Change::Add);
+    change(&mut w);
     w.set_fail_point(Some(point));
     w.set_abort_at_fail_point(true);
     let _ = w.commit();
@@ -418,18 +448,7 @@ fn failure_at_each_step_of_a_merge_leaves_old_or_new_state() {
             }
 
             // The next writer carries on, merging again; no temp file stays.
-            let mut index = Index::open(d.path()).unwrap();
-            let mut w = index.writer().unwrap();
-            w.set_merge_policy(eager()).unwrap();
-            bank::add(
-                &mut w,
-                meta("e"),
-                std::slice::from_ref(&fp(5, 10)),
-                &BankOptions::whole_frames(),
-            )
-            .unwrap();
-            let snap = w.commit().unwrap();
-            assert!(snap.find("e").is_some());
+            let snap = commit_next(d.path(), Some(eager()));
             let mut expect_ids = ids.clone();
             expect_ids.push("e".into());
             expect_ids.sort();
@@ -440,12 +459,7 @@ fn failure_at_each_step_of_a_merge_leaves_old_or_new_state() {
                 got, expect_ids,
                 "{change:?} at {point:?}: no work lost or doubled"
             );
-            let stray: Vec<String> = files(d.path())
-                .into_iter()
-                .filter(|n| n.ends_with(".tmp"))
-                .collect();
-            assert!(stray.is_empty(), "{stray:?}");
-            snap.verify().unwrap();
+            assert_tidy(d.path(), &snap);
         }
     }
 }
@@ -453,19 +467,12 @@ fn failure_at_each_step_of_a_merge_leaves_old_or_new_state() {
 /// Child mode: a merging commit that dies (abort) at the step named in the environment.
 #[test]
 fn child_merging_writer() {
-    let (Ok(dir), Ok(point)) = (
-        std::env::var("STAYDOWN_MERGE_CRASH_DIR"),
-        std::env::var("STAYDOWN_MERGE_CRASH_POINT"),
-    ) else {
-        return;
-    };
-    let point = MERGE_POINTS[point.parse::<usize>().unwrap()];
-    let mut index = Index::open(&dir).unwrap();
-    let mut w = index.writer().unwrap();
-    apply_merge(&mut w, MergeChange::RemoveAndAdd);
-    w.set_fail_point(Some(point));
-    w.set_abort_at_fail_point(true);
-    let _ = w.commit();
+    crash_child(
+        "STAYDOWN_MERGE_CRASH_DIR",
+        "STAYDOWN_MERGE_CRASH_POINT",
+        &MERGE_POINTS,
+        |w| apply_merge(w, MergeChange::RemoveAndAdd),
+    );
 }
 
 #[test]
