@@ -44,15 +44,19 @@ fn meta(id: String) -> WorkMeta {
     }
 }
 
-/// `n` uniform hashes from `seed`.
-fn uniform(seed: u64, n: usize) -> Vec<Hash256> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = || {
+/// A xorshift64 stream from a non-zero `state`.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
-    };
+    }
+}
+
+/// `n` uniform hashes from `seed`.
+fn uniform(seed: u64, n: usize) -> Vec<Hash256> {
+    let mut next = xorshift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     (0..n)
         .map(|_| Hash256([next(), next(), next(), next()]))
         .collect()
@@ -149,13 +153,7 @@ proptest! {
 #[test]
 fn every_radius_up_to_48_on_a_dense_cluster() {
     // Many hashes sharing substrings, so buckets are full and every probe path runs.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
     let centre = Hash256([next(), next(), next(), next()]);
     let hashes: Vec<Hash256> = (0..MIN_INDEXED_HASHES + 200)
         .map(|_| {
@@ -218,13 +216,7 @@ fn a_large_segment_keeps_search_and_seeds_exact() {
     use staydown::index::format::{entry_bytes, substring};
     const N: usize = 300_000;
     assert_eq!(entry_bytes(N), 5, "the test exercises 5-byte entries");
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
     // 1,000 centres with 200 variants each that differ in the 3 low bits of substrings only,
     // and 100,000 uniform hashes; works of 1,000 rows.
     let centres: Vec<Hash256> = (0..1000)
