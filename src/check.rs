@@ -275,8 +275,9 @@ impl<S: Search> Checker<S> {
     /// The second look ([`SecondLook`]) at the file `path`, hashed as `first`, whose first
     /// look found `segments` ([`Matcher::segments`]): the extra frames to match with
     /// [`Matcher::match_with_dense`], their times in register with the first look's. Empty
-    /// when the second look is off, when every segment is a `match` already, or when it
-    /// cannot be made (the file changed or ffmpeg failed: the first verdict then stands).
+    /// when the second look is off, when every segment is a `match` already, for standard
+    /// input (`-`, which cannot be read again), or when it cannot be made (the file changed
+    /// or ffmpeg failed: the first verdict then stands).
     pub fn look_again(
         &self,
         path: &Path,
@@ -286,6 +287,10 @@ impl<S: Search> Checker<S> {
         let Some(look) = self.options.second_look else {
             return Vec::new();
         };
+        if path.as_os_str() == "-" {
+            // Standard input was read to its end by the first look.
+            return Vec::new();
+        }
         let duration = first.plain().map(Fingerprint::duration_or_estimate_ms);
         let banked = self.index.banked_regions();
         let mut out: Vec<VariantFingerprint> = Vec::new();
