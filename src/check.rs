@@ -19,7 +19,7 @@ use std::thread;
 
 use crate::decode::{DecodeOptions, Frame, FrameSource, downscale};
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, Fingerprinter, fan_out, panicked};
+use crate::fingerprint::{Fingerprint, Fingerprinter, FrameHash, fan_out, panicked};
 use crate::hash::Hash256;
 use crate::index::Search;
 use crate::matcher::{Decision, Match, MatchOptions, Matcher, Policy, Verdict};
@@ -239,16 +239,7 @@ impl<S: Search> Checker<S> {
         let path = path.as_ref();
         let hashed = self.fingerprint_path(path)?;
         let damage = hashed.damage.clone();
-        let first: Vec<&Fingerprint> = hashed.variants.iter().map(|v| &v.fingerprint).collect();
-        let matcher = self.matcher();
-        let segments = matcher.segments(&first);
-        let dense = self.look_again(path, &hashed, &segments);
-        let verdict = if dense.is_empty() {
-            matcher.decide(segments)
-        } else {
-            let dense: Vec<&Fingerprint> = dense.iter().map(|v| &v.fingerprint).collect();
-            matcher.match_with_dense(&first, &dense)
-        };
+        let verdict = self.matcher().decide(self.path_segments(path, &hashed));
         let fingerprint = hashed.plain().cloned().unwrap_or_default();
         let checked = Checked {
             fingerprint,
@@ -270,6 +261,23 @@ impl<S: Search> Checker<S> {
             }),
             _ => Ok(checked),
         }
+    }
+
+    /// Every segment of the file `path`, hashed as `hashed` by
+    /// [`Checker::fingerprint_path`], before the policy filters them: the first look's, or,
+    /// when the first look left a segment short of a `match`, those of both looks together
+    /// (see [`SecondLook`]). [`Matcher::decide`] turns them into the verdict
+    /// [`Checker::check_path`] gives.
+    pub fn path_segments(&self, path: &Path, hashed: &QueryFingerprints) -> Vec<Match> {
+        let first: Vec<&Fingerprint> = hashed.variants.iter().map(|v| &v.fingerprint).collect();
+        let matcher = self.matcher();
+        let segments = matcher.segments(&first);
+        let dense = self.look_again(path, hashed, &segments);
+        if dense.is_empty() {
+            return segments;
+        }
+        let dense: Vec<&Fingerprint> = dense.iter().map(|v| &v.fingerprint).collect();
+        matcher.segments_with_dense(&first, &dense)
     }
 
     /// The second look ([`SecondLook`]) at the file `path`, hashed as `first`, whose first
@@ -404,15 +412,16 @@ impl<S: Search + Clone + Send + 'static> Checker<S> {
 /// (ffmpeg times a seek from the seek point; a source whose first frame is not at its start
 /// time would otherwise be off by that gap.)
 fn register(first: &[VariantFingerprint], dense: &mut [VariantFingerprint]) {
-    let plain = |vs: &[VariantFingerprint]| {
+    fn plain(vs: &[VariantFingerprint]) -> Option<&[FrameHash]> {
         vs.iter()
             .find(|v| v.variant == Variant::Plain)
-            .map(|v| v.fingerprint.frames.clone())
-            .unwrap_or_default()
+            .map(|v| v.fingerprint.frames.as_slice())
+    }
+    let (Some(one), Some(two)) = (plain(first), plain(dense)) else {
+        return;
     };
-    let (one, two) = (plain(first), plain(dense));
     let mut at: std::collections::HashMap<Hash256, Option<u64>> = Default::default();
-    for f in &one {
+    for f in one {
         at.entry(f.hash)
             .and_modify(|t| *t = None)
             .or_insert(Some(f.pts_ms));

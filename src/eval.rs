@@ -60,8 +60,8 @@ use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::hash::Hash256;
 use crate::index::{Index, Search, Snapshot, WorkMeta};
-use crate::matcher::{Decision, MatchOptions, Policy};
-use crate::query::{Variant, VariantFingerprint};
+use crate::matcher::{Decision, Match, MatchOptions, Policy};
+use crate::query::QueryFingerprints;
 
 /// vPDQ's default share of query frames that must match, percent.
 pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
@@ -886,18 +886,15 @@ pub fn run<S: Search>(
             let hashed = make_copy(cfg, tr, input, durations[k], &out)
                 .and_then(|()| checker.fingerprint_path(&out))
                 .map(|hashed| {
-                    // The second look reads the copy again, so it is made before the copy
-                    // is removed.
-                    let refs: Vec<&Fingerprint> =
-                        hashed.variants.iter().map(|v| &v.fingerprint).collect();
-                    let first = checker.matcher().segments(&refs);
-                    let dense = checker.look_again(&out, &hashed, &first);
-                    (hashed, dense)
+                    // The second look reads the copy again, so the segments are found
+                    // before the copy is removed.
+                    let segments = checker.path_segments(&out, &hashed);
+                    (hashed, segments)
                 });
             let _ = std::fs::remove_file(&out);
             match hashed {
-                Ok((hashed, dense)) if !hashed.variants.is_empty() => {
-                    let copy = check_copy(checker, tr, input, own, &hashed.variants, &dense, cfg);
+                Ok((hashed, segments)) if !hashed.variants.is_empty() => {
+                    let copy = check_copy(checker, tr, input, own, &hashed, segments, cfg);
                     row.count(&copy, own);
                     report.copies.push(copy);
                 }
@@ -917,37 +914,23 @@ pub fn run<S: Search>(
     Ok(report)
 }
 
-/// Matches one copy (of reference work `own`, or of a distractor when `None`) hashed as
-/// `variants`, with `checker` and with the baseline.
+/// Decides one copy (of reference work `own`, or of a distractor when `None`) hashed as
+/// `hashed`, whose segments ([`Checker::path_segments`]) are `segments`, with `checker` and
+/// with the baseline.
 fn check_copy<S: Search>(
     checker: &Checker<S>,
     tr: &Transform,
     input: &Path,
     own: Option<u32>,
-    variants: &[VariantFingerprint],
-    dense: &[VariantFingerprint],
+    hashed: &QueryFingerprints,
+    segments: Vec<Match>,
     cfg: &EvalConfig,
 ) -> CopyResult {
     let index = checker.index();
     let matcher = checker.matcher();
-    let refs: Vec<&Fingerprint> = variants.iter().map(|v| &v.fingerprint).collect();
-    let plain = variants
+    let plain = hashed.plain().unwrap_or(&hashed.variants[0].fingerprint);
+    let best = segments
         .iter()
-        .find(|v| v.variant == Variant::Plain)
-        .map_or(refs[0], |v| &v.fingerprint);
-    let dense: Vec<&Fingerprint> = dense.iter().map(|v| &v.fingerprint).collect();
-    let verdict = matcher.match_with_dense(&refs, &dense);
-    let flagged: Vec<u32> = verdict
-        .matches
-        .iter()
-        .filter(|m| m.decision == Decision::Match)
-        .map(|m| m.work)
-        .collect();
-    let base = baseline_matches(index, plain, cfg.baseline_percent);
-    let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
-    let best = matcher
-        .segments_with_dense(&refs, &dense)
-        .into_iter()
         .max_by(|a, b| a.weighted_frames.total_cmp(&b.weighted_frames))
         .map(|m| {
             (
@@ -959,6 +942,15 @@ fn check_copy<S: Search>(
                 m.score,
             )
         });
+    let verdict = matcher.decide(segments);
+    let flagged: Vec<u32> = verdict
+        .matches
+        .iter()
+        .filter(|m| m.decision == Decision::Match)
+        .map(|m| m.work)
+        .collect();
+    let base = baseline_matches(index, plain, cfg.baseline_percent);
+    let id = |w: u32| index.work(w).map_or_else(String::new, |m| m.id.clone());
     CopyResult {
         transform: tr.name.to_string(),
         input: input.display().to_string(),

@@ -44,6 +44,22 @@ fn meta(id: String) -> WorkMeta {
     }
 }
 
+/// Banks `hashes` as work `id`, every one of them (no collapse, no quality floor), one
+/// every 250 ms.
+fn bank_hashes(w: &mut staydown::index::IndexWriter, id: String, hashes: &[Hash256]) {
+    let opts = BankOptions {
+        min_quality: 0,
+        ..BankOptions::every_frame()
+    };
+    bank::add(
+        w,
+        meta(id),
+        std::slice::from_ref(&fingerprint(hashes)),
+        &opts,
+    )
+    .unwrap();
+}
+
 /// A xorshift64 stream from a non-zero `state`.
 fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
     move || {
@@ -93,15 +109,14 @@ proptest! {
         let mut banked: Vec<(String, Vec<Hash256>, bool)> = Vec::new();
         for chunk in works.chunks(per).enumerate() {
             let mut w = index.writer().unwrap();
-            let opts = BankOptions { min_quality: 0, ..BankOptions::every_frame() };
             for (j, hashes) in chunk.1.iter().enumerate() {
                 let i = chunk.0 * per + j;
-                bank::add(&mut w, meta(format!("w{i}")), std::slice::from_ref(&fingerprint(hashes)), &opts).unwrap();
+                bank_hashes(&mut w, format!("w{i}"), hashes);
                 banked.push((format!("w{i}"), hashes.clone(), removed[i] && i % 2 == 1));
             }
             let filler = uniform(chunk.0 as u64 + 1, MIN_INDEXED_HASHES);
             let id = format!("filler{}", chunk.0);
-            bank::add(&mut w, meta(id.clone()), std::slice::from_ref(&fingerprint(&filler)), &opts).unwrap();
+            bank_hashes(&mut w, id.clone(), &filler);
             banked.push((id, filler, false));
             w.commit().unwrap();
         }
@@ -165,17 +180,7 @@ fn every_radius_up_to_48_on_a_dense_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let mut index = Index::create(dir.path()).unwrap();
     let mut w = index.writer().unwrap();
-    let opts = BankOptions {
-        min_quality: 0,
-        ..BankOptions::every_frame()
-    };
-    bank::add(
-        &mut w,
-        meta("c".into()),
-        std::slice::from_ref(&fingerprint(&hashes)),
-        &opts,
-    )
-    .unwrap();
+    bank_hashes(&mut w, "c".into(), &hashes);
     let snap = w.commit().unwrap();
     let mut mem = MemoryIndex::new();
     mem.add(
@@ -238,18 +243,8 @@ fn a_large_segment_keeps_search_and_seeds_exact() {
     let dir = tempfile::tempdir().unwrap();
     let mut index = Index::create(dir.path()).unwrap();
     let mut w = index.writer().unwrap();
-    let opts = BankOptions {
-        min_quality: 0,
-        ..BankOptions::every_frame()
-    };
     for (i, chunk) in hashes.chunks(1000).enumerate() {
-        bank::add(
-            &mut w,
-            meta(format!("w{i}")),
-            std::slice::from_ref(&fingerprint(chunk)),
-            &opts,
-        )
-        .unwrap();
+        bank_hashes(&mut w, format!("w{i}"), chunk);
     }
     let snap = w.commit().unwrap();
     assert_eq!(snap.stats().segments, 1);

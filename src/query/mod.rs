@@ -194,26 +194,16 @@ pub(crate) fn workers<'a>(
         .collect();
     let core = core_jobs.clone();
     let grid = variants.crops.clone();
-    let rotations = variants.rotations_deg.clone();
-    let banked = banked.to_vec();
-    let mirror = variants.mirror;
-    let search_plain = plain.clone();
-    let mut out: Vec<QueryWorker<'a>> = vec![Box::new(move |rx: mpsc::Receiver<Frame>| {
-        let mut search = GridSearch::new(
-            core,
-            grid,
-            &rotations,
-            &banked,
-            mirror,
-            search_plain.min_quality,
-            probe,
-        );
-        search_plain.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
-            search.push(frame);
-            Ok(())
-        })?;
-        Ok(fingerprints(search))
-    })];
+    let search = GridSearch::new(
+        core,
+        grid,
+        &variants.rotations_deg,
+        banked,
+        variants.mirror,
+        plain.min_quality,
+        probe,
+    );
+    let mut out: Vec<QueryWorker<'a>> = vec![search_worker(plain.clone(), search)];
     if let Some(detector) = variants.inset {
         // The inset's frames are hashed as the plain frames are: whole and banked regions.
         let core: Vec<Job> = core_jobs
@@ -281,33 +271,40 @@ pub fn second_look_fingerprints(
         with_mirror: false,
         ..fingerprinter.clone()
     };
-    let banked = banked.to_vec();
     let no_probe = |_: &crate::hash::Hash256| None;
-    let worker: QueryWorker<'_> = Box::new(move |rx: mpsc::Receiver<Frame>| {
-        let mut search = GridSearch::new(
-            jobs,
-            None,
-            &[],
-            &banked,
-            false,
-            plain.min_quality,
-            &no_probe,
-        );
+    let search = GridSearch::new(jobs, None, &[], banked, false, plain.min_quality, &no_probe);
+    Ok(decode_variants(source, vec![search_worker(plain, search)])?.variants)
+}
+
+/// A hashing thread that feeds every frame, its borders cropped by `plain`, to `search`.
+fn search_worker<'a>(plain: Fingerprinter, mut search: GridSearch<'a>) -> QueryWorker<'a> {
+    Box::new(move |rx: mpsc::Receiver<Frame>| {
         plain.for_each_cropped(rx.into_iter().map(Ok), None, |frame| {
             search.push(frame);
             Ok(())
         })?;
         Ok(fingerprints(search))
-    });
-    let (results, info, _) = decode_into(source, vec![worker])?;
-    Ok(results
-        .into_iter()
-        .flatten()
-        .map(|v| VariantFingerprint {
-            fingerprint: with_source_info(v.fingerprint, &info),
-            ..v
-        })
-        .collect())
+    })
+}
+
+/// Decodes `source` once through `workers` and gathers the variants they hashed, with the
+/// source's metadata.
+fn decode_variants(
+    source: FrameSource,
+    workers: Vec<QueryWorker<'_>>,
+) -> Result<QueryFingerprints> {
+    let (results, info, damage) = decode_into(source, workers)?;
+    Ok(QueryFingerprints {
+        variants: results
+            .into_iter()
+            .flatten()
+            .map(|v| VariantFingerprint {
+                fingerprint: with_source_info(v.fingerprint, &info),
+                ..v
+            })
+            .collect(),
+        damage,
+    })
 }
 
 /// The fingerprints an upload is checked with against an index that banked `banked`
@@ -330,19 +327,7 @@ pub fn upload_fingerprints(
     banked: &[Region],
     probe: Probe<'_>,
 ) -> Result<QueryFingerprints> {
-    let workers = workers(fingerprinter, variants, banked, probe);
-    let (results, info, damage) = decode_into(source, workers)?;
-    Ok(QueryFingerprints {
-        variants: results
-            .into_iter()
-            .flatten()
-            .map(|v| VariantFingerprint {
-                fingerprint: with_source_info(v.fingerprint, &info),
-                ..v
-            })
-            .collect(),
-        damage,
-    })
+    decode_variants(source, workers(fingerprinter, variants, banked, probe))
 }
 
 #[cfg(test)]
