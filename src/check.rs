@@ -43,30 +43,30 @@ pub struct CheckOptions {
     /// from [`MatchOptions::mirrored`]; the bands and centre crops come from the index's
     /// recipe ([`Search::banked_regions`]). Default [`QueryVariants::default`].
     pub variants: QueryVariants,
-    /// A second, denser look at the parts of a file that came out `review` (see
-    /// [`SecondLook`]); `None` turns it off. Default on.
+    /// A second, denser look at the parts of a file where the first look found a segment
+    /// short of a `match` (see [`SecondLook`]); `None` turns it off. Default on.
     pub second_look: Option<SecondLook>,
 }
 
-/// A second look at the parts of an upload file that reached `review`, sampled as densely
-/// as the file's frame rate allows (up to `fps`).
+/// A second look at the parts of an upload file where the first look found a segment short
+/// of a `match`, sampled as densely as the file's frame rate allows (up to `fps`).
 ///
 /// Works are banked sparsely: a keyframe stands for the frames around it only while the
-/// picture changes little. In a fast pan, frames a tenth of a second apart differ by 40 to
-/// 70 bits (measured on the real `bikes` clip of the eval), so an upload sampled at 4 frames
-/// a second meets few of the banked keyframes closely, and a short copy can fall just short
-/// of a `match`. The second look decodes only the windows around its `review` segments
-/// (`pad_ms` either side) at up to `fps`, hashes every frame as the first look did, and
-/// matches again with those frames added as extension-only frames
+/// picture changes little. In a fast pan, consecutive frames differ by 40 bits or more (41
+/// on average, 68 in its busiest seconds, in the real 25 fps `bikes` clip of the eval), so
+/// an upload sampled at 4 frames a second meets few of the banked keyframes closely, and a
+/// short copy can fall short of a `match`. The second look decodes only the windows around
+/// those segments (`pad_ms` either side) at up to `fps`, hashes every frame as the first
+/// look did, and matches again with those frames added as extension-only frames
 /// ([`Matcher::match_with_dense`]): they are compared with the banked frames of the works
 /// the first look's seeds found, never searched in the index. A copy then meets each banked
-/// keyframe at its own frame. Uploads with no `review` segment, and sessions of pushed
-/// frames (which cannot be read again), do not pay for it.
+/// keyframe at its own frame. Uploads with no segment at all, standard input and sessions
+/// of pushed frames (which cannot be read again) do not pay for it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SecondLook {
     /// Highest sampling rate of the second look, frames per second. Default 30.
     pub fps: f64,
-    /// Upload time decoded before and after each `review` segment, milliseconds. Default
+    /// Upload time decoded before and after each segment looked at again, milliseconds. Default
     /// 5,000.
     pub pad_ms: u64,
     /// At most this much upload time is looked at again, milliseconds (the strongest

@@ -58,10 +58,10 @@ pub struct PolicyArgs {
     /// searched on every frame).
     #[arg(long)]
     pub no_crop_search: bool,
-    /// Do not look again, at every frame (up to 30 a second), at the parts of a file that
-    /// came out `review` (by default they are decoded again around the segment and their
-    /// frames compared with the works the first look found, which settles short copies of
-    /// fast-moving works).
+    /// Do not look again, at every frame (up to 30 a second), at the parts of a file where a
+    /// segment fell short of a match (by default they are decoded again around the segment
+    /// and their frames compared with the works the first look found, which settles short
+    /// copies of fast-moving works).
     #[arg(long)]
     pub no_second_look: bool,
     /// `match` needs at least this many (weighted) frames in a segment [default: 5].
