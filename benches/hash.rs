@@ -119,6 +119,11 @@ fn crop<M: Measurement>(c: &mut Criterion<M>) {
     group.bench_function("in-place-256x144-centre70", |b| {
         b.iter(|| black_box(hasher.hash(black_box(&gray), w as u32, rect, false)))
     });
+    // The source kernel (what uploads and bans of a 1280-wide source hash with): the
+    // reference's weights folded onto the plane, about 5 taps an axis instead of 3.
+    group.bench_function("source-kernel-256x144-centre70", |b| {
+        b.iter(|| black_box(hasher.hash_scaled(black_box(&gray), w as u32, rect, false, 5.0)))
+    });
     let mut pdq = Pdq::new();
     group.bench_function("copied-256x144-centre70", |b| {
         b.iter(|| {

@@ -12,6 +12,7 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
+use staydown::hash::{CropHasher, Kernel, Rect};
 use staydown::{Hash256, Pdq};
 
 /// Every frame of `video` as raw planes of `w × h × channels` bytes, after `filter`.
@@ -121,6 +122,23 @@ fn main() {
             &format!("area {fw}x{fh} gray vs full-res gray"),
             &fast,
             &full_gray,
+        );
+        let mut crop = CropHasher::new();
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            width: fw as u32,
+            height: fh as u32,
+        };
+        let scale = Kernel::Source.scale(w as f32 / fw as f32, fw as u32);
+        let scaled: Vec<Hash256> = small
+            .iter()
+            .map(|f| crop.hash_scaled(f, fw as u32, whole, false, scale).hash)
+            .collect();
+        stats(
+            &format!("area {fw}x{fh} source kernel vs full-res RGB"),
+            &scaled,
+            &reference,
         );
     }
 }

@@ -67,7 +67,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{DecodeOptions, FrameSource, Region};
 use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, Fingerprinter, FrameHash, decode_into, with_source_info};
-use crate::hash::CropHasher;
+use crate::hash::{CropHasher, Kernel};
 use crate::index::format::MAX_SPAN_MS;
 use crate::index::{IndexWriter, IndexedFrame, REGION_UNKNOWN, WorkMeta};
 
@@ -165,6 +165,9 @@ pub struct BankOptions {
     pub min_quality: u8,
     /// The regions hashed, each with its keyframe rule. Default [`BANK_REGIONS`].
     pub regions: Vec<BankedRegion>,
+    /// How frames are blurred before decimation ([`Kernel`]). Default [`Kernel::Source`];
+    /// works of indexes before format 5 have [`Kernel::Plane`].
+    pub kernel: Kernel,
 }
 
 impl Default for BankOptions {
@@ -173,6 +176,7 @@ impl Default for BankOptions {
             fps: None,
             min_quality: 50,
             regions: BANK_REGIONS.to_vec(),
+            kernel: Kernel::Source,
         }
     }
 }
@@ -198,6 +202,26 @@ impl From<RecipeV2> for BankOptions {
                 .chain(v.regions)
                 .map(|region| BankedRegion { region, keyframes })
                 .collect(),
+            kernel: Kernel::Plane,
+        }
+    }
+}
+
+/// The recipe as format-3 and format-4 segments stored it: no kernel, so [`Kernel::Plane`].
+#[derive(Deserialize)]
+pub(crate) struct RecipeV4 {
+    fps: Option<f64>,
+    min_quality: u8,
+    regions: Vec<BankedRegion>,
+}
+
+impl From<RecipeV4> for BankOptions {
+    fn from(v: RecipeV4) -> Self {
+        BankOptions {
+            fps: v.fps,
+            min_quality: v.min_quality,
+            regions: v.regions,
+            kernel: Kernel::Plane,
         }
     }
 }
@@ -265,6 +289,7 @@ impl BankOptions {
                     keyframes: collapse,
                 })
                 .collect(),
+            kernel: Kernel::Plane,
         }
     }
 
@@ -385,9 +410,11 @@ pub fn fingerprints(path: impl AsRef<Path>, options: &BankOptions) -> Result<Vec
     let path = source.path().to_path_buf();
     let fingerprinter = Fingerprinter {
         min_quality: options.min_quality,
+        kernel: options.kernel,
         ..Fingerprinter::new()
     };
     let regions = options.region_list();
+    let kernel = options.kernel;
     let work = Box::new(|rx: std::sync::mpsc::Receiver<crate::decode::Frame>| {
         let mut hasher = CropHasher::new();
         let mut out: Vec<Vec<FrameHash>> = vec![Vec::new(); regions.len()];
@@ -400,7 +427,8 @@ pub fn fingerprints(path: impl AsRef<Path>, options: &BankOptions) -> Result<Vec
             last_ms = Some(frame.pts_ms);
             for (region, hashes) in regions.iter().zip(out.iter_mut()) {
                 let rect = region.crop(&frame).rect(frame.width, frame.height);
-                let h = hasher.hash(&frame.luma, frame.width, rect, false);
+                let scale = kernel.scale(frame.scale, frame.width);
+                let h = hasher.hash_scaled(&frame.luma, frame.width, rect, false, scale);
                 hashes.push(FrameHash {
                     pts_ms: frame.pts_ms,
                     hash: h.hash,
@@ -595,7 +623,8 @@ pub fn replace(
 }
 
 /// Decodes and hashes the video at `path` as `options` says ([`fingerprints`]) and bans it
-/// with `meta` ([`add`]).
+/// with `meta` ([`add`]). Frames are hashed with the kernel of the works the writer holds
+/// ([`IndexWriter::kernel`]) when it holds any, else with `options.kernel`.
 ///
 /// *Performance*: one decode of every sampled frame and one PDQ hash per frame and region,
 /// each region on its own thread.
@@ -608,6 +637,10 @@ pub fn ban(
     meta: WorkMeta,
     options: &BankOptions,
 ) -> Result<AddStats> {
+    let options = &BankOptions {
+        kernel: writer.kernel().unwrap_or(options.kernel),
+        ..options.clone()
+    };
     let fps = fingerprints(path, options)?;
     add(writer, meta, &fps, options)
 }

@@ -202,7 +202,9 @@ impl<S: Search> Checker<S> {
     }
 
     /// A checker over `index` with `options`.
-    pub fn with_options(index: S, options: CheckOptions) -> Self {
+    pub fn with_options(index: S, mut options: CheckOptions) -> Self {
+        // Uploads are hashed as the index hashed its works.
+        options.fingerprinter.kernel = index.kernel();
         Checker { index, options }
     }
 
@@ -708,6 +710,7 @@ mod tests {
             width: 10,
             height: 10,
             luma: vec![0; 99],
+            scale: 1.0,
         };
         assert!(matches!(s.push(bad), Err(Error::InvalidArgument(_))));
         let f = other.frame(8);

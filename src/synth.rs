@@ -188,6 +188,7 @@ impl Video {
             width: self.width,
             height: self.height,
             luma,
+            scale: 1.0,
         }
     }
 

@@ -106,14 +106,31 @@ fn one_frame_a_second_agrees_with_the_reference_at_three_sizes() {
 }
 
 #[test]
-fn the_fast_plane_is_what_the_reference_is_not() {
-    // `--fast` prints the 256-pixel plane staydown banks: it is told apart from the reference
-    // so nobody shares it as a vPDQ list by mistake (measured: mean 19.9 bits on this clip).
+fn the_fast_plane_hashes_close_to_the_reference() {
+    // `--fast` hashes the 256-pixel plane staydown banks, blurred as the reference blurs the
+    // full frame (the source kernel); PDQ run on the plane as it is sat 17.6 bits (720p) and
+    // 19.9 bits (360p) from the reference on these clips.
     if !util::have_ffmpeg() {
         return;
     }
     let dir = Dir::new("hash-interop-fast");
-    let ours = hash(&dir, "bbb-360p.mp4", &["--every-frame", "--fast"]);
-    let d = distances(&ours, &reference("bbb-360p.every-frame.vpdq"));
-    assert!(mean(&d) > 8.0, "mean {} bits", mean(&d));
+    for (video, expected, args, bound) in [
+        ("bbb-720p.mp4", "bbb-720p.vpdq", &[][..], 3.0),
+        (
+            "bbb-360p.mp4",
+            "bbb-360p.every-frame.vpdq",
+            &["--every-frame"][..],
+            5.5,
+        ),
+    ] {
+        let ours = hash(&dir, video, &[args, &["--fast"]].concat());
+        let d = distances(&ours, &reference(expected));
+        eprintln!(
+            "{video}: mean {:.2} bits, max {}",
+            mean(&d),
+            d.iter().max().unwrap()
+        );
+        assert!(mean(&d) <= bound, "{video}: mean {} bits: {d:?}", mean(&d));
+        assert!(d.iter().all(|&x| x <= 16), "{video}: {d:?}");
+    }
 }

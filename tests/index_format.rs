@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use staydown::bank::{self, BankOptions};
+use staydown::hash::Kernel;
 use staydown::index::format::{FORMAT_VERSION, MANIFEST_FILE};
 use staydown::index::{AuditAction, Index};
 use staydown::{Fingerprint, FrameHash, Hash256, WorkMeta};
@@ -299,12 +300,20 @@ fn fixture_v1_opens() {
 
 #[test]
 fn fixture_v2_opens() {
-    fixture_opens(2, &BankOptions::whole_frames());
+    fixture_opens(2, &plane(BankOptions::whole_frames()));
+}
+
+/// `recipe` as formats before 5 read back: hashed with the plane kernel.
+fn plane(recipe: BankOptions) -> BankOptions {
+    BankOptions {
+        kernel: Kernel::Plane,
+        ..recipe
+    }
 }
 
 #[test]
 fn fixture_v4_opens() {
-    fixture_opens(4, &BankOptions::whole_frames());
+    fixture_opens(4, &plane(BankOptions::whole_frames()));
     // Format 4 also keeps each row's region tag (0: the whole frame, the recipe's only
     // fingerprint) and the work's frame rate.
     let tmp = tempfile::tempdir().unwrap();
@@ -317,6 +326,32 @@ fn fixture_v4_opens() {
 }
 
 /// Opens, verifies and searches the fixture of format `version`, whose works were banked
+
+#[test]
+fn fixture_v5_opens() {
+    // Format 5 names the kernel each work was hashed with; a writer holding works of one
+    // kernel refuses a work of the other.
+    fixture_opens(5, &BankOptions::whole_frames());
+    let tmp = tempfile::tempdir().unwrap();
+    unpack_fixture(&fixture(5), tmp.path());
+    let mut index = Index::open(tmp.path()).unwrap();
+    assert_eq!(index.snapshot().kernel(), Some(Kernel::Source));
+    let mut w = index.writer().unwrap();
+    assert_eq!(w.kernel(), Some(Kernel::Source));
+    let err = bank::add(
+        &mut w,
+        meta("plane"),
+        std::slice::from_ref(&fp(9, 20)),
+        &plane(BankOptions::whole_frames()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("plane kernel") && err.contains("source kernel"),
+        "{err}"
+    );
+}
+
 /// with `recipe`.
 fn fixture_opens(version: u32, recipe: &BankOptions) {
     let src = fixture(version);

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use staydown::bank::{self, AddStats, BankOptions};
+use staydown::hash::Kernel;
 use staydown::index::{Index, IndexWriter, WorkMeta};
 use staydown::walk::{WalkOptions, walk};
 
@@ -249,6 +250,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let before = index.snapshot();
     let replaced = |id: &str| before.find(id).map(|w| before.works()[w as usize].clone());
     let mut writer = index.writer()?;
+    // The index decides how frames are hashed: uploads are checked against all its works at
+    // once, so every work shares one kernel.
+    let options = BankOptions {
+        kernel: writer.kernel().unwrap_or(options.kernel),
+        ..options
+    };
+    if options.kernel == Kernel::Plane {
+        eprintln!(
+            "staydown: note: {} hashes frames with the plane kernel of indexes before format 5; \
+             its exported hashes sit 15-23 bits from other tools' PDQ (ban into a new index for \
+             interop-grade hashes)",
+            args.index.display()
+        );
+    }
     let mut banned = Vec::new();
     for video in &videos {
         let meta = meta_for(&args, video, by_path.get(&canonical(video)), replaced);

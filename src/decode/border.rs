@@ -325,6 +325,7 @@ fn median(samples: impl Iterator<Item = u8>) -> Option<u8> {
 ///     luma: (0..40 * 30u32)
 ///         .map(|i| if (5..25).contains(&(i / 40)) { (60 + i * 7 % 120) as u8 } else { 0 })
 ///         .collect(),
+///     scale: 1.0,
 /// };
 /// let mut tracker = BorderTracker::new(BorderDetector::default());
 /// let mut out: Vec<Frame> = Vec::new();
@@ -493,6 +494,7 @@ mod tests {
             width: w,
             height: h,
             luma,
+            scale: 1.0,
         }
     }
 

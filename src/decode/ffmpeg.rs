@@ -310,6 +310,7 @@ impl FfmpegFrames {
                         width,
                         height,
                         luma,
+                        scale: super::shrink(self.info.width, width),
                     }));
                 }
                 Event::End(tail) => {

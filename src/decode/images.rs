@@ -227,6 +227,7 @@ impl ImageFrames {
             width: ow,
             height: oh,
             luma,
+            scale: super::shrink(w, ow),
         })
     }
 

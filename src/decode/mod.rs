@@ -59,9 +59,9 @@ pub use ops::{
 
 use crate::error::{Error, Result};
 
-/// One decoded frame: an 8-bit luma plane (row-major, `width * height` bytes) and its
-/// presentation time in milliseconds of video time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One decoded frame: an 8-bit luma plane (row-major, `width * height` bytes), its
+/// presentation time in milliseconds of video time, and how far the decoder shrank it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
     /// Presentation time in milliseconds from the start of the video.
     pub pts_ms: u64,
@@ -71,6 +71,11 @@ pub struct Frame {
     pub height: u32,
     /// Luma samples, row-major, `width * height` bytes (full range 0..=255).
     pub luma: Vec<u8>,
+    /// Source pixels each plane pixel stands for along either axis: 1 for a plane at the
+    /// source's own size, 5 for a 1280-wide source decoded 256 wide. Hashing with
+    /// [`Kernel::Source`](crate::hash::Kernel::Source) blurs the plane as PDQ would blur the
+    /// source ([`crate::hash::CropHasher::hash_scaled`]).
+    pub scale: f32,
 }
 
 impl Frame {
@@ -82,6 +87,15 @@ impl Frame {
     pub fn at(&self, x: u32, y: u32) -> u8 {
         self.luma[y as usize * self.width as usize + x as usize]
     }
+}
+
+/// [`Frame::scale`] of a plane `plane_width` wide decoded from a source `source_width` wide
+/// (1 when the source is unknown or not wider).
+pub(crate) fn shrink(source_width: u32, plane_width: u32) -> f32 {
+    if plane_width == 0 {
+        return 1.0;
+    }
+    (source_width as f32 / plane_width as f32).max(1.0)
 }
 
 /// Upper bounds on what a decoder will allocate, checked before allocating.
@@ -802,6 +816,7 @@ mod tests {
             width: 4,
             height: 3,
             luma: (0..12).collect(),
+            scale: 1.0,
         };
         let c = Crop {
             left: 1,

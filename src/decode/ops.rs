@@ -36,6 +36,7 @@ impl Frame {
             width: w,
             height: h,
             luma,
+            scale: self.scale,
         }
     }
 }
@@ -125,6 +126,7 @@ pub fn downscale(frame: Frame, max_width: Option<u32>) -> Frame {
         width: w,
         height: h,
         luma: out,
+        scale: frame.scale * frame.width as f32 / w as f32,
     }
 }
 
@@ -141,6 +143,7 @@ pub fn resample_bilinear(frame: &Frame, width: u32, height: u32) -> Frame {
         width,
         height,
         luma: scale::bilinear(&frame.luma, frame.width, frame.height, width, height),
+        scale: frame.scale * frame.width as f32 / width.max(1) as f32,
     }
 }
 
@@ -199,6 +202,7 @@ pub fn rotate_cropped(frame: &Frame, degrees: f64, crop: &Crop) -> Frame {
         width: ow as u32,
         height: oh as u32,
         luma,
+        scale: frame.scale,
     }
 }
 

@@ -325,6 +325,7 @@ impl Y4mFrames {
             width: w,
             height: h,
             luma,
+            scale: super::shrink(self.width, w),
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{BorderDetector, BorderTracker, DecodeOptions, Frame, FrameSource};
 use crate::error::Result;
-use crate::hash::{Hash256, Pdq};
+use crate::hash::{CropHasher, Hash256, Kernel, Pdq, Rect};
 
 pub use fanout::{FrameMap, fingerprint_each};
 pub(crate) use fanout::{Worker, decode_into, fan_out, panicked, with_source_info};
@@ -127,6 +127,9 @@ pub struct Fingerprinter {
     /// The border rule (per frame, and the window of video time over which a run of
     /// frames shares one crop).
     pub border: BorderDetector,
+    /// How a plane the decoder shrank is blurred (see [`Kernel`]). Default
+    /// [`Kernel::Source`]: the reference's hash of the full-size frame, within a few bits.
+    pub kernel: Kernel,
 }
 
 impl Default for Fingerprinter {
@@ -136,6 +139,7 @@ impl Default for Fingerprinter {
             with_mirror: false,
             crop_borders: true,
             border: BorderDetector::default(),
+            kernel: Kernel::default(),
         }
     }
 }
@@ -217,9 +221,10 @@ impl Fingerprinter {
         source_width: Option<u32>,
     ) -> Result<Hashed> {
         let mut pdq = Pdq::new();
+        let mut crop = CropHasher::new();
         let mut hashed = Vec::new();
         let first_size = self.for_each_cropped(frames, source_width, |frame| {
-            hashed.push(self.hash_frame(&mut pdq, &frame)?);
+            hashed.push(self.hash_frame(&mut pdq, &mut crop, &frame)?);
             Ok(())
         })?;
         Ok(Hashed {
@@ -264,9 +269,24 @@ impl Fingerprinter {
         Ok(seen)
     }
 
-    fn hash_frame(&self, pdq: &mut Pdq, frame: &Frame) -> Result<FrameHash> {
+    fn hash_frame(&self, pdq: &mut Pdq, crop: &mut CropHasher, frame: &Frame) -> Result<FrameHash> {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        let (out, mirror) = if self.with_mirror {
+        let scale = self.kernel.scale(frame.scale, frame.width);
+        let (out, mirror) = if scale > 1.0 {
+            crate::hash::check_dims(frame.luma.len(), w, h, 1)?;
+            let rect = Rect {
+                x: 0,
+                y: 0,
+                width: frame.width,
+                height: frame.height,
+            };
+            let out = crop.hash_scaled(&frame.luma, frame.width, rect, false, scale);
+            let mirror = self.with_mirror.then(|| {
+                crop.hash_scaled(&frame.luma, frame.width, rect, true, scale)
+                    .hash
+            });
+            (out, mirror)
+        } else if self.with_mirror {
             let (out, mirror) = pdq.hash_gray_with_mirror(&frame.luma, w, h)?;
             (out, Some(mirror))
         } else {

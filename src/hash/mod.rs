@@ -64,7 +64,60 @@ mod jarosz;
 mod pdq;
 
 pub use crop::{CropHasher, Rect};
+
+/// How the frames of a video decoded smaller than its source are blurred before PDQ's
+/// decimation: a property of each banked work (its [`BankOptions`](crate::bank::BankOptions)),
+/// which the upload side follows, since hashes of the two kernels differ by 15–23 bits on the
+/// same frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Kernel {
+    /// PDQ run on the decoded plane as if it were the picture: box windows sized for the
+    /// plane (2 pixels at 256 wide). Indexes before format 5 banked with it. 17.6 bits on
+    /// average from the reference's hash of the full-size frame (`bbb-720p.mp4` at 256×144;
+    /// 16.8–22.8 on three other sources).
+    Plane,
+    /// PDQ's blur and decimation as the reference runs them on the full-size source frame,
+    /// folded onto the plane the decoder shrank it to ([`CropHasher::hash_scaled`] with the
+    /// frame's [`Frame::scale`](crate::decode::Frame::scale)): 1.7 bits on average from the
+    /// reference at 256×144 (2.1–2.2 on three other sources), so hashes exported from an
+    /// index can be compared with other platforms' vPDQ lists.
+    #[default]
+    Source,
+}
+
+/// The narrowest source [`Kernel::Source`] emulates, in pixels: a frame from a narrower
+/// source is hashed as if it had been this wide.
+///
+/// PDQ's blur windows are whole pixels (`ceil(width / 128)`), so the reference's own hashes
+/// of one picture at different sizes drift apart as the size falls: 3.7 bits on average
+/// between `bbb-720p.mp4` and `bbb-360p.mp4`, 11.4 between 720p and the 320-wide
+/// `bbb-180p.webm` (`staydown hash --every-frame` of each). Emulating at least a 1280-wide
+/// source keeps a re-upload at a lower resolution as close to its banked work as the plane
+/// kernel did, and is the reference itself for HD sources.
+pub const MIN_SOURCE_WIDTH: f32 = 1280.0;
+
+impl Kernel {
+    /// The scale ([`CropHasher::hash_scaled`]) to hash a `width`-pixel-wide plane of
+    /// [`Frame::scale`](crate::decode::Frame::scale) `frame_scale` at with this kernel: 1 for
+    /// [`Kernel::Plane`]; for [`Kernel::Source`] the frame's own scale, or more for a source
+    /// narrower than [`MIN_SOURCE_WIDTH`].
+    pub fn scale(self, frame_scale: f32, width: u32) -> f32 {
+        match self {
+            Kernel::Plane => 1.0,
+            Kernel::Source => frame_scale.max(MIN_SOURCE_WIDTH / width.max(1) as f32),
+        }
+    }
+
+    /// The kernel's name as the CLI and reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Plane => "plane",
+            Kernel::Source => "source",
+        }
+    }
+}
 pub use file::hash_image_file;
+pub(crate) use pdq::check_dims;
 pub use pdq::{Pdq, PdqOutput};
 
 /// Internals exposed for `benches/hash.rs` only (`testing` feature): the two DCT routes.

@@ -264,7 +264,12 @@ impl Pixels<'_> {
 }
 
 /// Checks dimensions against the slice length; returns the pixel count.
-fn check_dims(len: usize, width: usize, height: usize, channels: usize) -> Result<usize> {
+pub(crate) fn check_dims(
+    len: usize,
+    width: usize,
+    height: usize,
+    channels: usize,
+) -> Result<usize> {
     if width == 0 || height == 0 {
         return Err(Error::InvalidArgument(format!(
             "image dimensions {width}x{height} must be positive"

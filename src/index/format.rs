@@ -67,11 +67,12 @@
 
 use crate::hash::Hash256;
 
-/// The format version this build writes (4: a region tag per row, one 8-byte record per row,
+/// The format version this build writes (5: each work's recipe names its hashing
+/// [`Kernel`](crate::hash::Kernel), the layout is format 4's; 4: a region tag per row, one 8-byte record per row,
 /// table entries of the key's 16 low bits and the row in 4 or 5 bytes, each work's frame rate; 3: each work's banking recipe lists its
 /// regions with their keyframe rules; 2 stored one collapse rule and the regions beside the
 /// whole frame; 1 had the metadata alone).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT: u32 = 1;
 

@@ -161,6 +161,13 @@ pub trait Search: Sync {
     fn banked_regions(&self) -> Vec<crate::decode::Region> {
         Vec::new()
     }
+
+    /// How the banked works' frames were hashed ([`crate::hash::Kernel`]): a checker hashes
+    /// uploads the same way. The default, for searchers filled by their caller, is
+    /// [`Kernel::Source`](crate::hash::Kernel::Source), the [`Fingerprinter`](crate::fingerprint::Fingerprinter)'s default.
+    fn kernel(&self) -> crate::hash::Kernel {
+        crate::hash::Kernel::default()
+    }
 }
 
 /// An in-memory, brute-force [`Search`]: the reference the indexed search is tested

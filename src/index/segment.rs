@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::bank::{BankOptions, RecipeV2};
+use crate::bank::{BankOptions, RecipeV2, RecipeV4};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -333,6 +333,10 @@ impl Segment {
             (metas, recipes)
         } else if version == 2 {
             let stored: Vec<(WorkMeta, RecipeV2)> = postcard::from_bytes(meta_bytes)
+                .map_err(|e| corrupt(format!("work metadata: {e}")))?;
+            stored.into_iter().map(|(m, r)| (m, r.into())).unzip()
+        } else if version <= 4 {
+            let stored: Vec<(WorkMeta, RecipeV4)> = postcard::from_bytes(meta_bytes)
                 .map_err(|e| corrupt(format!("work metadata: {e}")))?;
             stored.into_iter().map(|(m, r)| (m, r.into())).unzip()
         } else {

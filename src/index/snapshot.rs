@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::bank::BankOptions;
 use crate::decode::Region;
 use crate::error::{Error, Result};
-use crate::hash::Hash256;
+use crate::hash::{Hash256, Kernel};
 
 use super::audit::{self, AuditEntry};
 use super::format::{TABLES, segment_file};
@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) dead: Vec<bool>,
     /// Every region some live work banked, once each.
     pub(crate) banked_regions: Vec<Region>,
+    /// The hashing kernel of the live works (`None` when there are none).
+    pub(crate) kernel: Option<Kernel>,
 }
 
 /// One generation of the index, shared cheaply (`Clone` is an `Arc` clone) and safe to
@@ -163,7 +165,9 @@ impl Snapshot {
             }
         }
         let mut banked_regions: Vec<Region> = Vec::new();
+        let mut kernel = None;
         for (recipe, _) in recipes.iter().zip(&dead).filter(|(_, dead)| !**dead) {
+            kernel.get_or_insert(recipe.kernel);
             for r in &recipe.regions {
                 if !banked_regions.contains(&r.region) {
                     banked_regions.push(r.region);
@@ -224,6 +228,7 @@ impl Snapshot {
                 recipes,
                 dead,
                 banked_regions,
+                kernel,
             }),
         })
     }
@@ -314,6 +319,13 @@ impl Snapshot {
         let (s, w) = self.locate(work)?;
         let fps = self.inner.segments[s].fps[w];
         (fps > 0.0).then_some(fps)
+    }
+
+    /// The [`Kernel`] the live works were hashed with (one for the whole index:
+    /// [`IndexWriter::add_work`](crate::index::IndexWriter::add_work) refuses a second);
+    /// `None` when no work is live.
+    pub fn kernel(&self) -> Option<Kernel> {
+        self.inner.kernel
     }
 
     /// The recipe work ordinal `work` was banked with.
@@ -552,6 +564,10 @@ impl Search for Snapshot {
 
     fn banked_regions(&self) -> Vec<Region> {
         self.inner.banked_regions.clone()
+    }
+
+    fn kernel(&self) -> Kernel {
+        self.inner.kernel.unwrap_or_default()
     }
 
     fn work_count(&self) -> u32 {

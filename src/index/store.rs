@@ -374,6 +374,15 @@ impl IndexWriter {
         Ok(())
     }
 
+    /// The [`Kernel`](crate::hash::Kernel) of the works this writer holds (the base
+    /// snapshot's live works, then the works added), `None` when it holds none: a work hashed
+    /// with another kernel is refused, and banking a video hashes it with this one.
+    pub fn kernel(&self) -> Option<crate::hash::Kernel> {
+        self.base
+            .kernel()
+            .or_else(|| self.new_works.first().map(|w| w.recipe.kernel))
+    }
+
     fn is_live(&self, id: &str) -> bool {
         let base_live = self.base.find(id).is_some_and(|w| {
             let (s, lw) = self.locate_base(w);
@@ -424,6 +433,17 @@ impl IndexWriter {
         }
         if self.is_live(&meta.id) {
             return Err(Error::WorkExists { id: meta.id });
+        }
+        if let Some(k) = self.kernel().filter(|&k| k != recipe.kernel) {
+            return Err(Error::InvalidArgument(format!(
+                "work {:?} was hashed with the {} kernel, but {} holds works hashed with the {} \
+                 kernel, which an upload cannot be checked against at the same time: ban it \
+                 into another index, or hash it with the {1} kernel",
+                meta.id,
+                recipe.kernel.name(),
+                self.dir.display(),
+                k.name()
+            )));
         }
         if rows.windows(2).any(|w| w[1].pts_ms < w[0].pts_ms) {
             return Err(Error::InvalidArgument(format!(

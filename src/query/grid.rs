@@ -31,8 +31,8 @@ use std::collections::VecDeque;
 use rayon::prelude::*;
 
 use crate::decode::{Crop, Frame, Region, centre_crop, rotate_cropped};
-use crate::fingerprint::FrameHash;
-use crate::hash::{CropHasher, Hash256, PdqOutput, Rect};
+use crate::fingerprint::{Fingerprinter, FrameHash};
+use crate::hash::{CropHasher, Hash256, Kernel, PdqOutput, Rect};
 
 use super::{Variant, rotation_keep};
 
@@ -189,6 +189,7 @@ pub(crate) struct GridSearch<'a> {
     /// Per variant (core first, then candidates), the hashes made so far.
     out: Vec<Vec<FrameHash>>,
     hasher: CropHasher,
+    kernel: Kernel,
 }
 
 impl<'a> GridSearch<'a> {
@@ -198,7 +199,7 @@ impl<'a> GridSearch<'a> {
         rotations_deg: &[f64],
         banked: &[Region],
         mirror: bool,
-        min_quality: u8,
+        hashing: &Fingerprinter,
         probe: Probe<'a>,
     ) -> Self {
         let mut candidates: Vec<Job> = Vec::new();
@@ -229,12 +230,13 @@ impl<'a> GridSearch<'a> {
             chosen: Vec::new(),
             grid,
             banked_keeps,
-            min_quality,
+            min_quality: hashing.min_quality,
             probe,
             next_probe_ms: None,
             recent: VecDeque::new(),
             out: vec![Vec::new(); n],
             hasher: CropHasher::new(),
+            kernel: hashing.kernel,
         }
     }
 
@@ -242,7 +244,13 @@ impl<'a> GridSearch<'a> {
     pub(crate) fn push(&mut self, frame: Frame) {
         let core: Vec<Job> = self.core.clone();
         for (i, job) in core.iter().enumerate() {
-            let h = hash_job(&mut self.hasher, &frame, job, &self.banked_keeps);
+            let h = hash_job(
+                &mut self.hasher,
+                &frame,
+                job,
+                &self.banked_keeps,
+                self.kernel,
+            );
             self.out[i].push(h);
         }
         let probe_now = self.next_probe_ms.is_none_or(|next| frame.pts_ms >= next);
@@ -268,13 +276,14 @@ impl<'a> GridSearch<'a> {
     /// counts their votes and updates the chosen set.
     fn probe_frame(&mut self, frame: &Frame) {
         let keeps = &self.banked_keeps;
+        let kernel = self.kernel;
         let min_quality = self.min_quality;
         let probe = self.probe;
         let results: Vec<Option<(FrameHash, u32)>> = self
             .candidates
             .par_iter()
             .map_init(CropHasher::new, |hasher, job| {
-                let h = hash_job(hasher, frame, job, keeps);
+                let h = hash_job(hasher, frame, job, keeps, kernel);
                 if h.quality < min_quality {
                     return None;
                 }
@@ -325,6 +334,7 @@ impl<'a> GridSearch<'a> {
             frame,
             &self.candidates[c],
             &self.banked_keeps,
+            self.kernel,
         );
         self.out[slot].push(h);
     }
@@ -345,18 +355,25 @@ impl<'a> GridSearch<'a> {
 }
 
 /// The hash of `job` on `frame`, with the mirror's when the job asks for it.
-fn hash_job(hasher: &mut CropHasher, frame: &Frame, job: &Job, banked_keeps: &[f64]) -> FrameHash {
+fn hash_job(
+    hasher: &mut CropHasher,
+    frame: &Frame,
+    job: &Job,
+    banked_keeps: &[f64],
+    kernel: Kernel,
+) -> FrameHash {
+    let scale = kernel.scale(frame.scale, frame.width);
     let one = |hasher: &mut CropHasher, mirrored: bool| -> PdqOutput {
         match shape(job.variant) {
             Shape::Rect(v) => {
                 let rect = variant_rect(v, frame);
-                hasher.hash(&frame.luma, frame.width, rect, mirrored)
+                hasher.hash_scaled(&frame.luma, frame.width, rect, mirrored, scale)
             }
             Shape::Rotated(deg) => {
                 let keep = rotation_keep(frame.width, frame.height, deg, banked_keeps);
                 let turned = rotate_cropped(frame, -deg, &centre_crop(frame, keep));
                 let rect = Crop::default().rect(turned.width, turned.height);
-                hasher.hash(&turned.luma, turned.width, rect, mirrored)
+                hasher.hash_scaled(&turned.luma, turned.width, rect, mirrored, scale)
             }
         }
     };

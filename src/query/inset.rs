@@ -638,6 +638,7 @@ mod tests {
                     }
                 })
                 .collect(),
+            scale: 1.0,
         };
         let fg = synth(2, 256, 144, 8);
         let frames: Vec<Frame> = fg
@@ -687,6 +688,7 @@ mod tests {
                     }
                 })
                 .collect(),
+            scale: 1.0,
         };
         let logoed: Vec<Frame> = synth(9, 256, 144, 12)
             .iter()
@@ -724,6 +726,7 @@ mod tests {
                     width: 256,
                     height: 144,
                     luma,
+                    scale: 1.0,
                 }
             })
             .collect()

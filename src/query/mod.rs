@@ -200,7 +200,7 @@ pub(crate) fn workers<'a>(
         &variants.rotations_deg,
         banked,
         variants.mirror,
-        plain.min_quality,
+        &plain,
         probe,
     );
     let mut out: Vec<QueryWorker<'a>> = vec![search_worker(plain.clone(), search)];
@@ -217,7 +217,7 @@ pub(crate) fn workers<'a>(
             })
             .collect();
         out.push(Box::new(move |rx: mpsc::Receiver<Frame>| {
-            let mut search = GridSearch::new(core, None, &[], &[], false, plain.min_quality, probe);
+            let mut search = GridSearch::new(core, None, &[], &[], false, &plain, probe);
             inset::inset_frames(rx, &plain, &detector, |frame| search.push(frame))?;
             Ok(fingerprints(search))
         }));
@@ -272,7 +272,7 @@ pub fn second_look_fingerprints(
         ..fingerprinter.clone()
     };
     let no_probe = |_: &crate::hash::Hash256| None;
-    let search = GridSearch::new(jobs, None, &[], banked, false, plain.min_quality, &no_probe);
+    let search = GridSearch::new(jobs, None, &[], banked, false, &plain, &no_probe);
     Ok(decode_variants(source, vec![search_worker(plain, search)])?.variants)
 }
 
