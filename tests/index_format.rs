@@ -316,6 +316,18 @@ fn fixture_v4_opens() {
     assert_eq!(snap.frame_rate(beta), Some(4.0));
 }
 
+#[test]
+fn fixture_v5_opens() {
+    fixture_opens(5, &BankOptions::whole_frames());
+    let tmp = tempfile::tempdir().unwrap();
+    unpack_fixture(&fixture(5), tmp.path());
+    let snap = Index::open(tmp.path()).unwrap().snapshot();
+    let beta = snap.find("beta").unwrap();
+    let rows = snap.work_frames(beta);
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.region == 0));
+    assert_eq!(snap.frame_rate(beta), Some(4.0));
+}
+
 /// Opens, verifies and searches the fixture of format `version`, whose works were banked
 /// with `recipe`.
 fn fixture_opens(version: u32, recipe: &BankOptions) {

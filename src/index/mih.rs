@@ -64,10 +64,8 @@
 
 use crate::hash::Hash256;
 
-use super::format::{DIR_BITS, TABLES, substring, u32_at};
+use super::format::{MAX_DIR_BITS, TABLES, substring, u32_at};
 use super::segment::Segment;
-
-const _: () = assert!(DIR_BITS == 16, "masks() enumerates 16-bit prefixes");
 
 /// Per-table thresholds for radius `r` (`-1` = table not probed).
 pub(crate) fn thresholds(r: u32) -> [i32; TABLES] {
@@ -93,10 +91,10 @@ fn binomial(n: u64, k: u64) -> f64 {
 /// against reading one hash in a sequential scan.
 const BUCKET_COST: f64 = 24.0;
 
-/// Estimated cost of a probe-based search of `n` frames with thresholds `t`, in units of
-/// one hash compared by the sequential scan.
-pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize) -> f64 {
-    let prefix_bits = DIR_BITS as u64;
+/// Estimated cost of a probe-based search of `n` frames in directories of `dir_bits` bits
+/// with thresholds `t`, in units of one hash compared by the sequential scan.
+pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize, dir_bits: u32) -> f64 {
+    let prefix_bits = u64::from(dir_bits);
     let avg = n as f64 / (1u64 << prefix_bits) as f64;
     let mut cost = 0.0;
     for &ti in t {
@@ -203,43 +201,55 @@ pub(crate) fn probe_segments(
     t: &[i32; TABLES],
     emit: &mut impl FnMut(usize, u32, u32),
 ) {
-    let shift = 32 - DIR_BITS;
     let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
-    let masks = masks();
-    let per_segment: usize = t
-        .iter()
-        .filter(|&&ti| ti >= 0)
-        .map(|&ti| masks.1[(ti as usize).min(DIR_BITS as usize) + 1])
-        .sum();
-    let frag_span = 1usize << 16;
+    // Probes of each segment: the prefixes within `t_i` flips of its directory's width.
+    let probes_of = |seg: &Segment| -> usize {
+        let d = seg.layout.dir_bits;
+        t.iter()
+            .filter(|&&ti| ti >= 0)
+            .map(|&ti| {
+                (0..=(ti as u32).min(d))
+                    .map(|k| masks_count(d, k))
+                    .sum::<usize>()
+            })
+            .sum()
+    };
     let mut probes: Vec<Probe> = Vec::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut s0 = 0;
     while s0 < segs.len() {
         let mut s1 = s0 + 1;
-        while s1 < segs.len() && (s1 + 1 - s0) * per_segment <= PIPELINE_PROBES {
+        let mut group = probes_of(segs[s0]);
+        while s1 < segs.len() {
+            let more = probes_of(segs[s1]);
+            if group + more > PIPELINE_PROBES {
+                break;
+            }
+            group += more;
             s1 += 1;
         }
         probes.clear();
         for (s, seg) in segs.iter().enumerate().take(s1).skip(s0) {
             debug_assert_eq!(seg.layout.m, TABLES);
+            let d = seg.layout.dir_bits;
+            let shift = 32 - d;
             for (i, tl) in seg.layout.table_layouts().iter().enumerate() {
                 let ti = t[i];
                 if ti < 0 {
                     continue;
                 }
                 let qp = qsub[i] >> shift;
-                for k in 0..=(ti as u32).min(DIR_BITS) {
+                for k in 0..=(ti as u32).min(d) {
                     let allow = (ti - k as i32).min(u8::MAX as i32) as u8;
-                    for &mask in &masks.0[masks.1[k as usize]..masks.1[k as usize + 1]] {
-                        let p = (qp ^ u32::from(mask)) as usize;
+                    each_mask(d, k, |mask| {
+                        let p = (qp ^ mask) as usize;
                         probes.push(Probe {
                             seg: s as u32,
                             table: i as u8,
                             allow,
                             dir: tl.dir + 4 * p,
                         });
-                    }
+                    });
                 }
             }
         }
@@ -255,17 +265,21 @@ pub(crate) fn probe_segments(
             let pr = probes[j];
             let seg = segs[pr.seg as usize];
             let b = seg.bytes();
+            // A mapped segment's directories are checked with its bytes, in the background
+            // (its rows reach no caller before): until then a damaged bucket must still
+            // stay inside the table.
             let lo = u32_at(b, pr.dir);
-            let hi = u32_at(b, pr.dir + 4);
+            let hi = u32_at(b, pr.dir + 4).min(seg.layout.n as u32);
             if lo >= hi {
                 continue;
             }
             let tl = &seg.layout.tables[pr.table as usize];
             let entries = seg.entries();
-            let qs = (qsub[pr.table as usize] & 0xffff) as usize;
+            let suffix_bits = 32 - seg.layout.dir_bits;
+            let qs = (u64::from(qsub[pr.table as usize]) & ((1 << suffix_bits) - 1)) as usize;
             let (lo_u, hi_u) = (lo as usize, hi as usize);
             if pr.allow == 0 {
-                let g = lo_u + (qs * (hi_u - lo_u)) / frag_span;
+                let g = lo_u + ((qs * (hi_u - lo_u)) >> suffix_bits);
                 prefetch(b, entries.key_offset(tl, g));
             } else {
                 let first = entries.key_offset(tl, lo_u);
@@ -294,7 +308,8 @@ pub(crate) fn probe_segments(
             let entries = seg.entries();
             let n = seg.layout.n as u32;
             let ti = t[i];
-            let qs = qsub[i] & 0xffff;
+            let suffix_bits = 32 - seg.layout.dir_bits;
+            let qs = (u64::from(qsub[i]) & ((1 << suffix_bits) - 1)) as u32;
             let mut check = |j: usize| {
                 let (_, id) = entries.get(tl, j);
                 if id >= n {
@@ -319,7 +334,7 @@ pub(crate) fn probe_segments(
             if allow == 0 {
                 // Keys in a bucket are sorted and near uniform: walk from the interpolated
                 // guess to the start of the run equal to `qs`.
-                let mut j = (lo + (qs as usize * (hi - lo)) / frag_span).min(hi);
+                let mut j = (lo + ((qs as usize * (hi - lo)) >> suffix_bits)).min(hi);
                 while j > lo && frag(j - 1) >= qs {
                     j -= 1;
                 }
@@ -365,19 +380,45 @@ pub(crate) fn probe_segments(
     }
 }
 
-/// All 16-bit masks ordered by number of ones, and where each count starts.
-fn masks() -> &'static (Vec<u16>, [usize; 18]) {
-    static MASKS: std::sync::OnceLock<(Vec<u16>, [usize; 18])> = std::sync::OnceLock::new();
-    MASKS.get_or_init(|| {
-        let mut v: Vec<u16> = Vec::with_capacity(1 << 16);
-        let mut starts = [0usize; 18];
-        for k in 0..=16u32 {
-            starts[k as usize] = v.len();
-            for_each_mask(16, k, |m| v.push(m as u16));
+/// Most ones in a mask kept in [`masks`]'s lists; masks with more are enumerated when used
+/// (only searches of large radii ask for them).
+const LISTED_ONES: u32 = 3;
+
+/// For each directory width `d` (up to [`MAX_DIR_BITS`]), the `d`-bit masks of at most
+/// [`LISTED_ONES`] ones ordered by their number of ones, and where each count starts.
+fn masks(d: u32) -> &'static (Vec<u32>, Vec<usize>) {
+    const WIDTHS: usize = MAX_DIR_BITS as usize + 1;
+    static MASKS: [std::sync::OnceLock<(Vec<u32>, Vec<usize>)>; WIDTHS] =
+        [const { std::sync::OnceLock::new() }; WIDTHS];
+    MASKS[d as usize].get_or_init(|| {
+        let mut v: Vec<u32> = Vec::new();
+        let mut starts = Vec::new();
+        for k in 0..=LISTED_ONES.min(d) {
+            starts.push(v.len());
+            for_each_mask(d, k, |m| v.push(m));
         }
-        starts[17] = v.len();
+        starts.push(v.len());
         (v, starts)
     })
+}
+
+/// Number of `d`-bit masks of exactly `k` ones.
+fn masks_count(d: u32, k: u32) -> usize {
+    binomial(u64::from(d), u64::from(k)).round() as usize
+}
+
+/// Calls `f` with every `d`-bit mask of exactly `k` ones, from the cached lists when `k`
+/// is small.
+#[inline]
+fn each_mask(d: u32, k: u32, mut f: impl FnMut(u32)) {
+    if k <= LISTED_ONES {
+        let (v, starts) = masks(d);
+        if let (Some(&a), Some(&b)) = (starts.get(k as usize), starts.get(k as usize + 1)) {
+            v[a..b].iter().for_each(|&m| f(m));
+        }
+    } else {
+        for_each_mask(d, k, f);
+    }
 }
 
 /// Calls `f` with every `bits`-bit mask of exactly `k` ones (Gosper's hack).
@@ -427,5 +468,15 @@ mod tests {
         let mut count = 0;
         for_each_mask(16, 16, |_| count += 1);
         assert_eq!(count, 1);
+        for d in [1, 5, 9, 16, 21, MAX_DIR_BITS] {
+            for k in 0..=d.min(6) {
+                let mut listed = Vec::new();
+                each_mask(d, k, |m| listed.push(m));
+                let mut direct = Vec::new();
+                for_each_mask(d, k, |m| direct.push(m));
+                assert_eq!(listed, direct, "d {d} k {k}");
+                assert_eq!(listed.len(), masks_count(d, k), "d {d} k {k}");
+            }
+        }
     }
 }
