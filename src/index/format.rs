@@ -10,7 +10,7 @@
 //! | `audit.log`     | appended (fsync); the tail past the manifest's `audit_bytes` is an uncommitted remnant, ignored and cut by the next writer | first line `staydown-audit v1`, then one line per event: `<crc32 of the JSON, 8 hex> <JSON>` |
 //! | `.lock`         | `O_EXCL` create by the one writer, removed when it ends | `pid=<pid> host=<host> since=<unix s>` |
 //!
-//! # Segment file (`seg-<id>.sdx`), format version 4
+//! # Segment file (`seg-<id>.sdx`), format version 5
 //!
 //! All integers little-endian. `n` = indexed frame hashes (rows), `w` = works. Every section
 //! starts at a multiple of 64 bytes ([`SECTION_ALIGN`]); padding bytes are zero.
@@ -20,7 +20,7 @@
 //! | 0      | 8    | magic `STAYDSEG` |
 //! | 8      | 4    | format version (`u32`) |
 //! | 12     | 4    | number of MIH tables `m` (`u32`: 8, or 0 below [`MIN_INDEXED_HASHES`] hashes, format ≥ 2) |
-//! | 16     | 4    | directory bits `b` (`u32`, = 16) |
+//! | 16     | 4    | directory bits `b` (`u32`, [`MIN_DIR_BITS`]`..=`[`MAX_DIR_BITS`]; written as [`dir_bits_for`]`(n)`) |
 //! | 20     | 4    | works `w` (`u32`) |
 //! | 24     | 8    | rows `n` (`u64`, < 2^24) |
 //! | 32     | 8    | metadata length in bytes (`u64`) |
@@ -32,27 +32,37 @@
 //! | …      | 8·w  | each work's source frame rate (`f64` bits; 0 = unknown) |
 //! | …      | per table `t` in `0..m` (none when `m` = 0): | |
 //! |        | 4·(2^b+1) | directory (`u32`): entries whose key's top `b` bits equal `p` are `dir[p]..dir[p+1]` |
-//! |        | e·n  | entries sorted by key, `e` = [`entry_bytes`]`(n)` bytes each (4 up to 2^16 rows, else 5): `suffix << id_bits | row`, where `id_bits` = [`id_bits`]`(n)` and `suffix` is the key's low `32 - b` (= 16) bits |
+//! |        | ⌈e·n/8⌉ | entries sorted by key, bit-packed, `e` = [`entry_bits`]`(n, b)` = `32 - b + id_bits` bits each: entry `j` is bits `e·j .. e·(j+1)` of the section, counted from bit 0 of its first byte (little-endian), and holds `suffix << id_bits | row`, where `id_bits` = [`id_bits`]`(n)` and `suffix` is the key's low `32 - b` bits |
 //! | …      | meta length | postcard `Vec<(WorkMeta, BankOptions)>`: each work with the recipe it was banked with, in `work_start` order |
 //! | …      | 4    | CRC-32 of every byte before it |
 //! | end−4  | 4    | magic `SEND` |
 //!
-//! The key of a row in table `t` is bits `32t..32t+32` of its hash (see [`substring`]). An
-//! entry keeps all 16 key bits below the directory prefix beside its row: 4 bytes while the
-//! row fits in 16 bits (`n` ≤ 2^16), 5 bytes (16 + up to 24 bits) above. Keeping fewer key
-//! bits in 4 bytes at every size was tried: at 10^7 rows only 8 of the 16 fit, the bucket
-//! filter let about one false candidate per probed bucket through, each a random read of
-//! the hash array, and the matcher's seed search was 4× slower. The entry width follows
-//! from the row count in the header, and the file length is a function of `n`, `w` and the
-//! metadata length, so a truncated or extended file is refused before anything is read.
+//! The key of a row in table `t` is bits `32t..32t+32` of its hash (see [`substring`]). The
+//! directory's width follows the row count: `b = round(log2 n) - 3` ([`dir_bits_for`]), so a
+//! bucket holds about 8 entries at every size, and an entry keeps every key bit below the
+//! prefix beside its row: `32 - b + id_bits` ≈ 35 bits whatever `n` (36 at most). A segment
+//! of a few thousand rows has directories of a few KiB (2 MiB each in format 4, whatever the
+//! size); one of 2^24 rows has 2^21-entry directories (8 MiB a table) whose buckets are a
+//! cache line or two. The entry and directory widths follow from the header, and the file
+//! length is a function of `n`, `w`, `b` and the metadata length, so a truncated or extended
+//! file is refused before anything is read.
 //!
-//! Budget per row: 32 (hash) + 8 (record) + 8 × 5 (tables) = 80 bytes above 2^16 rows
-//! (8 × 4 = 72 up to 2^16), plus 2 MiB of directories per segment with tables (79 bytes in
-//! formats 1 to 3, without a region tag).
+//! Budget per row: 32 (hash) + 8 (record) + 8 × (35 bits + 4 · 2^b / n bytes of directory)
+//! ≈ 79 bytes (78–81 as `n` sits between powers of two; 79.06 B/hash measured at 10^8, 79.4
+//! at 2·10^6, README). Format 4 spent 80 (8 × 5-byte entries) above 2^16 rows plus 2 MiB of
+//! directories a segment.
+//!
+//! # Format 4 (read, never written)
+//!
+//! As above but for: `b` = 16 always; entries are `e` = [`entry_bytes`]`(n)` whole bytes
+//! (4 up to 2^16 rows, else 5), each `suffix << id_bits | row` with the key's 16 low bits.
+//! (Keeping fewer key bits in 4 bytes at every size was tried then: at 10^7 rows only 8 of
+//! the 16 fit, the bucket filter let about one false candidate per probed bucket through,
+//! and the matcher's seed search was 4× slower.)
 //!
 //! # Formats 1 to 3 (read, never written)
 //!
-//! As above but for: the record is three arrays, `pts_ms` (4·n), `span_ms` (2·n) and
+//! As format 4 but for: the record is three arrays, `pts_ms` (4·n), `span_ms` (2·n) and
 //! quality (n), each its own section, and rows have no region tag (read as
 //! [`crate::index::REGION_UNKNOWN`], or as 0 for a work whose recipe banked one region
 //! alone: then every row is its fingerprint 0); no frame-rate section; a table is its

@@ -17,24 +17,32 @@
 //! # Probing
 //!
 //! A ball of radius 3 in 32 bits holds 5,489 keys, nearly all absent. Instead of probing
-//! them one by one, each table has a directory on the key's top 16 bits (`2^16 + 1`
-//! offsets) and stores, per entry, the key's 16 low bits and the entry's row (4 bytes up to
-//! 2^16 rows, 5 above; formats 1 to 3 kept them in two arrays, 2 + 3 bytes). We enumerate
-//! the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the
-//! entries whose low key bits are within `t_i - k` of the query's: a binary search when
-//! that allowance is 0 (most prefixes), a linear scan of the bucket otherwise. Only entries
-//! that pass reach the hash array (one random read each) for the full distance. (Entries
-//! of 4 bytes at every size, keeping only 8 key bits at 2^24 rows, let about one false
-//! candidate per probed bucket through at 10^7 rows and made the seed search 4× slower.)
+//! them one by one, each table has a directory on the key's top `b` bits (`2^b + 1`
+//! offsets) and stores, per entry, the key's `32 - b` low bits and the entry's row. The
+//! width `b` follows the segment's size (format 5, [`super::format::dir_bits_for`]: about 8
+//! entries a bucket); formats 1 to 4 had `b = 16` at every size. We enumerate the prefixes
+//! within `k <= t_i` bit flips (`1 + b` at `t = 1`, 697 at `t = 3` and `b = 16`) and in each
+//! bucket keep the entries whose low key bits are within `t_i - k` of the query's: a walk
+//! from the interpolated position when that allowance is 0 (most prefixes), a linear scan
+//! of the bucket otherwise. Only entries that pass reach the hash array (one random read
+//! each) for the full distance.
+//!
+//! Why the width follows the size (measured, README, merge policy and scale run): with
+//! `b = 16` a segment of 4,096 rows carried 2 MiB of directories, most buckets empty, and
+//! one of 2^24 rows 256-entry buckets; each probe of the seed search is a directory read
+//! and a bucket read at a random place, so what a query costs is about
+//! `8 · (1 + b)` probes per segment. At 2^24 rows `b = 21` makes more probes (22 a table
+//! instead of 17) but every bucket is a line or two, entries shrink from 40 to 35 bits, and
+//! with the segment mapped in 2 MiB pages (`Segment::map`) the seed search of a
+//! 10^8-row index took a third of the processor time it took in format 4.
 //!
 //! # Alternatives considered
 //!
 //! `m = 16` tables of 16-bit keys (`t = 1`, 17 probes a table) reads `n / 65536`
 //! candidates per probe from the hash array (about 41,000 random reads per query at
 //! `n = 10^7`) and needs 64 bytes of ids per hash, over the 80-byte budget. `m = 8` with
-//! one lookup per key costs 43,912 random probes per query. A 12- or 14-bit directory
-//! would visit fewer buckets but leaves 18–20 key bits per entry, which do not fit the
-//! budget. These were estimated, not built; the layout above was built and measured.
+//! one lookup per key costs 43,912 random probes per query. These were estimated, not
+//! built; the layout above was built and measured.
 //!
 //! # Measured (`benches/index.rs`, radius 31, clustered data, one thread)
 //!
@@ -52,6 +60,14 @@
 //! 79.4 bytes per hash on disk and in memory at 10^7; opening takes 13 ms mapped, 190 ms
 //! read. Below the 100× aimed for: a query visits about 5,600 buckets, each a cache and
 //! TLB miss, and a profile shows the time spent waiting on those loads.
+//!
+//! Format 5 (directories sized to the segment, README *Index format 5*), the same bench,
+//! `STAYDOWN_BENCH_MIN_N=1000000 <index bench binary> --bench 'index_query/(seed|mih)'`,
+//! main's binary and this one alternating, two runs each, load 6–10, segments read: the seed
+//! search of the 32 queries 1.16, 0.57 → 0.24, 0.41 ms at 10^6 and 1.21, 0.82 → 0.66, 0.49 ms
+//! at 10^7; radius 31 45.6, 45.5 → 30.5, 33.0 ms and 304, 112 → 86, 137 ms; 79.55 bytes a
+//! hash at 10^7. At 10^8 (`benches/scale.rs`, mapped in 2 MiB pages), the seed search of a
+//! 10-minute upload takes 59–63 ms of one core, 178–190 ms in format 4.
 //!
 //! The matcher does not need every hit of every query hash: it *seeds* (see
 //! [`crate::matcher`]) by probing with the thresholds of a smaller radius (`t_i = 1` at 15
