@@ -158,12 +158,16 @@ fn cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// `VmRSS`, `RssAnon` and `RssFile` of this process, as `/proc/self/status` gives them.
+/// `VmRSS`, `RssAnon` and `RssFile` of this process, as `/proc/self/status` gives them, and
+/// how much of the mapped files is mapped in 2 MiB pages (`FilePmdMapped` of
+/// `/proc/self/smaps_rollup`).
 fn memory() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
     status
         .lines()
         .filter(|l| l.starts_with("VmRSS") || l.starts_with("RssAnon") || l.starts_with("RssFile"))
+        .chain(rollup.lines().filter(|l| l.starts_with("FilePmdMapped")))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join(", ")

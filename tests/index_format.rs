@@ -325,17 +325,20 @@ fn fixture_v4_opens() {
     assert_eq!(snap.frame_rate(beta), Some(4.0));
 }
 
-/// Opens, verifies and searches the fixture of format `version`, whose works were banked
-
 #[test]
 fn fixture_v5_opens() {
-    // Format 5 names the kernel each work was hashed with; a writer holding works of one
-    // kernel refuses a work of the other.
+    // Format 5 also keeps format 4's region tags and frame rates, and names the kernel each
+    // work was hashed with; a writer holding works of one kernel refuses a work of the other.
     fixture_opens(5, &BankOptions::whole_frames());
     let tmp = tempfile::tempdir().unwrap();
     unpack_fixture(&fixture(5), tmp.path());
     let mut index = Index::open(tmp.path()).unwrap();
-    assert_eq!(index.snapshot().kernel(), Some(Kernel::Source));
+    let snap = index.snapshot();
+    let beta = snap.find("beta").unwrap();
+    let rows = snap.work_frames(beta);
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.region == 0));
+    assert_eq!(snap.frame_rate(beta), Some(4.0));
+    assert_eq!(snap.kernel(), Some(Kernel::Source));
     let mut w = index.writer().unwrap();
     assert_eq!(w.kernel(), Some(Kernel::Source));
     let err = bank::add(
@@ -352,6 +355,7 @@ fn fixture_v5_opens() {
     );
 }
 
+/// Opens, verifies and searches the fixture of format `version`, whose works were banked
 /// with `recipe`.
 fn fixture_opens(version: u32, recipe: &BankOptions) {
     let src = fixture(version);

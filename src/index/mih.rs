@@ -17,24 +17,32 @@
 //! # Probing
 //!
 //! A ball of radius 3 in 32 bits holds 5,489 keys, nearly all absent. Instead of probing
-//! them one by one, each table has a directory on the key's top 16 bits (`2^16 + 1`
-//! offsets) and stores, per entry, the key's 16 low bits and the entry's row (4 bytes up to
-//! 2^16 rows, 5 above; formats 1 to 3 kept them in two arrays, 2 + 3 bytes). We enumerate
-//! the prefixes within `k <= t_i` bit flips (697 at `t = 3`) and in each bucket keep the
-//! entries whose low key bits are within `t_i - k` of the query's: a binary search when
-//! that allowance is 0 (most prefixes), a linear scan of the bucket otherwise. Only entries
-//! that pass reach the hash array (one random read each) for the full distance. (Entries
-//! of 4 bytes at every size, keeping only 8 key bits at 2^24 rows, let about one false
-//! candidate per probed bucket through at 10^7 rows and made the seed search 4× slower.)
+//! them one by one, each table has a directory on the key's top `b` bits (`2^b + 1`
+//! offsets) and stores, per entry, the key's `32 - b` low bits and the entry's row. The
+//! width `b` follows the segment's size (format 5, [`super::format::dir_bits_for`]: about 8
+//! entries a bucket); formats 1 to 4 had `b = 16` at every size. We enumerate the prefixes
+//! within `k <= t_i` bit flips (`1 + b` at `t = 1`, 697 at `t = 3` and `b = 16`) and in each
+//! bucket keep the entries whose low key bits are within `t_i - k` of the query's: a walk
+//! from the interpolated position when that allowance is 0 (most prefixes), a linear scan
+//! of the bucket otherwise. Only entries that pass reach the hash array (one random read
+//! each) for the full distance.
+//!
+//! Why the width follows the size (measured, README, merge policy and scale run): with
+//! `b = 16` a segment of 4,096 rows carried 2 MiB of directories, most buckets empty, and
+//! one of 2^24 rows 256-entry buckets; each probe of the seed search is a directory read
+//! and a bucket read at a random place, so what a query costs is about
+//! `8 · (1 + b)` probes per segment. At 2^24 rows `b = 21` makes more probes (22 a table
+//! instead of 17) but every bucket is a line or two, entries shrink from 40 to 35 bits, and
+//! with the segment mapped in 2 MiB pages (`Segment::map`) the seed search of a
+//! 10^8-row index took a third of the processor time it took in format 4.
 //!
 //! # Alternatives considered
 //!
 //! `m = 16` tables of 16-bit keys (`t = 1`, 17 probes a table) reads `n / 65536`
 //! candidates per probe from the hash array (about 41,000 random reads per query at
 //! `n = 10^7`) and needs 64 bytes of ids per hash, over the 80-byte budget. `m = 8` with
-//! one lookup per key costs 43,912 random probes per query. A 12- or 14-bit directory
-//! would visit fewer buckets but leaves 18–20 key bits per entry, which do not fit the
-//! budget. These were estimated, not built; the layout above was built and measured.
+//! one lookup per key costs 43,912 random probes per query. These were estimated, not
+//! built; the layout above was built and measured.
 //!
 //! # Measured (`benches/index.rs`, radius 31, clustered data, one thread)
 //!
@@ -53,6 +61,14 @@
 //! read. Below the 100× aimed for: a query visits about 5,600 buckets, each a cache and
 //! TLB miss, and a profile shows the time spent waiting on those loads.
 //!
+//! Format 5 (directories sized to the segment, README *Index format 5*), the same bench,
+//! `STAYDOWN_BENCH_MIN_N=1000000 <index bench binary> --bench 'index_query/(seed|mih)'`,
+//! main's binary and this one alternating, two runs each, load 6–10, segments read: the seed
+//! search of the 32 queries 1.16, 0.57 → 0.24, 0.41 ms at 10^6 and 1.21, 0.82 → 0.66, 0.49 ms
+//! at 10^7; radius 31 45.6, 45.5 → 30.5, 33.0 ms and 304, 112 → 86, 137 ms; 79.55 bytes a
+//! hash at 10^7. At 10^8 (`benches/scale.rs`, mapped in 2 MiB pages), the seed search of a
+//! 10-minute upload takes 59–63 ms of one core, 178–190 ms in format 4.
+//!
 //! The matcher does not need every hit of every query hash: it *seeds* (see
 //! [`crate::matcher`]) by probing with the thresholds of a smaller radius (`t_i = 1` at 15
 //! bits: 17 buckets a table) while checking candidates against the full radius, and finds the
@@ -64,10 +80,8 @@
 
 use crate::hash::Hash256;
 
-use super::format::{DIR_BITS, TABLES, substring, u32_at};
+use super::format::{MAX_DIR_BITS, TABLES, substring, u32_at};
 use super::segment::Segment;
-
-const _: () = assert!(DIR_BITS == 16, "masks() enumerates 16-bit prefixes");
 
 /// Per-table thresholds for radius `r` (`-1` = table not probed).
 pub(crate) fn thresholds(r: u32) -> [i32; TABLES] {
@@ -93,10 +107,10 @@ fn binomial(n: u64, k: u64) -> f64 {
 /// against reading one hash in a sequential scan.
 const BUCKET_COST: f64 = 24.0;
 
-/// Estimated cost of a probe-based search of `n` frames with thresholds `t`, in units of
-/// one hash compared by the sequential scan.
-pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize) -> f64 {
-    let prefix_bits = DIR_BITS as u64;
+/// Estimated cost of a probe-based search of `n` frames in directories of `dir_bits` bits
+/// with thresholds `t`, in units of one hash compared by the sequential scan.
+pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize, dir_bits: u32) -> f64 {
+    let prefix_bits = u64::from(dir_bits);
     let avg = n as f64 / (1u64 << prefix_bits) as f64;
     let mut cost = 0.0;
     for &ti in t {
@@ -203,43 +217,55 @@ pub(crate) fn probe_segments(
     t: &[i32; TABLES],
     emit: &mut impl FnMut(usize, u32, u32),
 ) {
-    let shift = 32 - DIR_BITS;
     let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
-    let masks = masks();
-    let per_segment: usize = t
-        .iter()
-        .filter(|&&ti| ti >= 0)
-        .map(|&ti| masks.1[(ti as usize).min(DIR_BITS as usize) + 1])
-        .sum();
-    let frag_span = 1usize << 16;
+    // Probes of each segment: the prefixes within `t_i` flips of its directory's width.
+    let probes_of = |seg: &Segment| -> usize {
+        let d = seg.layout.dir_bits;
+        t.iter()
+            .filter(|&&ti| ti >= 0)
+            .map(|&ti| {
+                (0..=(ti as u32).min(d))
+                    .map(|k| masks_count(d, k))
+                    .sum::<usize>()
+            })
+            .sum()
+    };
     let mut probes: Vec<Probe> = Vec::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut s0 = 0;
     while s0 < segs.len() {
         let mut s1 = s0 + 1;
-        while s1 < segs.len() && (s1 + 1 - s0) * per_segment <= PIPELINE_PROBES {
+        let mut group = probes_of(segs[s0]);
+        while s1 < segs.len() {
+            let more = probes_of(segs[s1]);
+            if group + more > PIPELINE_PROBES {
+                break;
+            }
+            group += more;
             s1 += 1;
         }
         probes.clear();
         for (s, seg) in segs.iter().enumerate().take(s1).skip(s0) {
             debug_assert_eq!(seg.layout.m, TABLES);
+            let d = seg.layout.dir_bits;
+            let shift = 32 - d;
             for (i, tl) in seg.layout.table_layouts().iter().enumerate() {
                 let ti = t[i];
                 if ti < 0 {
                     continue;
                 }
                 let qp = qsub[i] >> shift;
-                for k in 0..=(ti as u32).min(DIR_BITS) {
+                for k in 0..=(ti as u32).min(d) {
                     let allow = (ti - k as i32).min(u8::MAX as i32) as u8;
-                    for &mask in &masks.0[masks.1[k as usize]..masks.1[k as usize + 1]] {
-                        let p = (qp ^ u32::from(mask)) as usize;
+                    each_mask(d, k, |mask| {
+                        let p = (qp ^ mask) as usize;
                         probes.push(Probe {
                             seg: s as u32,
                             table: i as u8,
                             allow,
                             dir: tl.dir + 4 * p,
                         });
-                    }
+                    });
                 }
             }
         }
@@ -255,17 +281,21 @@ pub(crate) fn probe_segments(
             let pr = probes[j];
             let seg = segs[pr.seg as usize];
             let b = seg.bytes();
+            // A mapped segment's directories are checked with its bytes, in the background
+            // (its rows reach no caller before): until then a damaged bucket must still
+            // stay inside the table.
             let lo = u32_at(b, pr.dir);
-            let hi = u32_at(b, pr.dir + 4);
+            let hi = u32_at(b, pr.dir + 4).min(seg.layout.n as u32);
             if lo >= hi {
                 continue;
             }
             let tl = &seg.layout.tables[pr.table as usize];
             let entries = seg.entries();
-            let qs = (qsub[pr.table as usize] & 0xffff) as usize;
+            let suffix_bits = 32 - seg.layout.dir_bits;
+            let qs = (u64::from(qsub[pr.table as usize]) & ((1 << suffix_bits) - 1)) as usize;
             let (lo_u, hi_u) = (lo as usize, hi as usize);
             if pr.allow == 0 {
-                let g = lo_u + (qs * (hi_u - lo_u)) / frag_span;
+                let g = lo_u + ((qs * (hi_u - lo_u)) >> suffix_bits);
                 prefetch(b, entries.key_offset(tl, g));
             } else {
                 let first = entries.key_offset(tl, lo_u);
@@ -294,7 +324,8 @@ pub(crate) fn probe_segments(
             let entries = seg.entries();
             let n = seg.layout.n as u32;
             let ti = t[i];
-            let qs = qsub[i] & 0xffff;
+            let suffix_bits = 32 - seg.layout.dir_bits;
+            let qs = (u64::from(qsub[i]) & ((1 << suffix_bits) - 1)) as u32;
             let mut check = |j: usize| {
                 let (_, id) = entries.get(tl, j);
                 if id >= n {
@@ -319,7 +350,7 @@ pub(crate) fn probe_segments(
             if allow == 0 {
                 // Keys in a bucket are sorted and near uniform: walk from the interpolated
                 // guess to the start of the run equal to `qs`.
-                let mut j = (lo + (qs as usize * (hi - lo)) / frag_span).min(hi);
+                let mut j = (lo + ((qs as usize * (hi - lo)) >> suffix_bits)).min(hi);
                 while j > lo && frag(j - 1) >= qs {
                     j -= 1;
                 }
@@ -365,19 +396,45 @@ pub(crate) fn probe_segments(
     }
 }
 
-/// All 16-bit masks ordered by number of ones, and where each count starts.
-fn masks() -> &'static (Vec<u16>, [usize; 18]) {
-    static MASKS: std::sync::OnceLock<(Vec<u16>, [usize; 18])> = std::sync::OnceLock::new();
-    MASKS.get_or_init(|| {
-        let mut v: Vec<u16> = Vec::with_capacity(1 << 16);
-        let mut starts = [0usize; 18];
-        for k in 0..=16u32 {
-            starts[k as usize] = v.len();
-            for_each_mask(16, k, |m| v.push(m as u16));
+/// Most ones in a mask kept in [`masks`]'s lists; masks with more are enumerated when used
+/// (only searches of large radii ask for them).
+const LISTED_ONES: u32 = 3;
+
+/// For each directory width `d` (up to [`MAX_DIR_BITS`]), the `d`-bit masks of at most
+/// [`LISTED_ONES`] ones ordered by their number of ones, and where each count starts.
+fn masks(d: u32) -> &'static (Vec<u32>, Vec<usize>) {
+    const WIDTHS: usize = MAX_DIR_BITS as usize + 1;
+    static MASKS: [std::sync::OnceLock<(Vec<u32>, Vec<usize>)>; WIDTHS] =
+        [const { std::sync::OnceLock::new() }; WIDTHS];
+    MASKS[d as usize].get_or_init(|| {
+        let mut v: Vec<u32> = Vec::new();
+        let mut starts = Vec::new();
+        for k in 0..=LISTED_ONES.min(d) {
+            starts.push(v.len());
+            for_each_mask(d, k, |m| v.push(m));
         }
-        starts[17] = v.len();
+        starts.push(v.len());
         (v, starts)
     })
+}
+
+/// Number of `d`-bit masks of exactly `k` ones.
+fn masks_count(d: u32, k: u32) -> usize {
+    binomial(u64::from(d), u64::from(k)).round() as usize
+}
+
+/// Calls `f` with every `d`-bit mask of exactly `k` ones, from the cached lists when `k`
+/// is small.
+#[inline]
+fn each_mask(d: u32, k: u32, mut f: impl FnMut(u32)) {
+    if k <= LISTED_ONES {
+        let (v, starts) = masks(d);
+        if let (Some(&a), Some(&b)) = (starts.get(k as usize), starts.get(k as usize + 1)) {
+            v[a..b].iter().for_each(|&m| f(m));
+        }
+    } else {
+        for_each_mask(d, k, f);
+    }
 }
 
 /// Calls `f` with every `bits`-bit mask of exactly `k` ones (Gosper's hack).
@@ -427,5 +484,15 @@ mod tests {
         let mut count = 0;
         for_each_mask(16, 16, |_| count += 1);
         assert_eq!(count, 1);
+        for d in [1, 5, 9, 16, 21, MAX_DIR_BITS] {
+            for k in 0..=d.min(6) {
+                let mut listed = Vec::new();
+                each_mask(d, k, |m| listed.push(m));
+                let mut direct = Vec::new();
+                for_each_mask(d, k, |m| direct.push(m));
+                assert_eq!(listed, direct, "d {d} k {k}");
+                assert_eq!(listed.len(), masks_count(d, k), "d {d} k {k}");
+            }
+        }
     }
 }

@@ -13,10 +13,10 @@ use crate::hash::Hash256;
 
 use super::WorkMeta;
 use super::format::{
-    DIR_BITS, DIR_ENTRIES, FORMAT_VERSION, HEADER_LEN, Layout, MAX_SEGMENT_FRAMES,
-    OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC, SEGMENT_TAIL, TABLES, entry_bytes, hash_at, id_bits,
-    substring, u16_at, u24_at, u32_at, u40_at, u64_at,
+    FORMAT_VERSION, HEADER_LEN, Layout, MAX_SEGMENT_FRAMES, OLDEST_SUPPORTED_FORMAT, SEGMENT_MAGIC,
+    SEGMENT_TAIL, TABLES, dir_entries, hash_at, id_bits, substring, u16_at, u24_at, u32_at, u64_at,
 };
+use super::format::{LEGACY_DIR_BITS, MAX_DIR_BITS, MIN_DIR_BITS};
 
 /// The region tag of a row whose region is not known: rows of format-1 to format-3
 /// segments of works banked with regions beside the whole frame (those formats stored the
@@ -63,6 +63,15 @@ type StoredWorks = Vec<(WorkMeta, BankOptions)>;
 /// [`Error::InvalidArgument`] when the rows exceed [`MAX_SEGMENT_FRAMES`].
 pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
     let n: usize = works.iter().map(|w| w.rows.len()).sum();
+    build_as(works, FORMAT_VERSION, super::format::dir_bits_for(n))
+}
+
+/// [`build`] in format `version` (4 or 5) with `dir_bits`-bit directories: format 4 has
+/// 16-bit directories and byte-aligned entries, which the bit-packed writer makes when the
+/// entry width is a whole number of bytes. Format 4 is written only by tests, to check that
+/// this build reads it as it reads its own.
+fn build_as(works: &[NewWork], version: u32, dir_bits: u32) -> Result<Vec<u8>> {
+    let n: usize = works.iter().map(|w| w.rows.len()).sum();
     if n > MAX_SEGMENT_FRAMES {
         return Err(Error::InvalidArgument(format!(
             "a segment holds at most {MAX_SEGMENT_FRAMES} frames, got {n}"
@@ -72,13 +81,25 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
         works.iter().map(|w| (&w.meta, &w.recipe)).collect();
     let meta = postcard::to_allocvec(&stored)
         .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
-    let l = Layout::new(n, works.len(), meta.len(), Layout::tables_for(n))
-        .ok_or_else(|| Error::InvalidArgument("segment too large".into()))?;
+    if version < 4 {
+        return Err(Error::InvalidArgument(format!(
+            "cannot write segment format {version}"
+        )));
+    }
+    let l = Layout::of_version(
+        version,
+        n,
+        works.len(),
+        meta.len(),
+        Layout::tables_for(n),
+        dir_bits,
+    )
+    .ok_or_else(|| Error::InvalidArgument("segment too large".into()))?;
     let mut b = vec![0u8; l.len];
     b[0..8].copy_from_slice(&SEGMENT_MAGIC);
-    b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b[8..12].copy_from_slice(&version.to_le_bytes());
     b[12..16].copy_from_slice(&(l.m as u32).to_le_bytes());
-    b[16..20].copy_from_slice(&DIR_BITS.to_le_bytes());
+    b[16..20].copy_from_slice(&l.dir_bits.to_le_bytes());
     b[20..24].copy_from_slice(&(works.len() as u32).to_le_bytes());
     b[24..32].copy_from_slice(&(n as u64).to_le_bytes());
     b[32..40].copy_from_slice(&(meta.len() as u64).to_le_bytes());
@@ -114,9 +135,10 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
     let o = l.work_start + 4 * works.len();
     b[o..o + 4].copy_from_slice(&start.to_le_bytes());
 
-    let shift = 32 - DIR_BITS;
+    let shift = 32 - l.dir_bits;
+    let suffix_mask = (1u64 << shift) - 1;
     let ib = id_bits(n);
-    let eb = entry_bytes(n);
+    let width = l.entry_bits as usize;
     let mut entries: Vec<(u32, u32)> = Vec::with_capacity(n);
     for (t, tl) in l.table_layouts().iter().enumerate() {
         entries.clear();
@@ -127,12 +149,18 @@ pub(crate) fn build(works: &[NewWork]) -> Result<Vec<u8>> {
                 .map(|(id, h)| (substring(h, t), id as u32)),
         );
         entries.sort_unstable();
-        let mut counts = vec![0u32; DIR_ENTRIES];
+        let mut counts = vec![0u32; dir_entries(l.dir_bits)];
         for (j, &(key, id)) in entries.iter().enumerate() {
             counts[(key >> shift) as usize + 1] += 1;
-            let e = (u64::from(key as u16) << ib) | u64::from(id);
-            let o = tl.entries + eb * j;
-            b[o..o + eb].copy_from_slice(&e.to_le_bytes()[..eb]);
+            let e = ((u64::from(key) & suffix_mask) << ib) | u64::from(id);
+            // Entry j's bits start at bit `width · j` of the section; the 8 bytes from its
+            // first one are inside the file (the section ends before the trailing CRC and
+            // tail), and the bits past the entry are zero, so OR-ing the word in leaves the
+            // next entries' bits as they are.
+            let bit = width * j;
+            let o = tl.entries + bit / 8;
+            let word = u64_at(&b, o) | (e << (bit % 8));
+            b[o..o + 8].copy_from_slice(&word.to_le_bytes());
         }
         let mut acc = 0u32;
         for (p, c) in counts.iter().enumerate() {
@@ -167,6 +195,25 @@ fn crc_parallel(b: &[u8]) -> u32 {
             a
         })
         .map_or(0, |h| h.finalize())
+}
+
+/// Every table directory of the segment in `b` starts at 0, never decreases and ends at its
+/// row count; `Err` holds the reason.
+fn check_directories(b: &[u8], l: &Layout) -> std::result::Result<(), String> {
+    for (t, tl) in l.table_layouts().iter().enumerate() {
+        let mut prev = 0u32;
+        for p in 0..dir_entries(l.dir_bits) {
+            let v = u32_at(b, tl.dir + 4 * p);
+            if v < prev || v as usize > l.n || (p == 0 && v != 0) {
+                return Err(format!("table {t} directory is not monotonic"));
+            }
+            prev = v;
+        }
+        if prev as usize != l.n {
+            return Err(format!("table {t} directory does not end at n"));
+        }
+    }
+    Ok(())
 }
 
 fn head_crc(b: &[u8], l: &Layout) -> u32 {
@@ -243,7 +290,7 @@ impl Segment {
                 // the structural checks would.
                 if f.read(&mut probe).map_err(|e| Error::io(path, e))? == 0 {
                     let m = m.make_read_only().map_err(|e| Error::io(path, e))?;
-                    let seg = Segment::from_backing(path, Backing::Map(m))?;
+                    let seg = Segment::from_backing(path, Backing::Map(m), true)?;
                     seg.verified()?;
                     return Ok(seg);
                 }
@@ -252,16 +299,17 @@ impl Segment {
         let mut v = Vec::new();
         f = File::open(path).map_err(|e| Error::io(path, e))?;
         f.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
-        let seg = Segment::from_backing(path, Backing::Heap(v))?;
+        let seg = Segment::from_backing(path, Backing::Heap(v), true)?;
         seg.verified()?;
         Ok(seg)
     }
 
     /// Maps the segment at `path` and checks its structure: the header, the metadata (its own
-    /// CRC-32), the work table and every directory, a few MiB whatever the segment's size.
-    /// The whole-file CRC-32, which reads every page, is left to [`Segment::verified`]: no
-    /// row of the segment may reach a caller before it has passed (see
-    /// [`crate::index::Snapshot`]).
+    /// CRC-32) and the work table. The whole-file CRC-32 and the table directories (4 bytes a
+    /// row in format 5: 64 MiB in a full segment), which read every page, are left to
+    /// [`Segment::verified`]: no row of the segment may reach a caller before it has passed
+    /// (see [`crate::index::Snapshot`]), and a search of a damaged directory stays inside the
+    /// table ([`super::mih::probe_segments`]).
     ///
     /// # Safety
     /// The file must not be modified or truncated while the segment lives (segments are
@@ -272,10 +320,20 @@ impl Segment {
         // SAFETY: the caller guarantees the file is not modified while mapped; staydown
         // never writes a segment after its rename.
         let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(path, e))?;
-        Segment::from_backing(path, Backing::Map(m))
+        // Transparent huge pages for the mapping, where the kernel has them for files (Linux
+        // with large page-cache folios): a 2 MiB page where the cache holds a 2 MiB folio,
+        // and pages faulted in later are read ahead in folios that size. A search's random
+        // reads then miss the TLB far less often (README, scale run). Only advice: where the
+        // kernel declines it, the mapping works as before.
+        #[cfg(target_os = "linux")]
+        let _ = m.advise(memmap2::Advice::HugePage);
+        Segment::from_backing(path, Backing::Map(m), false)
     }
 
-    fn from_backing(path: &Path, data: Backing) -> Result<Segment> {
+    /// The segment in `data`, its header, metadata and work table checked, and its
+    /// directories too when `check_dirs` (a mapped segment leaves them to its background
+    /// check: at 4 bytes a row they are too large to read at open, see [`Segment::map`]).
+    fn from_backing(path: &Path, data: Backing, check_dirs: bool) -> Result<Segment> {
         let corrupt = |reason: String| Error::CorruptIndex {
             path: path.to_path_buf(),
             reason,
@@ -301,7 +359,13 @@ impl Segment {
         }
         let m = u32_at(b, 12) as usize;
         let tables_ok = m == TABLES || (m == 0 && version >= 2);
-        if !tables_ok || u32_at(b, 16) != DIR_BITS {
+        let dir_bits = u32_at(b, 16);
+        let dir_ok = if version >= 5 {
+            (MIN_DIR_BITS..=MAX_DIR_BITS).contains(&dir_bits)
+        } else {
+            dir_bits == LEGACY_DIR_BITS
+        };
+        if !tables_ok || !dir_ok {
             return Err(corrupt("unexpected table parameters in header".into()));
         }
         let works = u32_at(b, 20) as usize;
@@ -310,7 +374,7 @@ impl Segment {
         if n > MAX_SEGMENT_FRAMES as u64 || meta_len > b.len() as u64 {
             return Err(corrupt("header counts out of range".into()));
         }
-        let l = Layout::of_version(version, n as usize, works, meta_len as usize, m)
+        let l = Layout::of_version(version, n as usize, works, meta_len as usize, m, dir_bits)
             .ok_or_else(|| corrupt("header counts out of range".into()))?;
         if l.len != b.len() {
             return Err(corrupt(format!(
@@ -383,18 +447,8 @@ impl Segment {
                 })
                 .collect()
         };
-        for (t, tl) in l.table_layouts().iter().enumerate() {
-            let mut prev = 0u32;
-            for p in 0..DIR_ENTRIES {
-                let v = u32_at(b, tl.dir + 4 * p);
-                if v < prev || v as usize > l.n || (p == 0 && v != 0) {
-                    return Err(corrupt(format!("table {t} directory is not monotonic")));
-                }
-                prev = v;
-            }
-            if prev as usize != l.n {
-                return Err(corrupt(format!("table {t} directory does not end at n")));
-            }
+        if check_dirs {
+            check_directories(b, &l).map_err(corrupt)?;
         }
         Ok(Segment {
             path: path.to_path_buf(),
@@ -449,7 +503,9 @@ impl Segment {
     fn crc_outcome(&self) -> std::result::Result<(), String> {
         let b = self.bytes();
         if crc_parallel(&b[..self.layout.crc]) == self.stored_crc() {
-            Ok(())
+            // The bytes are the writer's; their directories are checked as well, which a
+            // mapped open does not do.
+            check_directories(b, &self.layout)
         } else {
             Err(
                 "checksum mismatch (altered or torn): restore the file from a backup, \
@@ -482,12 +538,13 @@ impl Segment {
             reason,
         };
         self.crc_outcome().map_err(|reason| self.corrupt(reason))?;
-        let shift = 32 - DIR_BITS;
+        check_directories(b, l).map_err(corrupt)?;
+        let shift = 32 - l.dir_bits;
         let mut seen = vec![0u8; l.n];
         let entries = self.entries();
         for (t, tl) in l.table_layouts().iter().enumerate() {
             let mut prev_key: Option<u32> = None;
-            for p in 0..DIR_ENTRIES - 1 {
+            for p in 0..dir_entries(l.dir_bits) - 1 {
                 let lo = u32_at(b, tl.dir + 4 * p) as usize;
                 let hi = u32_at(b, tl.dir + 4 * p + 4) as usize;
                 for j in lo..hi {
@@ -523,14 +580,16 @@ impl Segment {
     /// How the table entries of this segment are read.
     #[inline]
     pub(crate) fn entries(&self) -> Entries<'_> {
-        let n = self.layout.n;
-        if self.layout.version >= 4 {
-            let ib = id_bits(n);
+        let l = &self.layout;
+        if l.version >= 4 {
+            let ib = id_bits(l.n);
+            let suffix_bits = l.entry_bits - ib;
             Entries {
                 b: self.bytes(),
-                width: entry_bytes(n),
+                width: l.entry_bits as usize,
                 id_bits: ib,
                 id_mask: (1 << ib) - 1,
+                suffix_mask: (1 << suffix_bits) - 1,
             }
         } else {
             Entries {
@@ -538,6 +597,7 @@ impl Segment {
                 width: 0,
                 id_bits: 24,
                 id_mask: (1 << 24) - 1,
+                suffix_mask: 0xffff,
             }
         }
     }
@@ -615,31 +675,37 @@ impl Segment {
 #[derive(Clone, Copy)]
 pub(crate) struct Entries<'a> {
     b: &'a [u8],
-    /// Bytes of a format-4 entry (4 or 5); 0 for formats 1 to 3 (separate arrays).
+    /// Bits from one entry to the next: 32 or 40 in format 4, [`Layout::entry_bits`] in
+    /// format 5; 0 for formats 1 to 3 (separate arrays).
     width: usize,
     id_bits: u32,
     id_mask: u64,
+    /// The stored key bits above the row (`32 - dir_bits` of them in format 5; in format 4
+    /// every bit above the row, so a damaged entry shows a suffix too wide).
+    suffix_mask: u64,
 }
 
 impl Entries<'_> {
-    /// Format-4 entry `j` of table `tl`, whole.
+    /// Format-4 or format-5 entry `j` of table `tl`, whole, in the low bits (the bits above
+    /// it are the next entries' and are masked off by the callers).
     #[inline]
     fn word(&self, tl: &super::format::TableLayout, j: usize) -> u64 {
-        if self.width == 4 {
-            u64::from(u32_at(self.b, tl.entries + 4 * j))
-        } else {
-            u40_at(self.b, tl.entries + 5 * j)
-        }
+        // An entry starts before the segment's trailing CRC, so its 8 bytes are in the file.
+        let bit = self.width * j;
+        u64_at(self.b, tl.entries + bit / 8) >> (bit % 8)
     }
 
-    /// Entry `j` of table `tl`: its key's 16 bits below the directory prefix and its row.
-    /// (A damaged entry may give a suffix of more than 16 bits or a row past the end; the
-    /// callers check both.)
+    /// Entry `j` of table `tl`: its key's bits below the directory prefix and its row. (A
+    /// damaged format-4 entry may give a suffix wider than `32 - dir_bits` bits, and any
+    /// damaged entry a row past the end; the callers check both.)
     #[inline]
     pub(crate) fn get(&self, tl: &super::format::TableLayout, j: usize) -> (u32, u32) {
         if self.width != 0 {
             let e = self.word(tl, j);
-            ((e >> self.id_bits) as u32, (e & self.id_mask) as u32)
+            (
+                ((e >> self.id_bits) & self.suffix_mask) as u32,
+                (e & self.id_mask) as u32,
+            )
         } else {
             (
                 u32::from(u16_at(self.b, tl.suffix + 2 * j)),
@@ -653,7 +719,7 @@ impl Entries<'_> {
     #[inline]
     pub(crate) fn key_offset(&self, tl: &super::format::TableLayout, j: usize) -> usize {
         if self.width != 0 {
-            tl.entries + self.width * j
+            tl.entries + self.width * j / 8
         } else {
             tl.suffix + 2 * j
         }
@@ -663,7 +729,7 @@ impl Entries<'_> {
     #[inline]
     pub(crate) fn frag(&self, tl: &super::format::TableLayout, j: usize) -> u32 {
         if self.width != 0 {
-            (self.word(tl, j) >> self.id_bits) as u32
+            ((self.word(tl, j) >> self.id_bits) & self.suffix_mask) as u32
         } else {
             u32::from(u16_at(self.b, tl.suffix + 2 * j))
         }
@@ -672,6 +738,150 @@ impl Entries<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::index::format::{LEGACY_DIR_BITS, MAX_DIR_BITS, MIN_DIR_BITS};
+    use crate::index::mih;
+
+    /// `works` works of `rows` rows each: shots of 40 rows, each row a few bits from the one
+    /// before, so keys repeat and buckets are uneven.
+    fn works(count: usize, rows: usize, seed: u64) -> Vec<NewWork> {
+        let mut x = seed;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..count)
+            .map(|w| {
+                let mut h = Hash256([next(), next(), next(), next()]);
+                let rows = (0..rows)
+                    .map(|k| {
+                        if k % 40 == 0 {
+                            h = Hash256([next(), next(), next(), next()]);
+                        } else {
+                            for _ in 0..3 {
+                                let b = next() % 256;
+                                h.0[(b / 64) as usize] ^= 1 << (b % 64);
+                            }
+                        }
+                        IndexedFrame {
+                            hash: h,
+                            pts_ms: (k * 250) as u32,
+                            span_ms: 0,
+                            quality: 90,
+                            region: 0,
+                        }
+                    })
+                    .collect();
+                NewWork {
+                    meta: WorkMeta {
+                        id: format!("w{w}"),
+                        ..WorkMeta::default()
+                    },
+                    rows,
+                    recipe: BankOptions::default(),
+                    fps: 4.0,
+                }
+            })
+            .collect()
+    }
+
+    fn open(dir: &Path, name: &str, bytes: &[u8]) -> Segment {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let seg = Segment::read(&path).unwrap();
+        seg.verify().unwrap();
+        seg
+    }
+
+    fn hits(seg: &Segment, q: &Hash256, r: u32, t: &[i32; TABLES]) -> Vec<(u32, u32)> {
+        let mut v = Vec::new();
+        mih::probe_segments(&[seg], q, r, t, &mut |_, id, d| v.push((id, d)));
+        v.sort_unstable();
+        v
+    }
+
+    /// The same works written in format 4 (16-bit directories, byte-aligned entries) and in
+    /// format 5 at several directory widths answer every search and seed search alike, and
+    /// alike the scan.
+    #[test]
+    fn format_4_and_5_segments_answer_alike() {
+        // 4-byte format-4 entries (up to 2^16 rows), then 5-byte ones.
+        for (count, width) in [(30, 32), (70, 40)] {
+            answer_alike(count, width);
+        }
+    }
+
+    fn answer_alike(count: usize, v4_width: u32) {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = works(count, 1000, 0x9e37_79b9_7f4a_7c15);
+        let n = count * 1000;
+        let v4 = open(
+            tmp.path(),
+            "v4.sdx",
+            &build_as(&ws, 4, LEGACY_DIR_BITS).unwrap(),
+        );
+        assert_eq!((v4.layout.version, v4.layout.entry_bits), (4, v4_width));
+        let mut segs = vec![v4];
+        for d in [
+            MIN_DIR_BITS,
+            7,
+            super::super::format::dir_bits_for(n),
+            16,
+            MAX_DIR_BITS,
+        ] {
+            let seg = open(
+                tmp.path(),
+                &format!("v5-{d}.sdx"),
+                &build_as(&ws, 5, d).unwrap(),
+            );
+            assert_eq!(
+                (seg.layout.dir_bits, seg.layout.entry_bits),
+                (d, 32 - d + id_bits(n))
+            );
+            segs.push(seg);
+        }
+        let default = open(tmp.path(), "v5.sdx", &build(&ws).unwrap());
+        assert_eq!(default.layout.version, FORMAT_VERSION);
+        let rows: Vec<Hash256> = ws
+            .iter()
+            .flat_map(|w| w.rows.iter().map(|r| r.hash))
+            .collect();
+        let mut compared = 0;
+        for (k, base) in rows.iter().step_by(997).enumerate() {
+            let mut q = *base;
+            for j in 0..k % 14 {
+                let b = (k * 37 + j * 101) % 256;
+                q.0[b / 64] ^= 1 << (b % 64);
+            }
+            for (r, t) in [
+                (31, mih::thresholds(31)),
+                (31, mih::thresholds(15)),
+                (9, mih::thresholds(9)),
+            ] {
+                let mut want = Vec::new();
+                mih::scan(&segs[0], &q, r, &mut |id, d| want.push((id, d)));
+                want.sort_unstable();
+                // A seed search reports the scan's hits that some table holds within its
+                // threshold.
+                let covered = |&&(id, _): &&(u32, u32)| {
+                    let h = segs[0].hash(id);
+                    (0..TABLES).any(|i| {
+                        t[i] >= 0
+                            && (substring(&h, i) ^ substring(&q, i)).count_ones() as i32 <= t[i]
+                    })
+                };
+                let want: Vec<(u32, u32)> = want.iter().filter(covered).copied().collect();
+                compared += want.len();
+                for seg in segs.iter().chain([&default]) {
+                    assert_eq!(hits(seg, &q, r, &t), want, "query {k}, r {r}, {:?}", seg);
+                }
+            }
+        }
+        assert!(compared > 100, "{compared} hits compared");
+    }
+
     #[test]
     fn parallel_crc_equals_the_plain_one() {
         let mut x = 0x1234_5678u32;

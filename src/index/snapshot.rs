@@ -460,7 +460,8 @@ impl Snapshot {
         let mut which: Vec<usize> = Vec::with_capacity(self.inner.segments.len());
         for (s, seg) in self.inner.segments.iter().enumerate() {
             if seg.layout.m == 0
-                || (!always_probe && mih::probe_cost(t, seg.frames()) >= seg.frames() as f64)
+                || (!always_probe
+                    && mih::probe_cost(t, seg.frames(), seg.layout.dir_bits) >= seg.frames() as f64)
             {
                 let mut emit = self.emit_into(s, out);
                 mih::scan(seg, hash, radius_bits, &mut emit);
