@@ -15,6 +15,10 @@ pkg-config) in a virtual environment.
     # the committed fixtures tests/hash_interop.rs checks against (fixtures/hash/*.vpdq)
     python3 scripts/vpdq_interop.py fixtures
 
+    # distance of what `index export` writes for a banked video to vpdq's hashes of the same
+    # frames: each video banked alone into a fresh index, exported, paired by frame number
+    python3 scripts/vpdq_interop.py export --staydown target/release/staydown VIDEO...
+
 At 1 fps frames are paired by frame number (vpdq's `frame_number`, the first field of
 staydown's vPDQ lines, which is the frame's index at the video's frame rate). Both sides hash
 the first frame of each second for videos of whole frame rates; for other rates the two sampling
@@ -82,6 +86,45 @@ def compare(args):
         )
 
 
+def export(args):
+    import tempfile  # noqa: PLC0415
+
+    all_d = []
+    for video in args.videos:
+        with tempfile.TemporaryDirectory() as tmp:
+            index = os.path.join(tmp, "idx")
+            subprocess.run(
+                [args.staydown, "ban", "--index", index, "--work", "w", str(video)],
+                check=True,
+                capture_output=True,
+            )
+            out = subprocess.run(
+                [args.staydown, "index", "export", "--index", index, "w"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        by_number = {n: h for n, _, h, _ in reference(video, True)}
+        d = []
+        for line in out.splitlines():
+            n, _, h, _ = line.split(",")
+            if int(n) in by_number:
+                d.append(distance(h, by_number[int(n)]))
+        if not d:
+            print(f"{video}: no exported frame the reference hashed", file=sys.stderr)
+            continue
+        all_d += d
+        print(
+            f"{video}: {len(d)} exported frames, mean {statistics.mean(d):.2f} bits, "
+            f"median {statistics.median(d):.0f}, max {max(d)}"
+        )
+    if all_d:
+        print(
+            f"all: {len(all_d)} frames, mean {statistics.mean(all_d):.2f} bits, "
+            f"median {statistics.median(all_d):.0f}, max {max(all_d)}"
+        )
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (video under fixtures/video, every frame?, output under fixtures/hash)
@@ -116,6 +159,9 @@ def main():
     r.add_argument("--every-frame", action="store_true")
     r.add_argument("video")
     sub.add_parser("fixtures")
+    e = sub.add_parser("export")
+    e.add_argument("--staydown", default="target/debug/staydown")
+    e.add_argument("videos", nargs="+")
     argv = sys.argv[1:]
     extra = []
     if "--" in argv:
@@ -127,6 +173,8 @@ def main():
         compare(args)
     elif args.cmd == "fixtures":
         fixtures()
+    elif args.cmd == "export":
+        export(args)
     else:
         for row in reference(args.video, args.every_frame):
             write_line(sys.stdout, *row)
