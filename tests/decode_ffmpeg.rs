@@ -63,6 +63,8 @@ fn bbb_720p_at_one_fps() {
     // The first frame of each second of the 5.28 s clip, at its own time.
     assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
+    // Each plane pixel stands for 5×5 source pixels (what the source kernel hashes with).
+    assert!(frames.iter().all(|f| f.scale == 5.0));
 }
 
 #[test]
@@ -74,10 +76,12 @@ fn every_frame_at_full_resolution() {
     assert_eq!(frames.len(), 132);
     assert_eq!(times(&frames), (0..132).map(|i| i * 40).collect::<Vec<_>>());
     assert!(frames.iter().all(|f| (f.width, f.height) == (640, 360)));
+    assert!(frames.iter().all(|f| f.scale == 1.0));
     let (src, frames) = all(&fixture("bbb-180p.webm"), &DecodeOptions::default()).unwrap();
     assert_eq!((src.info().width, src.info().height), (320, 180));
     assert_eq!(times(&frames), [0, 1000, 2000, 3000, 4000, 5000]);
     assert!(frames.iter().all(|f| (f.width, f.height) == (256, 144)));
+    assert!(frames.iter().all(|f| f.scale == 1.25));
 }
 
 fn mean_abs_diff(a: &Frame, b: &Frame) -> f64 {
