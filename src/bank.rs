@@ -208,11 +208,22 @@ impl From<RecipeV2> for BankOptions {
 }
 
 /// The recipe as format-3 and format-4 segments stored it: no kernel, so [`Kernel::Plane`].
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub(crate) struct RecipeV4 {
     fps: Option<f64>,
     min_quality: u8,
     regions: Vec<BankedRegion>,
+}
+
+impl From<&BankOptions> for RecipeV4 {
+    /// The recipe as format 4 writes it (tests writing format-4 segments): the kernel is lost.
+    fn from(o: &BankOptions) -> Self {
+        RecipeV4 {
+            fps: o.fps,
+            min_quality: o.min_quality,
+            regions: o.regions.clone(),
+        }
+    }
 }
 
 impl From<RecipeV4> for BankOptions {

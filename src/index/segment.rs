@@ -77,10 +77,18 @@ fn build_as(works: &[NewWork], version: u32, dir_bits: u32) -> Result<Vec<u8>> {
             "a segment holds at most {MAX_SEGMENT_FRAMES} frames, got {n}"
         )));
     }
-    let stored: Vec<(&WorkMeta, &BankOptions)> =
-        works.iter().map(|w| (&w.meta, &w.recipe)).collect();
-    let meta = postcard::to_allocvec(&stored)
-        .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
+    let meta = if version >= 5 {
+        let stored: Vec<(&WorkMeta, &BankOptions)> =
+            works.iter().map(|w| (&w.meta, &w.recipe)).collect();
+        postcard::to_allocvec(&stored)
+    } else {
+        let stored: Vec<(&WorkMeta, RecipeV4)> = works
+            .iter()
+            .map(|w| (&w.meta, RecipeV4::from(&w.recipe)))
+            .collect();
+        postcard::to_allocvec(&stored)
+    }
+    .map_err(|e| Error::InvalidArgument(format!("cannot encode work metadata: {e}")))?;
     if version < 4 {
         return Err(Error::InvalidArgument(format!(
             "cannot write segment format {version}"
