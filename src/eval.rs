@@ -107,6 +107,11 @@ enum Kind {
     },
     /// Half size, top right, over a still picture (a static test card) instead of footage.
     PipOverStill,
+    /// Half size over moving footage, in the top right corner, touching both edges.
+    PipCorner,
+    /// Two insets over a still test card: the work at half size, top right, and a moving
+    /// fractal (a facecam, say) at 200×112, bottom left.
+    PipTwo,
     /// A caption box (80% opaque, with text) covering the bottom third of the frame.
     CaptionThird,
     /// Letterboxed (as `letterbox`), with a caption written into the top bar.
@@ -214,6 +219,8 @@ pub fn transforms() -> Vec<Transform> {
         t("late-letterbox", 0.95, Kind::LateBars { pillarbox: false }),
         t("late-pillarbox", 0.95, Kind::LateBars { pillarbox: true }),
         t("pip-still", 0.95, Kind::PipOverStill),
+        t("pip-corner", 0.95, Kind::PipCorner),
+        t("pip-two", 0.95, Kind::PipTwo),
         t("caption-third", 0.95, Kind::CaptionThird),
         t("caption-in-bar", 0.95, Kind::CaptionInBar),
         t("small-upscaled", 0.95, Kind::SmallUpscaled),
@@ -711,6 +718,18 @@ fn complex_graph(kind: &Kind, dur: f64) -> Option<String> {
                 f2 = filler_source(15.0).replace("seed=7", "seed=11"),
             ))
         }
+        Kind::PipCorner => Some(format!(
+            "{bg},scale=640:360,setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
+             [bg][fg]overlay=x=W-w:y=0:shortest=1,format=yuv420p[v]",
+            bg = filler_source(dur + 1.0)
+        )),
+        Kind::PipTwo => Some(format!(
+            "smptehdbars=s=640x360:r=30:d={d:.3},setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
+             mandelbrot=s=200x112:r=30,trim=duration={d:.3},setsar=1[cam];\
+             [bg][fg]overlay=x=W-w-16:y=16:shortest=1[a];\
+             [a][cam]overlay=x=16:y=H-h-16:shortest=1,format=yuv420p[v]",
+            d = dur + 1.0
+        )),
         Kind::PipOverStill => Some(format!(
             "smptehdbars=s=640x360:r=30:d={d:.3},setsar=1[bg];[0:v]scale=320:180,setsar=1[fg];\
              [bg][fg]overlay=x=W-w-16:y=16:shortest=1,format=yuv420p[v]",

@@ -1,6 +1,7 @@
-//! A picture-in-picture copy and a 5° rotated copy of a synthetic work are flagged `match`
-//! by the default query variants (inset crop, frames rotated back), and not without them; a
-//! distractor made the same way is never flagged. Skipped (with a message) when ffmpeg is
+//! Picture-in-picture copies (16 px from the corner, flush with it, and beside a second
+//! inset) and a 5° rotated copy of a synthetic work are flagged `match` by the default
+//! query variants (inset crops, frames rotated back), and not without them; a distractor
+//! made the same way is never flagged. Skipped (with a message) when ffmpeg is
 //! absent.
 
 mod util;
@@ -44,7 +45,7 @@ fn pip_and_rotated_copies_match_only_with_the_variants() {
             ..CheckOptions::default()
         },
     );
-    for name in ["pip-half", "rotate5"] {
+    for name in ["pip-half", "pip-corner", "pip-two", "rotate5"] {
         let tr = cfg.transforms.iter().find(|t| t.name == name).unwrap();
         for (input, is_work) in [(&work, true), (&distractor, false)] {
             let copy = dir.path().join(format!("{name}-{is_work}.mp4"));

@@ -12,8 +12,9 @@
 //! - **Mirror**: the plain frame, the bands and the centre crops are also hashed from the
 //!   flipped pixels (the mirror derived from the DCT is up to ~28 bits off, because PDQ's
 //!   box filter is not symmetric).
-//! - **Inset** ([`Variant::Inset`], [`InsetDetector`]): the frame cropped to a detected
-//!   picture-in-picture inset and scaled back to the frame's width (see [`inset`]).
+//! - **Inset** ([`Variant::Inset`], [`InsetDetector`]): the frame cropped to each detected
+//!   picture-in-picture inset (up to two) and scaled back to the frame's width (see
+//!   [`inset`]); each inset found gives its own fingerprints.
 //! - **Rotations** ([`ROTATION_GRID_DEG`]): measured on the 720p Big Buck Bunny fixture with
 //!   `scripts/rotation_tolerance.py` (11 frames, median/max PDQ bits against the banked 0.85
 //!   crop): a residual angle of 0.5° costs 12/16 bits, 1° 24/30, 1.5° 34/40, 2° 44/50. One
@@ -50,7 +51,8 @@ pub enum Variant {
     Plain,
     /// A region of the frame (a band the index banked, for captions and logos).
     Region(Region),
-    /// The frame cropped to a detected picture-in-picture inset, scaled back to its width.
+    /// The frame cropped to a detected picture-in-picture inset, scaled back to its width
+    /// (an upload with two insets has a fingerprint of this variant for each).
     Inset,
     /// The frame rotated back by this many degrees and cropped to a banked centre crop.
     Rotated(f64),
@@ -97,8 +99,8 @@ pub struct QueryVariants {
     /// Carry each frame's mirror hash, hashed from the flipped pixels (plain frames, banked
     /// regions, centre crops). Default true.
     pub mirror: bool,
-    /// Look for a picture-in-picture inset over the first frames (see [`inset`]) and, when
-    /// one is found, hash every frame cropped to it and scaled back to the frame's width.
+    /// Look for picture-in-picture insets over the first frames (see [`inset`]) and hash
+    /// every frame cropped to each one found and scaled back to the frame's width.
     /// `None` turns it off. Default on.
     pub inset: Option<InsetDetector>,
     /// Also try each probe frame rotated back by these angles, in degrees (see
@@ -216,10 +218,18 @@ pub(crate) fn workers<'a>(
                 mirror: false,
             })
             .collect();
+        // One search per inset found (two works side by side, a work and a facecam), each
+        // its own set of fingerprints.
         out.push(Box::new(move |rx: mpsc::Receiver<Frame>| {
-            let mut search = GridSearch::new(core, None, &[], &[], false, &plain, probe);
-            inset::inset_frames(rx, &plain, &detector, |frame| search.push(frame))?;
-            Ok(fingerprints(search))
+            let mut searches: Vec<GridSearch<'_>> = Vec::new();
+            inset::inset_frames(rx, &detector, |i, frame| {
+                while searches.len() <= i {
+                    let jobs = core.clone();
+                    searches.push(GridSearch::new(jobs, None, &[], &[], false, &plain, probe));
+                }
+                searches[i].push(frame);
+            })?;
+            Ok(searches.into_iter().flat_map(fingerprints).collect())
         }));
     }
     out
