@@ -57,6 +57,13 @@ def distance(a, b):
     return bin(int(a, 16) ^ int(b, 16)).count("1")
 
 
+def summary(name, d, what):
+    print(
+        f"{name}: {len(d)} {what}, mean {statistics.mean(d):.2f} bits, "
+        f"median {statistics.median(d):.0f}, max {max(d)}"
+    )
+
+
 def compare(args):
     all_d = []
     for video in args.videos:
@@ -75,15 +82,9 @@ def compare(args):
             print(f"{video}: no frame hashed by both", file=sys.stderr)
             continue
         all_d += d
-        print(
-            f"{video}: {len(d)} frames, mean {statistics.mean(d):.2f} bits, "
-            f"median {statistics.median(d):.0f}, max {max(d)}"
-        )
+        summary(video, d, "frames")
     if all_d:
-        print(
-            f"all: {len(all_d)} frames, mean {statistics.mean(all_d):.2f} bits, "
-            f"median {statistics.median(all_d):.0f}, max {max(all_d)}"
-        )
+        summary("all", all_d, "frames")
 
 
 def export(args):
@@ -114,15 +115,9 @@ def export(args):
             print(f"{video}: no exported frame the reference hashed", file=sys.stderr)
             continue
         all_d += d
-        print(
-            f"{video}: {len(d)} exported frames, mean {statistics.mean(d):.2f} bits, "
-            f"median {statistics.median(d):.0f}, max {max(d)}"
-        )
+        summary(video, d, "exported frames")
     if all_d:
-        print(
-            f"all: {len(all_d)} frames, mean {statistics.mean(all_d):.2f} bits, "
-            f"median {statistics.median(all_d):.0f}, max {max(all_d)}"
-        )
+        summary("all", all_d, "frames")
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
