@@ -265,7 +265,11 @@ fn rss() -> (u64, u64, u64) {
 }
 
 fn query(dir: &Path, rows_per_s: f64) {
-    const RUNS: usize = 20;
+    let runs: usize = std::env::var("STAYDOWN_QUERY_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(20);
     let before = rss();
     let t = Instant::now();
     // SAFETY: the directory was written by `grow` or `compact` before this process ran, and
@@ -280,14 +284,14 @@ fn query(dir: &Path, rows_per_s: f64) {
     let up = upload(target, rows_per_s);
     let mut ms = Vec::new();
     let cpu0 = cpu_s();
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let t = Instant::now();
         let v = Matcher::new(&snap).match_fingerprint(&up);
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v.verdict, Decision::Match);
         assert_eq!(v.matches[0].meta.id, format!("work{target:05}"));
     }
-    let cpu_ms = (cpu_s() - cpu0) * 1e3 / RUNS as f64;
+    let cpu_ms = (cpu_s() - cpu0) * 1e3 / runs as f64;
     let after = rss();
     let first = ms[0];
     ms.sort_by(f64::total_cmp);
@@ -301,7 +305,7 @@ fn query(dir: &Path, rows_per_s: f64) {
         st.segment_bytes as f64 / hashes
     );
     println!(
-        "check of {} query hashes (with mirrors), {RUNS} runs: first {first:.1} ms, median {:.1} \
+        "check of {} query hashes (with mirrors), {runs} runs: first {first:.1} ms, median {:.1} \
          ms, min {:.1} ms; CPU {cpu_ms:.1} ms a check (every thread)",
         up.frames.len() * 2,
         ms[ms.len() / 2],
