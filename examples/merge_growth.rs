@@ -11,7 +11,8 @@
 //! the write amplification (bytes of every segment file written, counted from each commit's
 //! manifest, over the bytes of the final segments) and the index's tiers. `compact` banks the
 //! same works in one commit (one segment). `query` opens DIR mapped, in a fresh process, and
-//! runs a fixed `check` of an upload 20 times: open time, resident memory, latency, CPU time.
+//! runs a fixed `check` of an upload 20 times (`STAYDOWN_QUERY_RUNS=N`: N times): open time,
+//! resident memory, latency, CPU time.
 //!
 //! The works are synthetic (`staydown::synth::Rng`, seeded by the work's number, so both
 //! builds hold the same bytes): durations uniform in 30–300 s, ROWS_PER_S stored rows a second
@@ -24,7 +25,9 @@
 //! Measured in format 5 with the default merge factor 4 at 3,000 works (the README's
 //! merge-policy paragraphs have the tables, format 4 beside it): 6 segments, 79.28 B/hash
 //! grown against 79.43 compacted, write amplification 4.47, `check` CPU 15.0–15.5 ms grown
-//! against 6.5–8.0 ms compacted (1.9–2.3×).
+//! against 6.5–8.0 ms compacted (1.9–2.3×). After the scan and probe-overhead changes of
+//! the next round (same indexes, `STAYDOWN_QUERY_RUNS=100`): 12.7, 11.5 ms against 7.3,
+//! 4.8 ms (1.7–2.4×); at 10,000 works 30.2, 33.7 ms against 15.2, 17.8 ms (1.9–2.0×).
 //!
 //! Measured in format 4 with merge factor 8 (10,000 works, 6,630,220 hashes; 2 cores shared,
 //! load average 11–17):
