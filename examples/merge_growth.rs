@@ -11,7 +11,8 @@
 //! the write amplification (bytes of every segment file written, counted from each commit's
 //! manifest, over the bytes of the final segments) and the index's tiers. `compact` banks the
 //! same works in one commit (one segment). `query` opens DIR mapped, in a fresh process, and
-//! runs a fixed `check` of an upload 20 times: open time, resident memory, latency, CPU time.
+//! runs a fixed `check` of an upload 20 times (`STAYDOWN_QUERY_RUNS=N`: N times): open time,
+//! resident memory, latency, CPU time.
 //!
 //! The works are synthetic (`staydown::synth::Rng`, seeded by the work's number, so both
 //! builds hold the same bytes): durations uniform in 30–300 s, ROWS_PER_S stored rows a second
@@ -24,7 +25,9 @@
 //! Measured in format 5 with the default merge factor 4 at 3,000 works (the README's
 //! merge-policy paragraphs have the tables, format 4 beside it): 6 segments, 79.28 B/hash
 //! grown against 79.43 compacted, write amplification 4.47, `check` CPU 15.0–15.5 ms grown
-//! against 6.5–8.0 ms compacted (1.9–2.3×).
+//! against 6.5–8.0 ms compacted (1.9–2.3×). After the scan and probe-overhead changes of
+//! the next round (same indexes, `STAYDOWN_QUERY_RUNS=100`): 12.7, 11.5 ms against 7.3,
+//! 4.8 ms (1.7–2.4×); at 10,000 works 30.2, 33.7 ms against 15.2, 17.8 ms (1.9–2.0×).
 //!
 //! Measured in format 4 with merge factor 8 (10,000 works, 6,630,220 hashes; 2 cores shared,
 //! load average 11–17):
@@ -265,7 +268,11 @@ fn rss() -> (u64, u64, u64) {
 }
 
 fn query(dir: &Path, rows_per_s: f64) {
-    const RUNS: usize = 20;
+    let runs: usize = std::env::var("STAYDOWN_QUERY_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(20);
     let before = rss();
     let t = Instant::now();
     // SAFETY: the directory was written by `grow` or `compact` before this process ran, and
@@ -280,14 +287,14 @@ fn query(dir: &Path, rows_per_s: f64) {
     let up = upload(target, rows_per_s);
     let mut ms = Vec::new();
     let cpu0 = cpu_s();
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let t = Instant::now();
         let v = Matcher::new(&snap).match_fingerprint(&up);
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v.verdict, Decision::Match);
         assert_eq!(v.matches[0].meta.id, format!("work{target:05}"));
     }
-    let cpu_ms = (cpu_s() - cpu0) * 1e3 / RUNS as f64;
+    let cpu_ms = (cpu_s() - cpu0) * 1e3 / runs as f64;
     let after = rss();
     let first = ms[0];
     ms.sort_by(f64::total_cmp);
@@ -301,7 +308,7 @@ fn query(dir: &Path, rows_per_s: f64) {
         st.segment_bytes as f64 / hashes
     );
     println!(
-        "check of {} query hashes (with mirrors), {RUNS} runs: first {first:.1} ms, median {:.1} \
+        "check of {} query hashes (with mirrors), {runs} runs: first {first:.1} ms, median {:.1} \
          ms, min {:.1} ms; CPU {cpu_ms:.1} ms a check (every thread)",
         up.frames.len() * 2,
         ms[ms.len() / 2],

@@ -49,12 +49,18 @@ use super::snapshot::Snapshot;
 /// The defaults (`merge_factor` 4, `floor_rows` = [`MIN_INDEXED_HASHES`],
 /// `max_segment_rows` 2^23, `max_removed_share` 0.25) keep an index grown one ban at a time
 /// within a percent of a compacted one in bytes per hash and resident memory (README, *The
-/// index on disk*), but its `check` costs 2–2.6× the compacted one's (every indexed
-/// segment is probed on its own, about `8 · (1 + b)` random reads a query hash for `b`
-/// directory bits). A merge factor of 4 rather than 8 keeps fewer indexed segments for more
-/// rewrites: measured at 3,000 works (1,972,816 hashes) in format 5, 3 indexed segments
-/// instead of 9, `check` CPU 2× the compacted index's instead of 4.4×, write amplification
-/// 4.47 instead of 3.15; at 10,000 works 2.4–2.6× and 5.29 (`examples/merge_growth.rs`). Set
+/// index on disk*), but its `check` costs about twice the compacted one's: 1.7–2.4× at
+/// 3,000 works and 1.9–2.0× at 10,000 (`examples/merge_growth.rs`, README), above the 1.5×
+/// aimed for. Every indexed segment is probed on its own, about `8 · (1 + b)` probes a query
+/// hash for `b` directory bits, and even a segment small enough to stay in cache costs about
+/// 3 µs a query hash; the scanned ones cost about 0.9 ns a row. No tiering modelled on these
+/// costs reached 1.5× (README: the nearest, 1.7–2.4×, rewrote each hash 8–11 times), so
+/// what is left is the per-segment cost of a seed search, or a structure shared across
+/// segments. A merge
+/// factor of 4 rather than 8 keeps fewer indexed segments for more rewrites: measured at
+/// 3,000 works (1,972,816 hashes), 3 indexed segments instead of 9, write amplification 4.47
+/// instead of 3.15; at 10,000 works 7 indexed segments (5 of them below 21,000 hashes) and
+/// 5.29. Set
 /// the policy of an index with [`Index::set_merge_policy`](super::Index::set_merge_policy)
 /// or of one writer with
 /// [`IndexWriter::set_merge_policy`](super::IndexWriter::set_merge_policy).

@@ -112,27 +112,68 @@ const BUCKET_COST: f64 = 24.0;
 pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize, dir_bits: u32) -> f64 {
     let prefix_bits = u64::from(dir_bits);
     let avg = n as f64 / (1u64 << prefix_bits) as f64;
+    // Tables of one threshold cost alike (the seed search gives all eight the same one).
+    let mut memo: Option<(i32, f64)> = None;
     let mut cost = 0.0;
     for &ti in t {
         if ti < 0 {
             continue;
         }
+        if let Some((m, c)) = memo
+            && m == ti
+        {
+            cost += c;
+            continue;
+        }
+        let mut c = 0.0;
         for k in 0..=(ti as u64).min(prefix_bits) {
             let per_bucket = if (k as i32) < ti {
                 avg * 0.3
             } else {
                 (avg + 1.0).log2()
             };
-            cost += binomial(prefix_bits, k) * (BUCKET_COST + per_bucket);
+            c += binomial(prefix_bits, k) * (BUCKET_COST + per_bucket);
         }
+        memo = Some((ti, c));
+        cost += c;
     }
     cost
 }
 
 /// The exhaustive scan: every hash of the segment, in order (the brute-force baseline).
+///
+/// A row is dropped as soon as its first 128 bits differ from the query's in more than `r`
+/// (for unrelated hashes about 64 of those bits differ, so nearly every row stops there),
+/// and on a processor with `popcnt` the counts are that instruction, chosen at run time:
+/// the default `x86-64` target has no `popcnt`, and `count_ones` without it is a dozen
+/// instructions a word. Measured (`examples/merge_growth.rs query`, README *merge policy*):
+/// the scanned small segments of a grown index were 18% of its `check`'s processor time.
 pub(crate) fn scan(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let l = &seg.layout;
     let hashes = &seg.bytes()[l.hashes..l.hashes + 32 * l.n];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: `scan_popcnt` only enables the `popcnt` instruction, which the processor
+        // was just found to have; it is otherwise `scan_rows` itself.
+        #[allow(unsafe_code)]
+        unsafe {
+            scan_popcnt(hashes, q, r, emit);
+        }
+        return;
+    }
+    scan_rows(hashes, q, r, emit);
+}
+
+/// [`scan_rows`] compiled with the `popcnt` instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn scan_popcnt(hashes: &[u8], q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
+    scan_rows(hashes, q, r, emit);
+}
+
+/// `emit(row, distance)` for every 32-byte hash of `hashes` within `r` of `q`.
+#[inline(always)]
+fn scan_rows(hashes: &[u8], q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let [q0, q1, q2, q3] = q.0;
     for (id, c) in hashes.chunks_exact(32).enumerate() {
         let w = |k: usize| {
@@ -140,10 +181,11 @@ pub(crate) fn scan(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32
             a.copy_from_slice(&c[8 * k..8 * k + 8]);
             u64::from_le_bytes(a)
         };
-        let d = (w(0) ^ q0).count_ones()
-            + (w(1) ^ q1).count_ones()
-            + (w(2) ^ q2).count_ones()
-            + (w(3) ^ q3).count_ones();
+        let half = (w(0) ^ q0).count_ones() + (w(1) ^ q1).count_ones();
+        if half > r {
+            continue;
+        }
+        let d = half + (w(2) ^ q2).count_ones() + (w(3) ^ q3).count_ones();
         if d <= r {
             emit(id as u32, d);
         }
@@ -217,21 +259,52 @@ pub(crate) fn probe_segments(
     t: &[i32; TABLES],
     emit: &mut impl FnMut(usize, u32, u32),
 ) {
-    let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
     // Probes of each segment: the prefixes within `t_i` flips of its directory's width.
     let probes_of = |seg: &Segment| -> usize {
         let d = seg.layout.dir_bits;
         t.iter()
             .filter(|&&ti| ti >= 0)
-            .map(|&ti| {
-                (0..=(ti as u32).min(d))
-                    .map(|k| masks_count(d, k))
-                    .sum::<usize>()
-            })
+            .map(|&ti| masks_up_to(d, ti as u32))
             .sum()
     };
-    let mut probes: Vec<Probe> = Vec::new();
-    let mut buckets: Vec<Bucket> = Vec::new();
+    // The lists are the thread's, kept from one call to the next: a seed search is a few
+    // microseconds, and growing two vectors from empty each time was a measurable share.
+    thread_local! {
+        static LISTS: std::cell::RefCell<(Vec<Probe>, Vec<Bucket>)> =
+            const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    }
+    LISTS.with(|lists| match lists.try_borrow_mut() {
+        Ok(mut l) => {
+            let (probes, buckets) = &mut *l;
+            probe_groups(segs, q, r, t, &probes_of, probes, buckets, emit);
+        }
+        // Only if `emit` itself searches on this thread.
+        Err(_) => probe_groups(
+            segs,
+            q,
+            r,
+            t,
+            &probes_of,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            emit,
+        ),
+    });
+}
+
+/// [`probe_segments`] with its lists of probes and buckets given.
+#[allow(clippy::too_many_arguments)]
+fn probe_groups(
+    segs: &[&Segment],
+    q: &Hash256,
+    r: u32,
+    t: &[i32; TABLES],
+    probes_of: &impl Fn(&Segment) -> usize,
+    probes: &mut Vec<Probe>,
+    buckets: &mut Vec<Bucket>,
+    emit: &mut impl FnMut(usize, u32, u32),
+) {
+    let qsub: [u32; TABLES] = std::array::from_fn(|i| substring(q, i));
     let mut s0 = 0;
     while s0 < segs.len() {
         let mut s1 = s0 + 1;
@@ -316,7 +389,7 @@ pub(crate) fn probe_segments(
         }
         // Stage 2: the entries of each bucket whose kept key bits are close enough; a
         // candidate's hash decides its distance and whether an earlier table reported it.
-        for bk in &buckets {
+        for bk in buckets.iter() {
             let s = bk.seg as usize;
             let seg = segs[s];
             let i = bk.table as usize;
@@ -421,6 +494,16 @@ fn masks(d: u32) -> &'static (Vec<u32>, Vec<usize>) {
 /// Number of `d`-bit masks of exactly `k` ones.
 fn masks_count(d: u32, k: u32) -> usize {
     binomial(u64::from(d), u64::from(k)).round() as usize
+}
+
+/// Number of `d`-bit masks of at most `k` ones.
+fn masks_up_to(d: u32, k: u32) -> usize {
+    if k <= LISTED_ONES {
+        let (_, starts) = masks(d);
+        starts[(k.min(d) + 1) as usize]
+    } else {
+        (0..=k.min(d)).map(|j| masks_count(d, j)).sum()
+    }
 }
 
 /// Calls `f` with every `d`-bit mask of exactly `k` ones, from the cached lists when `k`

@@ -891,6 +891,35 @@ mod tests {
     }
 
     #[test]
+    fn the_scan_finds_every_row_within_the_radius_and_no_other() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = works(3, 300, 0x5ca7);
+        let seg = open(tmp.path(), "small.sdx", &build(&ws).unwrap());
+        assert_eq!(seg.layout.m, 0, "a segment this small is scanned");
+        let n = seg.frames() as u32;
+        let mut found = 0;
+        for (k, base) in (0..n).step_by(37).enumerate() {
+            let mut q = seg.hash(base);
+            // 0 to 140 flipped bits: inside and outside every radius below.
+            for j in 0..(k * 11) % 141 {
+                let b = (k * 53 + j * 7) % 256;
+                q.0[b / 64] ^= 1 << (b % 64);
+            }
+            for r in [0, 9, 31, 40, 64, 127, 128, 200, 256] {
+                let mut got = Vec::new();
+                mih::scan(&seg, &q, r, &mut |id, d| got.push((id, d)));
+                let want: Vec<(u32, u32)> = (0..n)
+                    .map(|id| (id, seg.hash(id).distance(&q)))
+                    .filter(|&(_, d)| d <= r)
+                    .collect();
+                assert_eq!(got, want, "row {base}, radius {r}");
+                found += want.len();
+            }
+        }
+        assert!(found > 1000, "{found} hits compared");
+    }
+
+    #[test]
     fn parallel_crc_equals_the_plain_one() {
         let mut x = 0x1234_5678u32;
         let b: Vec<u8> = (0..(20 << 20) + 13)
