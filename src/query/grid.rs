@@ -282,8 +282,11 @@ impl<'a> GridSearch<'a> {
         let results: Vec<Option<(FrameHash, u32)>> = self
             .candidates
             .par_iter()
-            .map_init(CropHasher::new, |hasher, job| {
-                let h = hash_job(hasher, frame, job, keeps, kernel);
+            .map(|job| {
+                // One hasher per thread for the whole upload, so the weights of the grid's
+                // rectangle sizes are computed once, not once per rayon split.
+                let h = GRID_HASHER
+                    .with_borrow_mut(|hasher| hash_job(hasher, frame, job, keeps, kernel));
                 if h.quality < min_quality {
                     return None;
                 }
@@ -352,6 +355,11 @@ impl<'a> GridSearch<'a> {
             })
             .collect()
     }
+}
+
+thread_local! {
+    /// The crop search's hasher on each of rayon's threads (see [`GridSearch::probe_frame`]).
+    static GRID_HASHER: std::cell::RefCell<CropHasher> = std::cell::RefCell::new(CropHasher::new());
 }
 
 /// The hash of `job` on `frame`, with the mirror's when the job asks for it.
