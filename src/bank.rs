@@ -304,6 +304,15 @@ impl BankOptions {
         }
     }
 
+    /// These options with the kernel of the works `writer` holds, when it holds any: one
+    /// index keeps one kernel, since an upload is checked against all its works at once.
+    pub fn for_writer(&self, writer: &IndexWriter) -> BankOptions {
+        BankOptions {
+            kernel: writer.kernel().unwrap_or(self.kernel),
+            ..self.clone()
+        }
+    }
+
     /// A recipe by name (see [`RECIPES`]).
     ///
     /// # Errors
@@ -648,10 +657,7 @@ pub fn ban(
     meta: WorkMeta,
     options: &BankOptions,
 ) -> Result<AddStats> {
-    let options = &BankOptions {
-        kernel: writer.kernel().unwrap_or(options.kernel),
-        ..options.clone()
-    };
+    let options = &options.for_writer(writer);
     let fps = fingerprints(path, options)?;
     add(writer, meta, &fps, options)
 }

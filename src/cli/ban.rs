@@ -250,12 +250,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let before = index.snapshot();
     let replaced = |id: &str| before.find(id).map(|w| before.works()[w as usize].clone());
     let mut writer = index.writer()?;
-    // The index decides how frames are hashed: uploads are checked against all its works at
-    // once, so every work shares one kernel.
-    let options = BankOptions {
-        kernel: writer.kernel().unwrap_or(options.kernel),
-        ..options
-    };
+    let options = options.for_writer(&writer);
     if options.kernel == Kernel::Plane {
         eprintln!(
             "staydown: note: {} hashes frames with the plane kernel of indexes before format 5; \
