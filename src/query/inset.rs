@@ -765,12 +765,8 @@ mod tests {
             let c = InsetDetector::default()
                 .detect(&frames)
                 .unwrap_or_else(|| panic!("no inset found at {x},{y} {iw}x{ih}"));
-            let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
             assert!(
-                near(c.left, x)
-                    && near(c.top, y)
-                    && near(256 - c.right, x + iw)
-                    && near(144 - c.bottom, y + ih),
+                keeps(&c, (x, y, iw, ih)),
                 "{c:?} for inset at {x},{y} {iw}x{ih}"
             );
         }
@@ -787,11 +783,7 @@ mod tests {
         let c = InsetDetector::default()
             .detect(&frames)
             .expect("an inset over a still picture");
-        let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
-        assert!(
-            near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
-            "{c:?}"
-        );
+        assert!(keeps(&c, (122, 7, 127, 71)), "{c:?}");
     }
 
     #[test]
@@ -825,11 +817,7 @@ mod tests {
         let c = InsetDetector::default()
             .detect(&frames)
             .expect("an inset over a colour-bar card");
-        let near = |a: u32, b: u32| a.abs_diff(b) <= 2;
-        assert!(
-            near(c.left, 122) && near(c.top, 7) && near(c.right, 7) && near(c.bottom, 66),
-            "{c:?}"
-        );
+        assert!(keeps(&c, (122, 7, 127, 71)), "{c:?}");
     }
 
     #[test]
