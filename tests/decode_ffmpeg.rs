@@ -373,3 +373,65 @@ fn one_fps_sample_is_a_subset_of_four_fps_sample() {
         );
     }
 }
+
+/// `skip_nonref` (how uploads are decoded for a check): ffmpeg leaves the frames nothing is
+/// predicted from undecoded, and each slot keeps the first frame it did decode, at that frame's
+/// own time. An encode with B-frames gives the same number of samples, each in its slot, never
+/// more than a few frames after the one a full decode picks, and some of them differ (so the
+/// option reaches ffmpeg). Denser sampling ignores it.
+#[test]
+fn skipping_unreferenced_frames_keeps_one_frame_a_slot() {
+    let Some(ff) = ffmpeg() else { return };
+    let encoders = Command::new(&ff)
+        .args(["-hide_banner", "-encoders"])
+        .output()
+        .unwrap();
+    if !String::from_utf8_lossy(&encoders.stdout).contains("libx264") {
+        eprintln!("skipping: this ffmpeg has no libx264 to make B-frames with");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let y4m = dir.path().join("synth.y4m");
+    SynthVideo::new(5)
+        .size(160, 120)
+        .fps(25)
+        .duration_ms(8000)
+        .video()
+        .save_y4m(&y4m)
+        .unwrap();
+    let mp4 = dir.path().join("synth.mp4");
+    let args = [
+        "-i",
+        y4m.to_str().unwrap(),
+        "-c:v",
+        "libx264",
+        "-x264-params",
+        "bframes=3:b-adapt=0:b-pyramid=none",
+        "-pix_fmt",
+        "yuv420p",
+        mp4.to_str().unwrap(),
+    ];
+    run(&ff, &args);
+    let sample = |fps: f64, skip_nonref: bool| -> Vec<u64> {
+        let opts = DecodeOptions {
+            fps: Some(fps),
+            skip_nonref,
+            ..DecodeOptions::default()
+        };
+        times(&all(&mp4, &opts).unwrap().1)
+    };
+    let full = sample(4.0, false);
+    let skipped = sample(4.0, true);
+    assert_eq!(full.len(), 32, "{full:?}");
+    assert_eq!(skipped.len(), full.len(), "{skipped:?}");
+    let mut moved = 0;
+    for (&t0, &t1) in full.iter().zip(&skipped) {
+        assert_eq!(t0 / 250, t1 / 250, "same slot: {full:?} {skipped:?}");
+        assert!(t1 >= t0 && t1 <= t0 + 3 * 40, "{t0} -> {t1}");
+        assert_eq!(t1 % 40, 0, "a frame's own time");
+        moved += usize::from(t1 != t0);
+    }
+    assert!(moved > 0, "no slot took another frame: {skipped:?}");
+    // At 25 frames a second the option is ignored: every frame comes out.
+    assert_eq!(sample(25.0, true), sample(25.0, false));
+}
