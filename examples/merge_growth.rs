@@ -283,6 +283,9 @@ fn query(dir: &Path, rows_per_s: f64) {
     let snap = index.snapshot();
     let st = snap.stats();
     let opened = rss();
+    let t = Instant::now();
+    let pooled = snap.pooled_rows();
+    let pool_ms = t.elapsed().as_secs_f64() * 1e3;
     let target = st.live_works / 2;
     let up = upload(target, rows_per_s);
     let mut ms = Vec::new();
@@ -307,6 +310,7 @@ fn query(dir: &Path, rows_per_s: f64) {
         st.segment_bytes,
         st.segment_bytes as f64 / hashes
     );
+    println!("pool of small segments: {pooled} rows, built in {pool_ms:.1} ms");
     println!(
         "check of {} query hashes (with mirrors), {runs} runs: first {first:.1} ms, median {:.1} \
          ms, min {:.1} ms; CPU {cpu_ms:.1} ms a check (every thread)",

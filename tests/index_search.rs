@@ -292,3 +292,84 @@ fn a_large_segment_keeps_search_and_seeds_exact() {
     }
     assert!(seeded > 1000, "the queries seed many rows: {seeded}");
 }
+
+/// A grown index: two segments too large to pool, six small ones searched together through
+/// the snapshot's pool (one of their works removed), hashes near shared centres in all of
+/// them. Every search path returns exactly what the brute-force scan does, and the seed search
+/// exactly its contract.
+#[test]
+fn small_segments_pooled_beside_large_ones_search_exactly() {
+    use staydown::index::MergePolicy;
+    use staydown::index::format::substring;
+    let mut next = xorshift(0x51ed_270b_2791_3d4bu64);
+    let centres: Vec<Hash256> = (0..40)
+        .map(|_| Hash256([next(), next(), next(), next()]))
+        .collect();
+    let mut near = |n: usize, uniform_every: usize| -> Vec<Hash256> {
+        (0..n)
+            .map(|i| {
+                if i % uniform_every == 0 {
+                    Hash256([next(), next(), next(), next()])
+                } else {
+                    let c = centres[(next() % 40) as usize];
+                    let bits: Vec<u8> = (0..next() % 24).map(|_| (next() % 256) as u8).collect();
+                    flip(&c, &bits)
+                }
+            })
+            .collect()
+    };
+    let sizes = [70_000, 80_000, 300, 1_500, 4_000, 5_000, 12_000, 20_000];
+    let works: Vec<Vec<Hash256>> = sizes.iter().map(|&n| near(n, 3)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path()).unwrap();
+    index.set_merge_policy(MergePolicy::never()).unwrap();
+    for (i, hashes) in works.iter().enumerate() {
+        let mut w = index.writer().unwrap();
+        bank_hashes(&mut w, format!("w{i}"), hashes);
+        w.commit().unwrap();
+    }
+    let mut w = index.writer().unwrap();
+    w.remove_work("w4", "test").unwrap();
+    let snap = w.commit().unwrap();
+    assert_eq!(snap.stats().segments, sizes.len());
+    assert_eq!(snap.pooled_rows(), sizes[2..].iter().sum::<usize>());
+    let hash_of = |h: &Hit| works[h.work as usize][(h.ref_pts_ms / 250) as usize];
+    let mut queries: Vec<Hash256> = (0..40)
+        .map(|k| {
+            let bits: Vec<u8> = (0..k % 12).map(|_| (next() % 256) as u8).collect();
+            flip(&centres[k], &bits)
+        })
+        .collect();
+    queries.extend((0..5).map(|_| Hash256([next(), next(), next(), next()])));
+    let (mut pooled_hits, mut seeded) = (0, 0);
+    for q in &queries {
+        for r in [0u32, 7, 15, 31, 40] {
+            let mut brute = Vec::new();
+            snap.search_brute(q, r, &mut brute);
+            let brute = sorted(brute);
+            let mut got = Vec::new();
+            snap.search(q, r, &mut got);
+            assert_eq!(sorted(got), brute, "radius {r}");
+            let mut got = Vec::new();
+            snap.search_probe_only(q, r, &mut got);
+            assert_eq!(sorted(got), brute, "probing, radius {r}");
+            if r == 31 {
+                pooled_hits += brute.iter().filter(|h| h.work >= 2).count();
+                let want: Vec<Hit> = brute
+                    .iter()
+                    .filter(|h| {
+                        let b = hash_of(h);
+                        (0..8).any(|t| (substring(&b, t) ^ substring(q, t)).count_ones() <= 1)
+                    })
+                    .copied()
+                    .collect();
+                let mut got = Vec::new();
+                snap.seed(q, 31, 15, &mut got);
+                assert_eq!(sorted(got), want);
+                seeded += want.len();
+            }
+        }
+    }
+    assert!(pooled_hits > 1000, "hits in pooled segments: {pooled_hits}");
+    assert!(seeded > 100, "rows seeded: {seeded}");
+}

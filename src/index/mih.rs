@@ -150,7 +150,11 @@ pub(crate) fn probe_cost(t: &[i32; TABLES], n: usize, dir_bits: u32) -> f64 {
 /// the scanned small segments of a grown index were 18% of its `check`'s processor time.
 pub(crate) fn scan(seg: &Segment, q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     let l = &seg.layout;
-    let hashes = &seg.bytes()[l.hashes..l.hashes + 32 * l.n];
+    scan_hashes(&seg.bytes()[l.hashes..l.hashes + 32 * l.n], q, r, emit);
+}
+
+/// [`scan`] of bare 32-byte hashes, rows numbered from 0.
+pub(crate) fn scan_hashes(hashes: &[u8], q: &Hash256, r: u32, emit: &mut impl FnMut(u32, u32)) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: `scan_popcnt` only enables the `popcnt` instruction, which the processor
@@ -225,7 +229,7 @@ struct Bucket {
 
 /// Asks the processor to bring the cache line of `b[off]` in, without waiting for it.
 #[inline(always)]
-fn prefetch(b: &[u8], off: usize) {
+pub(crate) fn prefetch<T>(b: &[T], off: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(p) = b.get(off) {
         // SAFETY: `prefetcht0` is a hint: it never faults, writes nothing and changes no
@@ -509,7 +513,7 @@ fn masks_up_to(d: u32, k: u32) -> usize {
 /// Calls `f` with every `d`-bit mask of exactly `k` ones, from the cached lists when `k`
 /// is small.
 #[inline]
-fn each_mask(d: u32, k: u32, mut f: impl FnMut(u32)) {
+pub(crate) fn each_mask(d: u32, k: u32, mut f: impl FnMut(u32)) {
     if k <= LISTED_ONES {
         let (v, starts) = masks(d);
         if let (Some(&a), Some(&b)) = (starts.get(k as usize), starts.get(k as usize + 1)) {

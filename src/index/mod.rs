@@ -35,6 +35,7 @@ mod lock;
 pub mod manifest;
 pub mod merge;
 pub mod mih;
+mod pool;
 mod recover;
 mod segment;
 mod snapshot;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -14,6 +14,7 @@ use crate::hash::{Hash256, Kernel};
 use super::audit::{self, AuditEntry};
 use super::format::{TABLES, segment_file};
 use super::manifest::Manifest;
+use super::pool::Pool;
 use super::segment::{IndexedFrame, Segment};
 use super::{Hit, RefFrame, Search, WorkMeta, mih};
 
@@ -39,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) banked_regions: Vec<Region>,
     /// The hashing kernel of the live works (`None` when there are none).
     pub(crate) kernel: Option<Kernel>,
+    /// The small segments searched as one, built by the first search (see [`Pool`]).
+    pub(crate) pool: OnceLock<Option<Pool>>,
 }
 
 /// One generation of the index, shared cheaply (`Clone` is an `Arc` clone) and safe to
@@ -47,7 +50,8 @@ pub(crate) struct Inner {
 /// *Performance*: a search probes 8 tables (see [`super::mih`]); at the default radius
 /// it reads a few thousand cache lines per segment, independent of the hashes that do
 /// not match. Memory is the size of the segment files (mapped or read), plus the
-/// decoded work metadata.
+/// decoded work metadata, plus about 100 bytes a row of the small segments searched together
+/// (see [`Snapshot::pooled_rows`]).
 #[derive(Clone)]
 pub struct Snapshot {
     pub(crate) inner: Arc<Inner>,
@@ -229,6 +233,7 @@ impl Snapshot {
                 dead,
                 banked_regions,
                 kernel,
+                pool: OnceLock::new(),
             }),
         })
     }
@@ -444,10 +449,11 @@ impl Snapshot {
         self.probe_or_scan(hash, radius_bits, &mih::thresholds(radius_bits), false, out);
     }
 
-    /// Searches every segment with thresholds `t`: the segments without tables, and unless
-    /// `always_probe` those where [`mih::probe_cost`] says probing costs more than reading
-    /// every hash, by a scan; the others by one pipelined probe
-    /// ([`mih::probe_segments`]). Every hit within `radius_bits` that the thresholds cover.
+    /// Searches every segment with thresholds `t`: the small ones together through the
+    /// snapshot's [`Pool`]; of the others, those without tables, and unless `always_probe`
+    /// those where [`mih::probe_cost`] says probing costs more than reading every hash, by a
+    /// scan, and the rest by one pipelined probe ([`mih::probe_segments`]). Every hit within
+    /// `radius_bits` that the thresholds cover.
     fn probe_or_scan(
         &self,
         hash: &Hash256,
@@ -456,9 +462,16 @@ impl Snapshot {
         always_probe: bool,
         out: &mut Vec<Hit>,
     ) {
+        let pool = self
+            .inner
+            .pool
+            .get_or_init(|| Pool::build(&self.inner.segments));
         let mut probed: Vec<&Segment> = Vec::with_capacity(self.inner.segments.len());
         let mut which: Vec<usize> = Vec::with_capacity(self.inner.segments.len());
         for (s, seg) in self.inner.segments.iter().enumerate() {
+            if pool.as_ref().is_some_and(|p| p.holds(s)) {
+                continue;
+            }
             if seg.layout.m == 0
                 || (!always_probe
                     && mih::probe_cost(t, seg.frames(), seg.layout.dir_bits) >= seg.frames() as f64)
@@ -470,12 +483,25 @@ impl Snapshot {
                 which.push(s);
             }
         }
+        if let Some(p) = pool {
+            p.search(hash, radius_bits, t, always_probe, &mut self.emit_all(out));
+        }
         if !probed.is_empty() {
             let mut emit = self.emit_all(out);
             mih::probe_segments(&probed, hash, radius_bits, t, &mut |k, id, d| {
                 emit(which[k], id, d)
             });
         }
+    }
+
+    /// Rows searched through the snapshot's pool of small segments (0 when there is none;
+    /// builds the pool).
+    pub fn pooled_rows(&self) -> usize {
+        self.inner
+            .pool
+            .get_or_init(|| Pool::build(&self.inner.segments))
+            .as_ref()
+            .map_or(0, Pool::len)
     }
 
     /// The exhaustive scan of every stored hash: the reference [`Snapshot::search_into`]
