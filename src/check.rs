@@ -308,8 +308,6 @@ impl<S: Search> Checker<S> {
             let decode = DecodeOptions {
                 fps: Some(look.fps),
                 window_ms: Some(window),
-                // The second look wants every frame it can get.
-                skip_nonref: false,
                 ..self.options.decode.clone()
             };
             let dense = FrameSource::open(path, &decode).and_then(|source| {

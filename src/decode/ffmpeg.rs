@@ -3,7 +3,7 @@
 //! The command is
 //!
 //! ```text
-//! ffmpeg -hide_banner -nostdin -nostats -loglevel info [-skip_frame noref] -i file:<path> -map 0:v:0 -an -sn -dn
+//! ffmpeg -hide_banner -nostdin -nostats -loglevel info -i file:<path> -map 0:v:0 -an -sn -dn
 //!        -vf [select='<rule>',][scale=w=min(iw\,<W>):h=-1:flags=area,]format=gray,showinfo
 //!        -vsync passthrough -f rawvideo -pix_fmt gray pipe:1
 //! ```
@@ -16,9 +16,6 @@
 //! size and its timestamp on the video's own timeline (measured from the first frame, so a
 //! non-zero start time gives times from 0; variable frame rates keep their real times). `-vsync passthrough` stops ffmpeg from
 //! duplicating or dropping frames after the filters, so log lines and planes stay one to one.
-//! When sampling sparsely for a check ([`DecodeOptions::skip_nonref`]), `-skip_frame noref`
-//! spares the decoding of frames nothing is predicted from: the slot rule then applies to the
-//! frames ffmpeg decoded.
 //! A thread reads stderr: it parses the input header (duration, size, frame rate, rotation),
 //! forwards the per-frame lines and keeps the last other lines (bounded) for error messages.
 
@@ -122,15 +119,8 @@ impl FfmpegFrames {
                 format!("{:.3}", (end - start) as f64 / 1000.0),
             ]
         });
-        let skip: &[&str] = match opts.fps {
-            Some(fps) if opts.skip_nonref && fps <= super::SKIP_NONREF_MAX_FPS => {
-                &["-skip_frame", "noref"]
-            }
-            _ => &[],
-        };
         let mut child = Command::new(&program)
             .args(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"])
-            .args(skip)
             .args(&seek)
             .arg("-i")
             .arg(&input)

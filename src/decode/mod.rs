@@ -187,18 +187,7 @@ pub struct DecodeOptions {
     /// at part of an upload. ffmpeg seeks to the start instead of decoding what lies before.
     /// Default `None`, the whole source.
     pub window_ms: Option<(u64, u64)>,
-    /// Lets ffmpeg skip decoding the frames no other frame is predicted from (`-skip_frame
-    /// noref`) when sampling at most [`SKIP_NONREF_MAX_FPS`] frames a second: each slot then
-    /// keeps the first frame ffmpeg decoded in it, still at its own time. Typical encodes
-    /// (B-frames) decode a quarter cheaper this way, and a sparse sample loses nothing but
-    /// which frame of its slot it takes. Ignored by the native decoders, by every-frame decoding
-    /// and by denser sampling. Default `false`; [`DecodeOptions::upload`] sets it.
-    pub skip_nonref: bool,
 }
-
-/// Highest sampling rate at which [`DecodeOptions::skip_nonref`] applies: at 8 frames a
-/// second a source of 24 fps or more still has a decoded frame in every slot.
-pub const SKIP_NONREF_MAX_FPS: f64 = 8.0;
 
 impl Default for DecodeOptions {
     fn default() -> Self {
@@ -208,7 +197,6 @@ impl Default for DecodeOptions {
             image_fps: 25.0,
             limits: Limits::default(),
             window_ms: None,
-            skip_nonref: false,
         }
     }
 }
@@ -220,7 +208,6 @@ impl DecodeOptions {
     pub fn upload() -> Self {
         DecodeOptions {
             fps: Some(4.0),
-            skip_nonref: true,
             ..DecodeOptions::default()
         }
     }
