@@ -146,9 +146,15 @@ impl AxisWeights {
 pub struct CropHasher {
     cols: Vec<((usize, usize, bool), AxisWeights)>,
     rows: Vec<((usize, usize), AxisWeights)>,
-    row_acc: Vec<f32>,
+    /// The horizontal pass: 64 values a plane row.
+    cols_out: Vec<f32>,
     b64: Vec<f32>,
     t16x64: Vec<f32>,
+}
+
+/// The length of the source axis a plane axis of `len` pixels stands for at `scale`.
+fn source_len(len: usize, scale: f32) -> usize {
+    ((len as f64 * f64::from(scale)).round() as usize).max(len)
 }
 
 /// Axis weights kept per hasher before the oldest is dropped.
@@ -189,32 +195,107 @@ impl CropHasher {
                 quality: 0,
             };
         }
-        let source = |len: usize| ((len as f64 * f64::from(scale)).round() as usize).max(len);
-        let ci = self.col_weights(w, source(w), mirrored);
-        let ri = self.row_weights(h, source(h));
-        self.b64.resize(N64 * N64, 0.0);
-        self.row_acc.resize(w, 0.0);
-        let cols = &self.cols[ci].1;
-        let rows = &self.rows[ri].1;
-        for i in 0..N64 {
-            // Blur the rows this point row needs into one row, then sample its columns.
-            let (ry, rw) = rows.tap(i);
-            let acc = &mut self.row_acc[..w];
-            acc.fill(0.0);
-            for (dy, &wy) in rw.iter().enumerate() {
-                let line = &plane[(y0 + ry + dy) * stride + x0..][..w];
-                for (a, &p) in acc.iter_mut().zip(line) {
-                    *a += wy * f32::from(p);
+        self.columns(plane, stride, x0, w, y0..y0 + h, mirrored, scale);
+        self.rows_and_hash(0, h, scale)
+    }
+
+    /// The hashes of several rectangles of one plane that share their columns (`x`,
+    /// `width`) and orientation but not their rows (`ys`: each one's `y` and `height`), as
+    /// [`CropHasher::hash_scaled`] gives each (the same sums in the same order, so the same
+    /// bits), with the horizontal pass of the blur done once for all of them.
+    ///
+    /// *Performance*: a grid of side cuts has 25 column spans for 625 rectangles, so the
+    /// horizontal pass is amortised over 25 rectangles and each rectangle costs its
+    /// vertical pass and PDQ's DCT.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hash_column_group(
+        &mut self,
+        plane: &[u8],
+        width: u32,
+        x: u32,
+        rect_width: u32,
+        ys: &[(u32, u32)],
+        mirrored: bool,
+        scale: f32,
+    ) -> Vec<PdqOutput> {
+        let stride = width as usize;
+        let height = plane.len().checked_div(stride).unwrap_or(0);
+        let x0 = (x as usize).min(stride);
+        let w = (rect_width as usize).min(stride - x0);
+        let clamp = |&(y, h): &(u32, u32)| {
+            let y0 = (y as usize).min(height);
+            (y0, (h as usize).min(height - y0))
+        };
+        let top = ys.iter().map(|r| clamp(r).0).min().unwrap_or(0);
+        let bottom = ys
+            .iter()
+            .map(|r| clamp(r))
+            .map(|(y0, h)| y0 + h)
+            .max()
+            .unwrap_or(0);
+        if w >= MIN_HASHABLE_DIM && bottom > top {
+            self.columns(plane, stride, x0, w, top..bottom, mirrored, scale);
+        }
+        ys.iter()
+            .map(|r| {
+                let (y0, h) = clamp(r);
+                if w < MIN_HASHABLE_DIM || h < MIN_HASHABLE_DIM {
+                    PdqOutput {
+                        hash: Hash256::ZERO,
+                        quality: 0,
+                    }
+                } else {
+                    self.rows_and_hash(y0 - top, h, scale)
                 }
-            }
-            let out = &mut self.b64[i * N64..(i + 1) * N64];
-            for (j, o) in out.iter_mut().enumerate() {
+            })
+            .collect()
+    }
+
+    /// The horizontal pass: for each plane row in `rows`, the 64 column decimation points of
+    /// the columns `x0..x0 + w` (read backwards when `mirrored`), into `self.cols_out`.
+    #[allow(clippy::too_many_arguments)]
+    fn columns(
+        &mut self,
+        plane: &[u8],
+        stride: usize,
+        x0: usize,
+        w: usize,
+        rows: std::ops::Range<usize>,
+        mirrored: bool,
+        scale: f32,
+    ) {
+        let ci = self.col_weights(w, source_len(w, scale), mirrored);
+        let cols = &self.cols[ci].1;
+        self.cols_out.clear();
+        self.cols_out.reserve(rows.len() * N64);
+        for y in rows {
+            let line = &plane[y * stride + x0..][..w];
+            self.cols_out.extend((0..N64).map(|j| {
                 let (cx, cw) = cols.tap(j);
-                *o = acc[cx..cx + cw.len()]
+                line[cx..cx + cw.len()]
                     .iter()
                     .zip(cw)
-                    .map(|(&a, &b)| a * b)
-                    .sum();
+                    .map(|(&p, &b)| f32::from(p) * b)
+                    .sum::<f32>()
+            }));
+        }
+    }
+
+    /// The vertical pass over `h` rows of `self.cols_out` from row `first`, then PDQ's
+    /// quality, DCT and median stages.
+    fn rows_and_hash(&mut self, first: usize, h: usize, scale: f32) -> PdqOutput {
+        let ri = self.row_weights(h, source_len(h, scale));
+        let rows = &self.rows[ri].1;
+        self.b64.resize(N64 * N64, 0.0);
+        for i in 0..N64 {
+            let (ry, rw) = rows.tap(i);
+            let out = &mut self.b64[i * N64..(i + 1) * N64];
+            out.fill(0.0);
+            for (dy, &wy) in rw.iter().enumerate() {
+                let line = &self.cols_out[(first + ry + dy) * N64..][..N64];
+                for (o, &c) in out.iter_mut().zip(line) {
+                    *o += wy * c;
+                }
             }
         }
         let quality = quality_metric(&self.b64);
@@ -381,6 +462,38 @@ mod tests {
         eprintln!("source kernel {scaled:.1} bits, plane {plain:.1} bits");
         assert!(scaled <= 4.0, "source kernel: mean {scaled} bits");
         assert!(plain > scaled + 6.0, "plane: mean {plain} bits");
+    }
+
+    /// A column group gives each rectangle the bits `hash_scaled` gives it alone, rows
+    /// clamped at the plane's edge and too-small rectangles included.
+    #[test]
+    fn a_column_group_hashes_each_rectangle_as_alone() {
+        let video = SynthVideo::new(17)
+            .size(256, 144)
+            .fps(1)
+            .duration_ms(2000)
+            .video();
+        let f = video.frame(1);
+        let mut alone = CropHasher::new();
+        let mut group = CropHasher::new();
+        let ys = [(0, 144), (6, 120), (20, 100), (30, 200), (140, 10), (12, 3)];
+        for (x, w) in [(0, 256), (10, 200), (41, 180), (250, 20)] {
+            for mirrored in [false, true] {
+                for scale in [1.0, 5.0] {
+                    let got = group.hash_column_group(&f.luma, 256, x, w, &ys, mirrored, scale);
+                    for (&(y, h), g) in ys.iter().zip(&got) {
+                        let r = Rect {
+                            x,
+                            y,
+                            width: w,
+                            height: h,
+                        };
+                        let want = alone.hash_scaled(&f.luma, 256, r, mirrored, scale);
+                        assert_eq!(*g, want, "{r:?} mirrored {mirrored} scale {scale}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

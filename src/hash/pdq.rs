@@ -210,24 +210,45 @@ pub(crate) fn bits_from_dct(b16: &[f32; 256]) -> Hash256 {
 pub(crate) fn quality_metric(b64: &[f32]) -> u8 {
     let b64 = &b64[..N64 * N64];
     // In the reference `d = (u - v) * 100 / 255` in f32, truncated toward zero to int, and
-    // `|d|` summed; `|trunc(x)| = trunc(|x|)`, and |d| <= 100 so the conversion is exact.
-    let step = |u: f32, v: f32| ((((u - v) * 100.0) / 255.0).abs()) as i32;
-    let mut sum: i32 = 0;
+    // `|d|` summed. Here in f32 throughout, with the same result: `|trunc(x)| = trunc(|x|)`;
+    // for `0 <= y < 2^22`, `(y + 2^23) - 2^23` is `y` rounded to the nearest whole number (the
+    // sum's unit in the last place is 1), less one when that rounded up, which is `trunc(y)`;
+    // and each step is a whole number of at most 100 (|d| <= 100 for pixels in 0..=255),
+    // 8,064 of them, so every partial sum is a whole number below 2^24, exact in any order.
+    // In eight lanes the compiler vectorises it on any x86-64 (`as i32` per step, or `trunc`,
+    // a library call without SSE4.1, kept it scalar: 5% of a check's processor time, perf).
+    let mut lanes = [0f32; 8];
+    let mut steps = [0f32; N64];
+    let mut add = |a: &[f32], b: &[f32]| {
+        let n = a.len().min(b.len()).min(N64);
+        for ((o, &u), &v) in steps[..n].iter_mut().zip(a).zip(b) {
+            *o = quality_step(u, v);
+        }
+        steps[n..].fill(0.0);
+        for chunk in steps.chunks_exact(8) {
+            for (l, &x) in lanes.iter_mut().zip(chunk) {
+                *l += x;
+            }
+        }
+    };
     for (upper, lower) in b64.chunks_exact(N64).zip(b64.chunks_exact(N64).skip(1)) {
-        sum += upper
-            .iter()
-            .zip(lower)
-            .map(|(&u, &v)| step(u, v))
-            .sum::<i32>();
+        add(upper, lower);
     }
     for row in b64.chunks_exact(N64) {
-        sum += row
-            .iter()
-            .zip(&row[1..])
-            .map(|(&u, &v)| step(u, v))
-            .sum::<i32>();
+        add(&row[..N64 - 1], &row[1..]);
     }
+    // Whole numbers below 2^24: the conversion is exact.
+    let sum = lanes.iter().map(|&l| l as i32).sum::<i32>();
     (sum / 90).min(100) as u8
+}
+
+/// One step of [`quality_metric`]: `trunc(|(u - v) * 100 / 255|)` in f32, as a whole f32.
+#[inline(always)]
+fn quality_step(u: f32, v: f32) -> f32 {
+    const ROUND: f32 = 8_388_608.0;
+    let y = (((u - v) * 100.0) / 255.0).abs();
+    let r = (y + ROUND) - ROUND;
+    r - if r > y { 1.0 } else { 0.0 }
 }
 
 /// Luma of interleaved RGB8 as the `pdqhash` wrapper computes it: `f64` products summed
@@ -417,6 +438,26 @@ impl Pdq {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vectorisable step is the reference's `(int)((u - v) * 100 / 255)`, made absolute,
+    /// on a fine grid of blurred values (every quarter level and the thirds around each whole
+    /// one, both orders) and wherever `(u - v) * 100 / 255` lands on a whole number.
+    #[test]
+    fn the_quality_step_truncates_as_the_reference() {
+        let reference = |u: f32, v: f32| ((((u - v) * 100.0) / 255.0) as i32).abs();
+        let mut values: Vec<f32> = (0..=1020).map(|i| i as f32 / 4.0).collect();
+        values.extend((0..=255).flat_map(|i| [i as f32 - 1.0 / 3.0, i as f32 + 1.0 / 3.0]));
+        values.extend((0..=100).map(|n| n as f32 * 2.55));
+        let mut checked = 0;
+        for &u in &values {
+            for &v in values.iter().step_by(7).chain([0.0, 255.0].iter()) {
+                assert_eq!(quality_step(u, v) as i32, reference(u, v), "{u} {v}");
+                assert_eq!(quality_step(v, u) as i32, reference(v, u), "{v} {u}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000);
+    }
 
     #[test]
     fn torben_matches_reference_examples() {

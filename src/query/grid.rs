@@ -26,7 +26,7 @@
 //! bits (median/p90), off-centre crops at 16–30/28–44, and the voted rectangle of an
 //! off-centre copy is the grid cell nearest to the exact one.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use rayon::prelude::*;
 
@@ -279,25 +279,21 @@ impl<'a> GridSearch<'a> {
         let kernel = self.kernel;
         let min_quality = self.min_quality;
         let probe = self.probe;
-        let results: Vec<Option<(FrameHash, u32)>> = self
-            .candidates
-            .par_iter()
-            .map(|job| {
-                // One hasher per thread for the whole upload, so the weights of the grid's
-                // rectangle sizes are computed once, not once per rayon split.
-                let h = GRID_HASHER
-                    .with_borrow_mut(|hasher| hash_job(hasher, frame, job, keeps, kernel));
-                if h.quality < min_quality {
-                    return None;
-                }
-                let best = [Some(h.hash), h.mirror]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|x| probe(&x))
-                    .min();
-                best.map(|d| (h, d))
-            })
-            .collect();
+        let results: Vec<Option<(FrameHash, u32)>> =
+            probe_hashes(&self.candidates, frame, keeps, kernel)
+                .into_par_iter()
+                .map(|h| {
+                    if h.quality < min_quality {
+                        return None;
+                    }
+                    let best = [Some(h.hash), h.mirror]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| probe(&x))
+                        .min();
+                    best.map(|d| (h, d))
+                })
+                .collect();
         let base = self.core.len();
         for (c, r) in results.into_iter().enumerate() {
             if let Some((h, d)) = r {
@@ -360,6 +356,81 @@ impl<'a> GridSearch<'a> {
 thread_local! {
     /// The crop search's hasher on each of rayon's threads (see [`GridSearch::probe_frame`]).
     static GRID_HASHER: std::cell::RefCell<CropHasher> = std::cell::RefCell::new(CropHasher::new());
+}
+
+/// Every candidate's hash on `frame`, in order. The rectangles are hashed in groups that share
+/// their columns and orientation ([`CropHasher::hash_column_group`]: the same bits as one at a
+/// time, the horizontal pass done once a group), the groups and the rotations spread over
+/// rayon's threads, each thread with its own hasher for the whole upload (so the weights of
+/// the grid's rectangle sizes are computed once, not once per rayon split).
+fn probe_hashes(
+    candidates: &[Job],
+    frame: &Frame,
+    keeps: &[f64],
+    kernel: Kernel,
+) -> Vec<FrameHash> {
+    let scale = kernel.scale(frame.scale, frame.width);
+    // (x, width, mirrored) -> (candidate, y, height) of each rectangle with those columns.
+    let mut groups: BTreeMap<(u32, u32, bool), Vec<(usize, u32, u32)>> = BTreeMap::new();
+    let mut turned = Vec::new();
+    for (c, job) in candidates.iter().enumerate() {
+        match shape(job.variant) {
+            Shape::Rect(v) => {
+                let r = variant_rect(v, frame);
+                for mirrored in [false, true].into_iter().take(1 + usize::from(job.mirror)) {
+                    groups
+                        .entry((r.x, r.width, mirrored))
+                        .or_default()
+                        .push((c, r.y, r.height));
+                }
+            }
+            Shape::Rotated(_) => turned.push(c),
+        }
+    }
+    let groups: Vec<_> = groups.into_iter().collect();
+    let hashed: Vec<Vec<(usize, bool, PdqOutput)>> = groups
+        .par_iter()
+        .map(|&((x, w, mirrored), ref members)| {
+            let ys: Vec<(u32, u32)> = members.iter().map(|&(_, y, h)| (y, h)).collect();
+            let out = GRID_HASHER.with_borrow_mut(|hasher| {
+                hasher.hash_column_group(&frame.luma, frame.width, x, w, &ys, mirrored, scale)
+            });
+            members
+                .iter()
+                .zip(out)
+                .map(|(&(c, _, _), o)| (c, mirrored, o))
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<FrameHash> = vec![
+        FrameHash {
+            pts_ms: frame.pts_ms,
+            hash: Hash256::ZERO,
+            quality: 0,
+            mirror: None,
+        };
+        candidates.len()
+    ];
+    for (c, mirrored, o) in hashed.into_iter().flatten() {
+        if mirrored {
+            out[c].mirror = Some(o.hash);
+        } else {
+            out[c].hash = o.hash;
+            out[c].quality = o.quality;
+        }
+    }
+    let rotated: Vec<(usize, FrameHash)> = turned
+        .par_iter()
+        .map(|&c| {
+            let h = GRID_HASHER
+                .with_borrow_mut(|hasher| hash_job(hasher, frame, &candidates[c], keeps, kernel));
+            (c, h)
+        })
+        .collect();
+    for (c, h) in rotated {
+        out[c] = h;
+    }
+    out
 }
 
 /// The hash of `job` on `frame`, with the mirror's when the job asks for it.
