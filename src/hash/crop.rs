@@ -229,7 +229,7 @@ impl CropHasher {
         let top = ys.iter().map(|r| clamp(r).0).min().unwrap_or(0);
         let bottom = ys
             .iter()
-            .map(|r| clamp(r))
+            .map(&clamp)
             .map(|(y0, h)| y0 + h)
             .max()
             .unwrap_or(0);

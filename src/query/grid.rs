@@ -371,7 +371,8 @@ fn probe_hashes(
 ) -> Vec<FrameHash> {
     let scale = kernel.scale(frame.scale, frame.width);
     // (x, width, mirrored) -> (candidate, y, height) of each rectangle with those columns.
-    let mut groups: BTreeMap<(u32, u32, bool), Vec<(usize, u32, u32)>> = BTreeMap::new();
+    type Columns = (u32, u32, bool);
+    let mut groups: BTreeMap<Columns, Vec<(usize, u32, u32)>> = BTreeMap::new();
     let mut turned = Vec::new();
     for (c, job) in candidates.iter().enumerate() {
         match shape(job.variant) {
