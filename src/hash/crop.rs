@@ -25,6 +25,13 @@
 //! real HD video (`examples/fastpath.rs`). It costs about 5 taps an axis instead of 3:
 //! 32.9 µs against 28.0 µs for a 180×101 rectangle of a 256×144 plane (`cargo bench --bench
 //! hash -- hash/crop`, CPU time); each rectangle size's weights are computed once and cached.
+//!
+//! # Rectangles that share columns
+//! The blur runs columns first: each plane row's 64 column points, then each output row from
+//! the rows it needs. So rectangles with the same columns and orientation but other rows share
+//! the first pass ([`CropHasher::hash_column_group`]), with the same sums in the same order
+//! as one rectangle alone: the upload's crop grid (625 side cuts over 25 column spans) hashes
+//! a probe frame that way.
 
 use super::dct::{self, N16, N64};
 use super::jarosz::{decimation_indices, window_size};
